@@ -1,0 +1,225 @@
+//! Command-line arguments (clap derive; doc comments are the help text) and their conversion
+//! into a `ScanConfig` plus output settings. No scanning here.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+use crate::config::{ScanConfig, DEFAULT_CHUNK_SIZE_BYTES};
+use crate::term::ColorChoice;
+
+/// Finds leaked Leadey API keys (`leadey_sk_live_…`) in files, fast and without noise.
+///
+/// Walks the given paths in parallel, honouring .gitignore (inside git repositories), .ignore
+/// and git excludes; hidden files are scanned, the .git folder is not. Keys are shown as the
+/// Leadey dashboard shows them (`leadey_sk_live_••••a1b2`), never in full unless
+/// --show-secrets is given.
+#[derive(Debug, Parser)]
+#[command(name = "leadey-scan", version, after_help = crate::exit::EXIT_CODES_HELP)]
+pub struct Args {
+    /// Files and directories to scan; `-` reads standard input.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// When to colour the human report.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Add or override rules from a rule file (same format as rules/*.toml); repeatable.
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+
+    /// Also scan files left out by .gitignore, .ignore and git excludes (the release-scan mode).
+    #[arg(long)]
+    pub no_ignore: bool,
+
+    /// Follow symbolic links (loops are detected and reported as errors).
+    #[arg(long, short = 'L')]
+    pub follow: bool,
+
+    /// Skip (and count) files larger than SIZE: bytes, or with a K, M or G suffix (1024-based).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_filesize: Option<u64>,
+
+    /// Leave out paths matching GLOB (a glob without `/` matches any file or folder name, one
+    /// with `/` the path below the scanned root); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Worker threads (0: one per CPU).
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+
+    /// Include full keys in the report (`secret` in JSON). Off by default: keys are masked.
+    #[arg(long)]
+    pub show_secrets: bool,
+
+    /// Leave timing out of the report and summary, for byte-identical output.
+    #[arg(long)]
+    pub no_timing: bool,
+
+    /// List skipped paths and why on standard error.
+    #[arg(long)]
+    pub list_skipped: bool,
+
+    /// Print no summary line on standard error (warnings still appear).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Size of one read in bytes (for tests of chunk boundaries).
+    #[arg(long, hide = true, value_name = "BYTES", default_value_t = DEFAULT_CHUNK_SIZE_BYTES)]
+    pub chunk_size: usize,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Diagnostics for people, in the style of rustc.
+    Human,
+    /// One JSON document (schema in README.md).
+    Json,
+}
+
+/// Output settings that are not part of the scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputConfig {
+    /// Report format.
+    pub format: Format,
+    /// Report file, or stdout.
+    pub output: Option<PathBuf>,
+    /// Colour choice.
+    pub color: ColorChoice,
+    /// Show full keys.
+    pub show_secrets: bool,
+    /// Include timing.
+    pub timing: bool,
+    /// List skipped paths.
+    pub list_skipped: bool,
+    /// No summary.
+    pub quiet: bool,
+}
+
+impl Args {
+    /// Splits the arguments into scan and output settings.
+    pub fn into_configs(self) -> (ScanConfig, OutputConfig) {
+        let scan = ScanConfig {
+            paths: if self.paths.is_empty() {
+                vec![PathBuf::from(".")]
+            } else {
+                self.paths
+            },
+            rule_files: self.rules,
+            no_ignore: self.no_ignore,
+            follow: self.follow,
+            max_filesize_bytes: self.max_filesize,
+            excludes: self.exclude,
+            threads: self.threads,
+            chunk_size_bytes: self.chunk_size.max(1),
+        };
+        let output = OutputConfig {
+            format: self.format,
+            output: self.output,
+            color: self.color,
+            show_secrets: self.show_secrets,
+            timing: !self.no_timing,
+            list_skipped: self.list_skipped,
+            quiet: self.quiet,
+        };
+        (scan, output)
+    }
+}
+
+/// Parses `123`, `10K`, `5M`, `1G` (1024-based, case-insensitive, optional `B`/`iB`).
+///
+/// ```
+/// assert_eq!(leadey_scan::cli::parse_size("2K"), Ok(2048));
+/// ```
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let lower = t.to_ascii_lowercase();
+    let lower = lower
+        .strip_suffix("ib")
+        .or_else(|| lower.strip_suffix('b'))
+        .unwrap_or(&lower);
+    let (digits, shift) = match lower.chars().last() {
+        Some('k') => (&lower[..lower.len() - 1], 10),
+        Some('m') => (&lower[..lower.len() - 1], 20),
+        Some('g') => (&lower[..lower.len() - 1], 30),
+        Some('t') => (&lower[..lower.len() - 1], 40),
+        _ => (lower, 0),
+    };
+    let n: u64 = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{t}` is not a size (use e.g. 500K, 10M, 1G)"))?;
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("`{t}` is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_scan_the_current_directory_with_ignores() {
+        let (scan, out) = Args::parse_from(["leadey-scan"]).into_configs();
+        assert_eq!(scan.paths, vec![PathBuf::from(".")]);
+        assert!(!scan.no_ignore && !scan.follow);
+        assert_eq!(scan.max_filesize_bytes, None);
+        assert_eq!(out.format, Format::Human);
+        assert!(out.timing && !out.show_secrets);
+    }
+
+    #[test]
+    fn flags_map_to_configs() {
+        let (scan, out) = Args::parse_from([
+            "leadey-scan",
+            "a",
+            "-",
+            "--no-ignore",
+            "--follow",
+            "--max-filesize",
+            "10M",
+            "--exclude",
+            "*.min.js",
+            "--threads",
+            "3",
+            "--format",
+            "json",
+            "--no-timing",
+            "--show-secrets",
+            "--rules",
+            "r.toml",
+            "-o",
+            "out.json",
+        ])
+        .into_configs();
+        assert_eq!(scan.paths, vec![PathBuf::from("a"), PathBuf::from("-")]);
+        assert!(scan.no_ignore && scan.follow);
+        assert_eq!(scan.max_filesize_bytes, Some(10 << 20));
+        assert_eq!(scan.excludes, vec!["*.min.js".to_string()]);
+        assert_eq!(scan.threads, 3);
+        assert_eq!(scan.rule_files, vec![PathBuf::from("r.toml")]);
+        assert_eq!(out.format, Format::Json);
+        assert_eq!(out.output, Some(PathBuf::from("out.json")));
+        assert!(!out.timing && out.show_secrets);
+    }
+
+    #[test]
+    fn sizes_parse_with_suffixes() {
+        assert_eq!(parse_size("0"), Ok(0));
+        assert_eq!(parse_size("10k"), Ok(10 * 1024));
+        assert_eq!(parse_size("1MiB"), Ok(1 << 20));
+        assert_eq!(parse_size("3G"), Ok(3 << 30));
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("99999999999999T").is_err());
+    }
+}

@@ -1,0 +1,409 @@
+//! The detector: rules + a byte chunk + its base offset in, candidates out. Pure: no I/O, no
+//! printing, no globals, so it is `Sync` and runs on any thread. Snippets are redacted here,
+//! before any other stage sees them.
+
+pub mod entropy;
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use crate::finding::{mask_parts, Key};
+use crate::rules::{Rule, RuleSet};
+
+/// Bytes of context kept on each side of a key in a snippet (before cutting to tokens).
+pub const SNIPPET_CONTEXT_BYTES: usize = 60;
+
+/// Bytes after a body that the documentation-form check looks at (`...x`).
+const LOOKAHEAD_BYTES: usize = 8;
+
+/// Bodies shorter than this are left visible in snippets: they are too short to be keys and
+/// showing them explains documentation forms such as `leadey_sk_live_Xy3f…a1b2`.
+const SNIPPET_MASK_MIN_BODY: usize = 8;
+
+/// A key the rules accept, before it gets a path and a line.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Index of the rule in the detector's rule list.
+    pub rule_index: usize,
+    /// Absolute byte offset of the key's first byte.
+    pub offset: u64,
+    /// The full key.
+    pub key: Key,
+    /// Entropy of the body, bits per character.
+    pub entropy: f64,
+    /// The redacted line around the key.
+    pub snippet: String,
+    /// Character index of the masked key in `snippet`.
+    pub snippet_key_start: usize,
+}
+
+/// Why a prefix occurrence was not reported (used by tests and `--explain`-style debugging).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// A letter or digit right before the prefix.
+    GluedBefore,
+    /// A letter or digit right after the body, or a body longer than the maximum.
+    TooLongOrGlued,
+    /// A body shorter than the minimum.
+    TooShort,
+    /// Followed by an ellipsis: a documentation form.
+    Elided,
+    /// Contains a placeholder word.
+    PlaceholderWord,
+    /// Entropy below the rule's minimum.
+    LowEntropy,
+    /// Mostly sequential or keyboard-row characters.
+    Sequence,
+}
+
+/// Compiled rules, ready to scan bytes.
+#[derive(Debug, Clone)]
+pub struct Detector {
+    rules: Vec<Rule>,
+    max_key_len: usize,
+}
+
+impl Detector {
+    /// A detector for every rule of `rules`.
+    pub fn new(rules: &RuleSet) -> Detector {
+        let rules = rules.rules().to_vec();
+        let max_key_len = rules.iter().map(Rule::max_key_len).max().unwrap_or(0);
+        Detector { rules, max_key_len }
+    }
+
+    /// The rules, in the order `Candidate::rule_index` refers to.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Bytes a chunk must extend past the last accepted start so that any key starting there,
+    /// its trailing context and the look-ahead are all inside the chunk.
+    pub fn overlap_bytes(&self) -> usize {
+        self.max_key_len + 1 + LOOKAHEAD_BYTES + SNIPPET_CONTEXT_BYTES
+    }
+
+    /// Bytes of already-scanned input kept before the first accepted start of a chunk (the
+    /// byte before a prefix and the snippet's leading context).
+    pub fn context_bytes(&self) -> usize {
+        SNIPPET_CONTEXT_BYTES + 1
+    }
+
+    /// Whether `bytes` contain any rule's prefix (the cheap first pass).
+    pub fn has_prefix(&self, bytes: &[u8]) -> bool {
+        self.rules.iter().any(|r| r.finder.find(bytes).is_some())
+    }
+
+    /// Appends to `out` every key of `chunk` whose first byte lies in `accept` (indices into
+    /// `chunk`). `base` is the absolute offset of `chunk[0]`. Bytes outside `accept` are
+    /// context: the byte before a prefix, the look-ahead after a body, the snippet.
+    pub fn scan_chunk(
+        &self,
+        chunk: &[u8],
+        base: u64,
+        accept: Range<usize>,
+        out: &mut Vec<Candidate>,
+    ) {
+        let start_len = out.len();
+        for (rule_index, rule) in self.rules.iter().enumerate() {
+            let end = (accept.end + rule.prefix.len().saturating_sub(1)).min(chunk.len());
+            let Some(window) = chunk.get(accept.start..end) else {
+                continue;
+            };
+            for hit in rule.finder.find_iter(window) {
+                let pos = accept.start + hit;
+                if let Ok((body_len, entropy)) = check(rule, chunk, pos) {
+                    let key_end = pos + rule.prefix.len() + body_len;
+                    let key_bytes = chunk.get(pos..key_end).unwrap_or_default();
+                    let key = Key::new(key_bytes, rule.prefix.len());
+                    let (snippet, snippet_key_start) = self.snippet(chunk, base, pos..key_end);
+                    out.push(Candidate {
+                        rule_index,
+                        offset: base + pos as u64,
+                        key,
+                        entropy,
+                        snippet,
+                        snippet_key_start,
+                    });
+                }
+            }
+        }
+        if self.rules.len() > 1 {
+            out[start_len..].sort_by_key(|c| (c.offset, c.rule_index));
+        }
+    }
+
+    /// Every key in `bytes`, scanned as one chunk.
+    pub fn scan(&self, bytes: &[u8]) -> Vec<Candidate> {
+        let mut out = Vec::new();
+        self.scan_chunk(bytes, 0, 0..bytes.len(), &mut out);
+        out
+    }
+
+    /// Why the prefix occurrence at `pos` of rule `rule_index` is or is not a key.
+    pub fn classify(&self, rule_index: usize, bytes: &[u8], pos: usize) -> Result<(), Rejection> {
+        match self.rules.get(rule_index) {
+            Some(rule) => check(rule, bytes, pos).map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
+    /// `text` with every key-shaped run (any rule's prefix and a body of 1 or more body
+    /// characters) replaced by its masked label. For error messages and paths that quote input.
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        if !self.has_prefix(text.as_bytes()) {
+            return Cow::Borrowed(text);
+        }
+        let (bytes, _) = self.mask_runs(text.as_bytes(), 1, None);
+        Cow::Owned(bytes)
+    }
+
+    /// Lossy text of `bytes` with key-shaped runs whose body has at least `min_body` bytes
+    /// masked; also returns the character index of the run that starts at `mark` in the text.
+    fn mask_runs(&self, bytes: &[u8], min_body: usize, mark: Option<usize>) -> (String, usize) {
+        let mut runs: Vec<(usize, usize, usize)> = Vec::new(); // (start, prefix_len, end)
+        for rule in &self.rules {
+            for pos in rule.finder.find_iter(bytes) {
+                let body_start = pos + rule.prefix.len();
+                let rest = bytes.get(body_start..).unwrap_or_default();
+                let body_len = rule.body_re.find(rest).map_or(0, |m| m.len());
+                // A body past the maximum is masked whole: it may be a key glued to more text.
+                let body_len = body_len + run_len(rule, rest.get(body_len..).unwrap_or_default());
+                if body_len >= min_body || Some(pos) == mark {
+                    runs.push((pos, rule.prefix.len(), body_start + body_len));
+                }
+            }
+        }
+        runs.sort_unstable();
+        let mut out = String::with_capacity(bytes.len() + 8);
+        let mut mark_chars = 0;
+        let mut at = 0;
+        for (start, prefix_len, end) in runs {
+            if start < at {
+                continue; // overlaps a run already masked
+            }
+            out.push_str(&String::from_utf8_lossy(
+                bytes.get(at..start).unwrap_or_default(),
+            ));
+            if Some(start) == mark {
+                mark_chars = out.chars().count();
+            }
+            let prefix = bytes.get(start..start + prefix_len).unwrap_or_default();
+            let body = bytes.get(start + prefix_len..end).unwrap_or_default();
+            out.push_str(&mask_parts(prefix, body));
+            at = end;
+        }
+        out.push_str(&String::from_utf8_lossy(
+            bytes.get(at..).unwrap_or_default(),
+        ));
+        (out, mark_chars)
+    }
+
+    /// The redacted line around `key` (indices into `chunk`): at most `SNIPPET_CONTEXT_BYTES`
+    /// on each side, stopped at line ends, never cutting a token (so no part of another key
+    /// shows), with `…` where it was cut.
+    fn snippet(&self, chunk: &[u8], base: u64, key: Range<usize>) -> (String, usize) {
+        let lo = key.start.saturating_sub(SNIPPET_CONTEXT_BYTES);
+        let (mut ws, mut cut_left) =
+            match memchr::memrchr(b'\n', chunk.get(lo..key.start).unwrap_or_default()) {
+                Some(i) => (lo + i + 1, false),
+                None => (lo, lo > 0 || base > 0),
+            };
+        let hi = (key.end + SNIPPET_CONTEXT_BYTES).min(chunk.len());
+        let (mut we, mut cut_right) =
+            match memchr::memchr2(b'\n', b'\r', chunk.get(key.end..hi).unwrap_or_default()) {
+                Some(i) => (key.end + i, false),
+                None => (hi, hi < chunk.len()),
+            };
+        let at = |i: usize| chunk.get(i).copied().unwrap_or(b' ');
+        while ws < key.start
+            && ws > 0
+            && (is_token_byte(at(ws - 1)) && is_token_byte(at(ws)) || at(ws) & 0xC0 == 0x80)
+        {
+            ws += 1;
+            cut_left = true;
+        }
+        while we > key.end
+            && we < chunk.len()
+            && (is_token_byte(at(we - 1)) && is_token_byte(at(we)) || at(we) & 0xC0 == 0x80)
+        {
+            we -= 1;
+            cut_right = true;
+        }
+        let segment = chunk.get(ws..we).unwrap_or_default();
+        let (text, mark) = self.mask_runs(segment, SNIPPET_MASK_MIN_BODY, Some(key.start - ws));
+        let mut snippet = String::with_capacity(text.len() + 6);
+        let mut mark = mark;
+        if cut_left {
+            snippet.push('…');
+            mark += 1;
+        }
+        snippet.push_str(&text);
+        if cut_right {
+            snippet.push('…');
+        }
+        (snippet, mark)
+    }
+}
+
+/// Length of the run of body characters at the start of `rest`, beyond what the anchored body
+/// regex already took (it stops at `body_max_len + 1`).
+fn run_len(rule: &Rule, mut rest: &[u8]) -> usize {
+    let mut n = 0;
+    while let Some(m) = rule.body_re.find(rest) {
+        if m.is_empty() {
+            break;
+        }
+        n += m.len();
+        rest = rest.get(m.len()..).unwrap_or_default();
+    }
+    n
+}
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+' | b'/' | b'=')
+}
+
+/// Checks the prefix occurrence at `pos`; on success, the body's length and entropy.
+fn check(rule: &Rule, chunk: &[u8], pos: usize) -> Result<(usize, f64), Rejection> {
+    if pos > 0 && chunk.get(pos - 1).is_some_and(u8::is_ascii_alphanumeric) {
+        return Err(Rejection::GluedBefore);
+    }
+    let body_start = pos + rule.prefix.len();
+    let rest = chunk.get(body_start..).unwrap_or_default();
+    let body_len = rule.body_re.find(rest).map_or(0, |m| m.len());
+    if body_len > rule.body_max_len {
+        return Err(Rejection::TooLongOrGlued);
+    }
+    if body_len < rule.body_min_len {
+        return Err(Rejection::TooShort);
+    }
+    let after = rest.get(body_len..).unwrap_or_default();
+    if after.first().is_some_and(u8::is_ascii_alphanumeric) {
+        return Err(Rejection::TooLongOrGlued);
+    }
+    // The docs write `leadey_sk_live_Xy3f…a1b2`: a body cut by an ellipsis is not a key.
+    if after.starts_with("…".as_bytes())
+        || after.starts_with("•".as_bytes())
+        || (after.starts_with(b"...") && after.get(3).is_some_and(u8::is_ascii_alphanumeric))
+    {
+        return Err(Rejection::Elided);
+    }
+    let body = rest.get(..body_len).unwrap_or_default();
+    if entropy::has_placeholder_word(body, &rule.placeholder_words) {
+        return Err(Rejection::PlaceholderWord);
+    }
+    let bits = entropy::shannon(body);
+    if bits < rule.min_entropy {
+        return Err(Rejection::LowEntropy);
+    }
+    if rule.max_sequence_share < 1.0 && entropy::sequence_share(body) >= rule.max_sequence_share {
+        return Err(Rejection::Sequence);
+    }
+    Ok((body_len, bits))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detector() -> Detector {
+        Detector::new(&RuleSet::builtin().expect("built-in rules compile"))
+    }
+
+    const KEY: &str = "leadey_sk_live_epfJBd0Kh8oOOL8dKLzdocJ2isAjIhKt";
+
+    #[test]
+    fn finds_key_with_offset_and_masked_snippet() {
+        let d = detector();
+        let text = format!("a = \"{KEY}\"\n");
+        let found = d.scan(text.as_bytes());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].offset, 5);
+        assert_eq!(found[0].snippet, "a = \"leadey_sk_live_••••IhKt\"");
+        assert_eq!(found[0].snippet_key_start, 5);
+    }
+
+    #[test]
+    fn accept_range_limits_starts_but_context_is_used() {
+        let d = detector();
+        let text = format!("x{KEY}");
+        // Key glued to the `x` that lies outside the accepted range: still rejected.
+        let mut out = Vec::new();
+        d.scan_chunk(text.as_bytes(), 0, 1..text.len(), &mut out);
+        assert!(out.is_empty());
+        let text = format!(" {KEY}");
+        d.scan_chunk(text.as_bytes(), 100, 2..text.len(), &mut out);
+        assert!(out.is_empty(), "start 1 is outside 2..");
+        d.scan_chunk(text.as_bytes(), 100, 1..2, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].offset, 101);
+    }
+
+    #[test]
+    fn rejections_name_the_reason() {
+        let d = detector();
+        let cases = [
+            (format!("x{KEY}"), 1, Rejection::GluedBefore),
+            (
+                format!("leadey_sk_live_{}", "aZ3x".repeat(17)),
+                0,
+                Rejection::TooLongOrGlued,
+            ),
+            (
+                "leadey_sk_live_Xy3f…a1b2".to_string(),
+                0,
+                Rejection::TooShort,
+            ),
+            (format!("{KEY}…a1b2"), 0, Rejection::Elided),
+            (
+                "leadey_sk_live_XXXXXXXXXXXXXXXXXXXXXXXX".to_string(),
+                0,
+                Rejection::LowEntropy,
+            ),
+            (
+                "leadey_sk_live_abcdefghijklmnopqrstuvwxyz123456".to_string(),
+                0,
+                Rejection::Sequence,
+            ),
+        ];
+        for (text, pos, want) in cases {
+            assert_eq!(d.classify(0, text.as_bytes(), pos), Err(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn snippet_never_shows_part_of_another_key() {
+        let d = detector();
+        let other = "leadey_sk_live_u8jzPde0IgxLd6GncfBA";
+        let text = format!(
+            "{} {other} {KEY} {other} {}",
+            "y".repeat(40),
+            "z".repeat(40)
+        );
+        let found = d.scan(text.as_bytes());
+        assert_eq!(found.len(), 3);
+        for c in &found {
+            assert!(!c.snippet.contains("u8jzPde0"), "{}", c.snippet);
+            assert!(!c.snippet.contains("epfJBd0K"), "{}", c.snippet);
+        }
+        assert_eq!(
+            found[0].snippet,
+            format!(
+                "{} leadey_sk_live_••••cfBA leadey_sk_live_••••IhKt …",
+                "y".repeat(40)
+            )
+        );
+        assert_eq!(
+            found[1].snippet,
+            "… leadey_sk_live_••••cfBA leadey_sk_live_••••IhKt leadey_sk_live_••••cfBA …"
+        );
+    }
+
+    #[test]
+    fn redact_masks_keys_in_free_text() {
+        let d = detector();
+        let msg = format!("cannot open {KEY}.txt");
+        assert_eq!(d.redact(&msg), "cannot open leadey_sk_live_••••IhKt.txt");
+        assert_eq!(d.redact("plain"), "plain");
+    }
+}

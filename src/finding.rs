@@ -1,0 +1,266 @@
+//! Findings: owned, serializable records of keys found, and the secret-carrying `Key` type whose
+//! only way out is `Key::expose()`. Never does I/O.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+use sha2::{Digest, Sha256};
+
+/// The four bullets the Leadey dashboard shows in place of a key's hidden characters.
+pub const MASK_BULLETS: &str = "••••";
+
+/// A full key. `Debug` and `Display` print the dashboard mask; there is no `Serialize`.
+/// The full bytes are reachable only through [`Key::expose`].
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Key {
+    bytes: Box<[u8]>,
+    prefix_len: usize,
+}
+
+impl Key {
+    /// A key made of `prefix_len` bytes of prefix followed by its body.
+    pub fn new(bytes: &[u8], prefix_len: usize) -> Key {
+        Key {
+            bytes: bytes.into(),
+            prefix_len: prefix_len.min(bytes.len()),
+        }
+    }
+
+    /// The full key. Callers: the verifier and `--show-secrets` output only.
+    pub fn expose(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The dashboard label: prefix, four bullets, last four characters of the body.
+    ///
+    /// ```
+    /// let key = leadey_scan::finding::Key::new(b"leadey_sk_live_Xy3fQQQQa1b2", 15);
+    /// assert_eq!(key.masked(), "leadey_sk_live_••••a1b2");
+    /// ```
+    pub fn masked(&self) -> String {
+        let (prefix, body) = self.bytes.split_at(self.prefix_len);
+        mask_parts(prefix, body)
+    }
+
+    /// SHA-256 of the full key.
+    pub fn hash(&self) -> KeyHash {
+        KeyHash(Sha256::digest(&self.bytes).into())
+    }
+}
+
+/// The masked label for a key made of `prefix` and `body`.
+pub fn mask_parts(prefix: &[u8], body: &[u8]) -> String {
+    let tail = body.get(body.len().saturating_sub(4)..).unwrap_or_default();
+    format!(
+        "{}{MASK_BULLETS}{}",
+        String::from_utf8_lossy(prefix),
+        String::from_utf8_lossy(tail)
+    )
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Key({})", self.masked())
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
+/// SHA-256 of a full key; lowercase hex in reports.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyHash(pub [u8; 32]);
+
+impl KeyHash {
+    /// Lowercase hex, 64 characters.
+    pub fn to_hex(&self) -> String {
+        to_hex(&self.0)
+    }
+}
+
+impl fmt::Debug for KeyHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyHash({})", self.to_hex())
+    }
+}
+
+impl fmt::Display for KeyHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl Serialize for KeyHash {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+/// A finding's identity across runs: derived from rule id, path and key hash, not the line,
+/// so it survives edits that move the key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Fingerprint(pub String);
+
+impl Fingerprint {
+    /// The fingerprint of `key_hash` found by `rule_id` in `path`: 32 hex characters.
+    pub fn new(rule_id: &str, path: &str, key_hash: &KeyHash) -> Fingerprint {
+        let mut h = Sha256::new();
+        h.update(b"leadey-scan/v1\0");
+        h.update(rule_id.as_bytes());
+        h.update(b"\0");
+        h.update(path.as_bytes());
+        h.update(b"\0");
+        h.update(key_hash.0);
+        let digest = h.finalize();
+        Fingerprint(to_hex(digest.get(..16).unwrap_or_default()))
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    use fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// Where a finding is. `path` is `/`-separated, as ripgrep prints it (the root as given joined
+/// with the path below it, `./` dropped); `line` and `column` are 1-based; `column` counts
+/// characters when the line up to the key is valid UTF-8, bytes otherwise; `byte_offset` is
+/// 0-based from the start of the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Location {
+    /// Display path.
+    pub path: String,
+    /// 1-based line.
+    pub line: u64,
+    /// 1-based column.
+    pub column: u64,
+    /// 0-based byte offset of the key's first byte.
+    pub byte_offset: u64,
+}
+
+/// What the Leadey API said about a key (filled in by the verifier, when asked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Verification {
+    /// The key works.
+    Live,
+    /// The API refused the key: revoked or never valid.
+    Invalid,
+    /// No answer could be had.
+    Unknown {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One key found in one place.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// The rule that matched.
+    pub rule_id: String,
+    /// Where.
+    #[serde(flatten)]
+    pub location: Location,
+    /// Whether the file looks binary (a NUL byte in its first 8 KiB).
+    pub binary: bool,
+    /// The dashboard label of the key.
+    pub masked_key: String,
+    /// SHA-256 of the full key.
+    pub key_sha256: KeyHash,
+    /// Stable identity (rule, path, key hash).
+    pub fingerprint: Fingerprint,
+    /// Shannon entropy of the body, bits per character.
+    pub entropy: f64,
+    /// The line around the key, keys replaced by their masked labels.
+    pub snippet: String,
+    /// Character index of the masked key in `snippet`.
+    #[serde(skip)]
+    pub snippet_key_start: usize,
+    /// Verification result, when verification ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<Verification>,
+    #[serde(skip)]
+    key: Key,
+}
+
+impl Finding {
+    /// Assembles a finding; the fingerprint and hash are derived from the key.
+    pub fn new(
+        rule_id: String,
+        location: Location,
+        binary: bool,
+        key: Key,
+        entropy: f64,
+        snippet: String,
+        snippet_key_start: usize,
+    ) -> Finding {
+        let key_sha256 = key.hash();
+        let fingerprint = Fingerprint::new(&rule_id, &location.path, &key_sha256);
+        Finding {
+            masked_key: key.masked(),
+            rule_id,
+            location,
+            binary,
+            key_sha256,
+            fingerprint,
+            entropy,
+            snippet,
+            snippet_key_start,
+            verification: None,
+            key,
+        }
+    }
+
+    /// The full key (see [`Key::expose`] for who may call it).
+    pub fn key(&self) -> &Key {
+        &self.key
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_of_a_key_are_masked() {
+        let key = Key::new(b"leadey_sk_live_u8jzPde0IgxLd6GncfBA", 15);
+        assert_eq!(
+            format!("{key}"),
+            "leadey_sk_live_••••fBA".replace("fBA", "cfBA")
+        );
+        assert_eq!(format!("{key:?}"), "Key(leadey_sk_live_••••cfBA)");
+        assert!(!format!("{key:?}").contains("u8jz"));
+    }
+
+    #[test]
+    fn fingerprint_depends_on_rule_path_and_key_only() {
+        let h = Key::new(b"p_abcdefgh", 2).hash();
+        let a = Fingerprint::new("r", "a.txt", &h);
+        assert_eq!(a, Fingerprint::new("r", "a.txt", &h));
+        assert_ne!(a, Fingerprint::new("r", "b.txt", &h));
+        assert_ne!(a, Fingerprint::new("s", "a.txt", &h));
+        assert_eq!(a.0.len(), 32);
+    }
+
+    #[test]
+    fn key_hash_is_sha256_hex() {
+        let h = Key::new(b"abc", 0).hash();
+        assert_eq!(
+            h.to_hex(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

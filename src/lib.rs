@@ -1,0 +1,26 @@
+//! leadey-scan: finds leaked Leadey API keys. The pipeline is Source → Detector → Finding →
+//! Reporter (see `STYLE.md`); `scan::run` ties it together. The library never prints.
+
+pub mod cli;
+pub mod config;
+pub mod detect;
+pub mod exit;
+pub mod finding;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod source;
+pub mod term;
+
+pub use config::ScanConfig;
+pub use report::Report;
+pub use scan::{run, ScanError};
+
+/// `text` with every key-shaped run of the built-in rules masked; for error messages that may
+/// quote input before any user rule is loaded.
+pub fn redact_builtin(text: &str) -> String {
+    match rules::RuleSet::builtin() {
+        Ok(set) => detect::Detector::new(&set).redact(text).into_owned(),
+        Err(_) => text.to_string(),
+    }
+}

@@ -1,0 +1,403 @@
+//! Detection rules: validated, compiled forms of `rules/*.toml`. Owns the built-in rule files
+//! (embedded with `include_str!`) and merging of user rule files (`--rules`). Never reads files
+//! other than the rule files it is asked to load, and never prints.
+
+pub mod spec;
+
+use std::path::{Path, PathBuf};
+
+use memchr::memmem;
+use regex::bytes::{Regex, RegexBuilder};
+
+pub use spec::{Precision, RuleFileSpec, RuleSpec, Severity};
+
+/// The rule files compiled into the binary, as (path in the repository, contents).
+/// `tests/rules.rs` checks that this list names exactly the files under `rules/`.
+pub const BUILTIN_RULE_FILES: &[(&str, &str)] =
+    &[("rules/leadey.toml", include_str!("../../rules/leadey.toml"))];
+
+/// The longest body any rule may declare, in bytes; bounds chunk overlaps.
+pub const MAX_BODY_LEN_LIMIT: usize = 1024;
+
+/// Why a rule file could not be used. Messages carry the file, the rule id and the position,
+/// never raw key bytes (text quoted from a file is redacted by the caller's redactor).
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    /// The file could not be read.
+    #[error("{path}: cannot read rule file: {source}")]
+    Read {
+        /// The rule file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or does not have the rule file's shape.
+    #[error("{path}:{line}:{column}: {message}")]
+    Parse {
+        /// The rule file.
+        path: PathBuf,
+        /// 1-based line of the problem (0 when unknown).
+        line: usize,
+        /// 1-based column of the problem (0 when unknown).
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A rule parsed but its values are not usable.
+    #[error("{path}: rule `{id}`: {message}")]
+    Invalid {
+        /// The rule file.
+        path: PathBuf,
+        /// The rule's id.
+        id: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// A validated, compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Kebab-case id.
+    pub id: String,
+    /// Short human name.
+    pub title: String,
+    /// Longer explanation.
+    pub description: String,
+    /// Literal prefix of every key.
+    pub prefix: Vec<u8>,
+    /// The body class as written in the file.
+    pub body_chars: String,
+    /// Shortest body, bytes.
+    pub body_min_len: usize,
+    /// Longest body, bytes.
+    pub body_max_len: usize,
+    /// Minimum body entropy, bits per character.
+    pub min_entropy: f64,
+    /// Largest share of the body that sequences may cover.
+    pub max_sequence_share: f64,
+    /// Lowercased placeholder words.
+    pub placeholder_words: Vec<String>,
+    /// Severity of a leak.
+    pub severity: Severity,
+    /// Likelihood of a true positive.
+    pub precision: Precision,
+    /// What to do.
+    pub remediation: String,
+    /// Positive examples.
+    pub examples: Vec<String>,
+    /// Negative examples.
+    pub negative_examples: Vec<String>,
+    /// The file the rule came from (`rules/leadey.toml` for built-ins).
+    pub source: PathBuf,
+    pub(crate) finder: memmem::Finder<'static>,
+    /// Anchored: the longest run of body characters, at most `body_max_len + 1` long.
+    pub(crate) body_re: Regex,
+}
+
+impl Rule {
+    /// Validates and compiles one rule read from `source`.
+    pub fn from_spec(spec: RuleSpec, source: &Path) -> Result<Rule, RuleError> {
+        let invalid = |message: String| RuleError::Invalid {
+            path: source.to_path_buf(),
+            id: spec.id.clone(),
+            message,
+        };
+        if !is_kebab_case(&spec.id) {
+            return Err(invalid("id must be kebab-case (a-z, 0-9 and `-`)".into()));
+        }
+        if spec.prefix.is_empty() {
+            return Err(invalid("prefix must not be empty".into()));
+        }
+        if spec.body_min_len == 0 {
+            return Err(invalid("body_min_len must be at least 1".into()));
+        }
+        if spec.body_min_len > spec.body_max_len {
+            return Err(invalid(format!(
+                "body_min_len ({}) is greater than body_max_len ({})",
+                spec.body_min_len, spec.body_max_len
+            )));
+        }
+        if spec.body_max_len > MAX_BODY_LEN_LIMIT {
+            return Err(invalid(format!(
+                "body_max_len ({}) is above the limit of {MAX_BODY_LEN_LIMIT}",
+                spec.body_max_len
+            )));
+        }
+        if !(0.0..=8.0).contains(&spec.min_entropy) {
+            return Err(invalid(format!(
+                "min_entropy ({}) must be between 0 and 8 bits per character",
+                spec.min_entropy
+            )));
+        }
+        if !(0.0..=1.0).contains(&spec.max_sequence_share) {
+            return Err(invalid(format!(
+                "max_sequence_share ({}) must be between 0 and 1",
+                spec.max_sequence_share
+            )));
+        }
+        if spec.body_chars.is_empty() || spec.body_chars.contains(['[', ']']) {
+            return Err(invalid(
+                "body_chars must be the inside of a character class, e.g. `A-Za-z0-9`".into(),
+            ));
+        }
+        let body_re = RegexBuilder::new(&format!(
+            "\\A[{}]{{0,{}}}",
+            spec.body_chars,
+            spec.body_max_len + 1
+        ))
+        .unicode(false)
+        .build()
+        .map_err(|e| invalid(format!("body_chars is not a valid character class: {e}")))?;
+        for b in [b'\n', b'\r', 0u8] {
+            if body_re.find(&[b]).is_some_and(|m| m.len() == 1) {
+                return Err(invalid(
+                    "body_chars must not contain line breaks or NUL".into(),
+                ));
+            }
+        }
+        let prefix = spec.prefix.into_bytes();
+        let finder = memmem::Finder::new(&prefix).into_owned();
+        Ok(Rule {
+            id: spec.id,
+            title: spec.title,
+            description: spec.description,
+            prefix,
+            body_chars: spec.body_chars,
+            body_min_len: spec.body_min_len,
+            body_max_len: spec.body_max_len,
+            min_entropy: spec.min_entropy,
+            max_sequence_share: spec.max_sequence_share,
+            placeholder_words: spec
+                .placeholder_words
+                .into_iter()
+                .map(|w| w.to_ascii_lowercase())
+                .collect(),
+            severity: spec.severity,
+            precision: spec.precision,
+            remediation: spec.remediation,
+            examples: spec.examples,
+            negative_examples: spec.negative_examples,
+            source: source.to_path_buf(),
+            finder,
+            body_re,
+        })
+    }
+
+    /// Longest key this rule can match, prefix included, in bytes.
+    pub fn max_key_len(&self) -> usize {
+        self.prefix.len() + self.body_max_len
+    }
+}
+
+/// An ordered set of rules with unique ids.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+}
+
+impl RuleSet {
+    /// The built-in rules.
+    pub fn builtin() -> Result<RuleSet, RuleError> {
+        let mut set = RuleSet::default();
+        for (path, text) in BUILTIN_RULE_FILES {
+            set.merge(parse_rule_file(text, Path::new(path))?);
+        }
+        Ok(set)
+    }
+
+    /// The built-in rules plus the rules of `files`; a rule whose id already exists replaces it.
+    pub fn load(files: &[PathBuf]) -> Result<RuleSet, RuleError> {
+        let mut set = RuleSet::builtin()?;
+        for path in files {
+            set.merge(load_rule_file(path)?);
+        }
+        Ok(set)
+    }
+
+    /// Adds `rules`, replacing rules with the same id in place.
+    pub fn merge(&mut self, rules: Vec<Rule>) {
+        for rule in rules {
+            match self.rules.iter_mut().find(|r| r.id == rule.id) {
+                Some(slot) => *slot = rule,
+                None => self.rules.push(rule),
+            }
+        }
+    }
+
+    /// The rules, in load order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The rule with this id.
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}
+
+/// Reads and compiles one rule file.
+pub fn load_rule_file(path: &Path) -> Result<Vec<Rule>, RuleError> {
+    let text = std::fs::read_to_string(path).map_err(|source| RuleError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_rule_file(&text, path)
+}
+
+/// Parses and compiles the text of a rule file; `path` names it in errors.
+pub fn parse_rule_file(text: &str, path: &Path) -> Result<Vec<Rule>, RuleError> {
+    let spec: RuleFileSpec = toml::from_str(text).map_err(|e| {
+        let (line, column) = e
+            .span()
+            .map(|span| line_column(text, span.start))
+            .unwrap_or((0, 0));
+        RuleError::Parse {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: e.message().to_string(),
+        }
+    })?;
+    if spec.rule.is_empty() {
+        return Err(RuleError::Parse {
+            path: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: "no [[rule]] table in the file".into(),
+        });
+    }
+    let mut rules: Vec<Rule> = Vec::with_capacity(spec.rule.len());
+    for rule_spec in spec.rule {
+        if rules.iter().any(|r| r.id == rule_spec.id) {
+            return Err(RuleError::Invalid {
+                path: path.to_path_buf(),
+                id: rule_spec.id,
+                message: "the id is used twice in this file".into(),
+            });
+        }
+        rules.push(Rule::from_spec(rule_spec, path)?);
+    }
+    Ok(rules)
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `text`.
+///
+/// ```
+/// assert_eq!(leadey_scan::rules::line_column("ab\ncd", 4), (2, 2));
+/// ```
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+    (line, column)
+}
+
+fn is_kebab_case(id: &str) -> bool {
+    !id.is_empty()
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+        && !id.contains("--")
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[[rule]]
+id = "x-key"
+title = "X"
+prefix = "x_"
+body_chars = "a-z"
+body_min_len = 4
+body_max_len = 8
+min_entropy = 1.0
+severity = "high"
+remediation = "revoke"
+"#;
+
+    #[test]
+    fn builtin_rules_compile() {
+        let set = RuleSet::builtin().unwrap();
+        assert_eq!(set.rules()[0].id, "leadey-api-key");
+        assert_eq!(set.rules()[0].prefix, b"leadey_sk_live_");
+    }
+
+    #[test]
+    fn unknown_field_is_an_error_with_position() {
+        let text = GOOD.replace("min_entropy", "min_entropyy");
+        let err = parse_rule_file(&text, Path::new("r.toml")).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("r.toml:9:1: unknown field `min_entropyy`"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn min_len_above_max_len_is_rejected() {
+        let text = GOOD.replace("body_min_len = 4", "body_min_len = 9");
+        let msg = parse_rule_file(&text, Path::new("r.toml"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            msg,
+            "r.toml: rule `x-key`: body_min_len (9) is greater than body_max_len (8)"
+        );
+    }
+
+    #[test]
+    fn bad_id_entropy_and_class_are_rejected() {
+        for (from, to, want) in [
+            ("id = \"x-key\"", "id = \"X_Key\"", "kebab-case"),
+            ("min_entropy = 1.0", "min_entropy = 9.5", "between 0 and 8"),
+            (
+                "body_chars = \"a-z\"",
+                "body_chars = \"z-a\"",
+                "not a valid character class",
+            ),
+            (
+                "body_chars = \"a-z\"",
+                "body_chars = \"[a-z]\"",
+                "inside of a character class",
+            ),
+            (
+                "body_chars = \"a-z\"",
+                "body_chars = \"a-z\\\\n\"",
+                "line breaks",
+            ),
+            (
+                "prefix = \"x_\"",
+                "prefix = \"\"",
+                "prefix must not be empty",
+            ),
+        ] {
+            let text = GOOD.replace(from, to);
+            let msg = parse_rule_file(&text, Path::new("r.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(msg.contains(want), "{to}: {msg}");
+        }
+    }
+
+    #[test]
+    fn user_rule_replaces_builtin_with_same_id() {
+        let mut set = RuleSet::builtin().unwrap();
+        let text = GOOD.replace("x-key", "leadey-api-key");
+        set.merge(parse_rule_file(&text, Path::new("r.toml")).unwrap());
+        assert_eq!(set.rules().len(), 1);
+        assert_eq!(set.rules()[0].prefix, b"x_");
+    }
+
+    #[test]
+    fn line_column_counts_characters() {
+        assert_eq!(line_column("é\nxy", 4), (2, 2));
+        assert_eq!(line_column("ab", 0), (1, 1));
+    }
+}

@@ -1,0 +1,423 @@
+//! Orchestration: `run(ScanConfig) -> Report`. Owns the parallel walk (the `ignore` crate's
+//! parallel walker runs detection in its own threads; no other pool), per-file decisions, and
+//! the final sort that makes reports identical at any thread count. Never prints.
+
+use std::collections::BTreeSet;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
+
+use crate::config::ScanConfig;
+use crate::detect::Detector;
+use crate::finding::{Finding, Location};
+use crate::report::{Report, Stats};
+use crate::rules::{RuleError, RuleSet};
+use crate::source::{self, FileError, Skip, SkipReason, StreamScan};
+
+/// What stops a scan before it starts.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// A rule file is broken.
+    #[error(transparent)]
+    Rules(#[from] RuleError),
+    /// An `--exclude` glob does not parse.
+    #[error("invalid --exclude glob `{glob}`: {message}")]
+    Exclude {
+        /// The glob as given.
+        glob: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Path displayed for standard input.
+pub const STDIN_PATH: &str = "<stdin>";
+
+/// Scans everything `config` names and returns the sorted report.
+pub fn run(config: &ScanConfig) -> Result<Report, ScanError> {
+    let started = Instant::now();
+    let rules = RuleSet::load(&config.rule_files)?;
+    let detector = Detector::new(&rules);
+    let excludes = Excludes::new(&config.excludes)?;
+    let acc = Arc::new(Mutex::new(Partial::default()));
+
+    let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
+        config.paths.iter().partition(|p| p.as_os_str() == "-");
+    if let Some((first, rest)) = paths.split_first() {
+        let mut walk = WalkBuilder::new(first);
+        for p in rest {
+            walk.add(p);
+        }
+        let respect = !config.no_ignore;
+        walk.hidden(false)
+            .parents(respect)
+            .ignore(respect)
+            .git_ignore(respect)
+            .git_global(respect)
+            .git_exclude(respect)
+            // `.gitignore` applies inside git repositories only, as in git and ripgrep: outside
+            // one (an unpacked tarball) the ignored files are there to be shipped.
+            .require_git(true)
+            .follow_links(config.follow)
+            .threads(config.threads);
+        let mut builder = VisitorBuilder {
+            detector: &detector,
+            config,
+            excludes: &excludes,
+            acc: &acc,
+        };
+        walk.build_parallel().visit(&mut builder);
+    }
+    if !stdin.is_empty() {
+        let mut part = Partial::default();
+        let mut buf = Vec::new();
+        let result = source::scan_stream(
+            io::stdin().lock(),
+            &detector,
+            &mut buf,
+            config.chunk_size_bytes,
+        );
+        part.record(&detector, STDIN_PATH.to_string(), result);
+        lock(&acc).merge(part);
+    }
+
+    let part = std::mem::take(&mut *lock(&acc));
+    let mut findings = part.findings;
+    findings.sort_by(|a, b| {
+        (
+            &a.location.path,
+            a.location.line,
+            a.location.column,
+            &a.rule_id,
+            a.location.byte_offset,
+        )
+            .cmp(&(
+                &b.location.path,
+                b.location.line,
+                b.location.column,
+                &b.rule_id,
+                b.location.byte_offset,
+            ))
+    });
+    let mut skipped = part.skipped;
+    skipped.sort();
+    skipped.dedup();
+    let mut errors = part.errors;
+    errors.sort();
+    errors.dedup();
+    let files_with_findings = findings
+        .iter()
+        .map(|f| f.location.path.as_str())
+        .collect::<BTreeSet<_>>()
+        .len() as u64;
+    let stats = Stats {
+        files_scanned: part.files_scanned,
+        bytes_scanned: part.bytes_scanned,
+        files_with_findings,
+        findings: findings.len() as u64,
+        skipped: skipped.len() as u64,
+        errors: errors.len() as u64,
+        elapsed_ms: Some(started.elapsed().as_millis() as u64),
+    };
+    Ok(Report {
+        findings,
+        skipped,
+        errors,
+        stats,
+        rules,
+    })
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A poisoned lock only means another worker panicked; its partial data is still sound.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Results gathered by one worker, merged at the end.
+#[derive(Default)]
+struct Partial {
+    findings: Vec<Finding>,
+    skipped: Vec<Skip>,
+    errors: Vec<FileError>,
+    files_scanned: u64,
+    bytes_scanned: u64,
+}
+
+impl Partial {
+    fn merge(&mut self, other: Partial) {
+        self.findings.extend(other.findings);
+        self.skipped.extend(other.skipped);
+        self.errors.extend(other.errors);
+        self.files_scanned += other.files_scanned;
+        self.bytes_scanned += other.bytes_scanned;
+    }
+
+    fn record(&mut self, detector: &Detector, path: String, result: io::Result<StreamScan>) {
+        match result {
+            Ok(scan) => {
+                self.files_scanned += 1;
+                self.bytes_scanned += scan.bytes;
+                for hit in scan.hits {
+                    let c = hit.candidate;
+                    let rule_id = detector
+                        .rules()
+                        .get(c.rule_index)
+                        .map(|r| r.id.clone())
+                        .unwrap_or_default();
+                    let location = Location {
+                        path: path.clone(),
+                        line: hit.line,
+                        column: hit.column,
+                        byte_offset: c.offset,
+                    };
+                    self.findings.push(Finding::new(
+                        rule_id,
+                        location,
+                        scan.binary,
+                        c.key,
+                        c.entropy,
+                        c.snippet,
+                        c.snippet_key_start,
+                    ));
+                }
+            }
+            Err(e) => self.errors.push(FileError {
+                path,
+                message: io_message(&e),
+            }),
+        }
+    }
+}
+
+/// An I/O error in words, without the path (reports carry the path separately).
+fn io_message(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::InvalidData => "cannot read: invalid data".to_string(),
+        _ => format!("cannot read: {e}"),
+    }
+}
+
+/// `--exclude` globs: a glob without `/` matches any path component's name; one with `/`
+/// matches the path relative to the scanned root.
+struct Excludes {
+    names: GlobSet,
+    paths: GlobSet,
+    any: bool,
+}
+
+impl Excludes {
+    fn new(globs: &[String]) -> Result<Excludes, ScanError> {
+        let mut names = GlobSetBuilder::new();
+        let mut paths = GlobSetBuilder::new();
+        for glob in globs {
+            let pattern = glob.trim_start_matches("./").trim_start_matches('/');
+            let pattern = pattern.trim_end_matches('/');
+            let compiled = GlobBuilder::new(pattern)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| ScanError::Exclude {
+                    glob: glob.clone(),
+                    message: e.kind().to_string(),
+                })?;
+            if pattern.contains('/') {
+                paths.add(compiled);
+            } else {
+                names.add(compiled);
+            }
+        }
+        let build = |b: GlobSetBuilder| {
+            b.build().map_err(|e| ScanError::Exclude {
+                glob: globs.join(" "),
+                message: e.to_string(),
+            })
+        };
+        Ok(Excludes {
+            names: build(names)?,
+            paths: build(paths)?,
+            any: !globs.is_empty(),
+        })
+    }
+
+    /// Whether the entry at `path`, `depth` levels below its root, is excluded.
+    fn is_excluded(&self, path: &Path, depth: usize) -> bool {
+        if !self.any {
+            return false;
+        }
+        if path.file_name().is_some_and(|n| self.names.is_match(n)) {
+            return true;
+        }
+        if self.paths.is_empty() {
+            return false;
+        }
+        let rel: PathBuf = if depth == 0 {
+            PathBuf::from(source::display_path(path))
+        } else {
+            let comps: Vec<_> = path.components().collect();
+            comps
+                .iter()
+                .skip(comps.len().saturating_sub(depth))
+                .collect()
+        };
+        self.paths.is_match(rel)
+    }
+}
+
+struct VisitorBuilder<'s> {
+    detector: &'s Detector,
+    config: &'s ScanConfig,
+    excludes: &'s Excludes,
+    acc: &'s Arc<Mutex<Partial>>,
+}
+
+impl<'s> ParallelVisitorBuilder<'s> for VisitorBuilder<'s> {
+    fn build(&mut self) -> Box<dyn ParallelVisitor + 's> {
+        Box::new(Visitor {
+            detector: self.detector,
+            config: self.config,
+            excludes: self.excludes,
+            acc: self.acc,
+            part: Partial::default(),
+            buf: Vec::new(),
+        })
+    }
+}
+
+struct Visitor<'s> {
+    detector: &'s Detector,
+    config: &'s ScanConfig,
+    excludes: &'s Excludes,
+    acc: &'s Arc<Mutex<Partial>>,
+    part: Partial,
+    buf: Vec<u8>,
+}
+
+impl Drop for Visitor<'_> {
+    fn drop(&mut self) {
+        lock(self.acc).merge(std::mem::take(&mut self.part));
+    }
+}
+
+impl ParallelVisitor for Visitor<'_> {
+    fn visit(&mut self, entry: Result<DirEntry, ignore::Error>) -> WalkState {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                self.part.errors.push(walk_error(self.detector, &err));
+                return WalkState::Continue;
+            }
+        };
+        let path = entry.path();
+        let depth = entry.depth();
+        let Some(ft) = entry.file_type() else {
+            return WalkState::Continue;
+        };
+        if ft.is_dir() {
+            if depth > 0 && entry.file_name() == ".git" {
+                return WalkState::Skip; // history is scanned by the git scopes, not here
+            }
+            if depth > 0 && self.excludes.is_excluded(path, depth) {
+                self.skip(path, SkipReason::Excluded);
+                return WalkState::Skip;
+            }
+            return WalkState::Continue;
+        }
+        if self.excludes.is_excluded(path, depth) {
+            self.skip(path, SkipReason::Excluded);
+            return WalkState::Continue;
+        }
+        // A root named on the command line is followed even when it is a link, as ripgrep does.
+        if ft.is_symlink() && depth > 0 {
+            self.skip(path, SkipReason::Symlink);
+            return WalkState::Continue;
+        }
+        if !ft.is_file() && !ft.is_symlink() {
+            self.skip(path, source::skip_reason_for(&ft));
+            return WalkState::Continue;
+        }
+        self.scan_file(path);
+        WalkState::Continue
+    }
+}
+
+impl Visitor<'_> {
+    fn display(&self, path: &Path) -> String {
+        self.detector
+            .redact(&source::display_path(path))
+            .into_owned()
+    }
+
+    fn skip(&mut self, path: &Path, reason: SkipReason) {
+        let path = self.display(path);
+        self.part.skipped.push(Skip { path, reason });
+    }
+
+    fn scan_file(&mut self, path: &Path) {
+        let (file, meta) = match source::open_file(path) {
+            Ok(x) => x,
+            Err(e) => {
+                let path = self.display(path);
+                self.part.errors.push(FileError {
+                    path,
+                    message: io_message(&e),
+                });
+                return;
+            }
+        };
+        if meta.is_dir() {
+            return; // a root symlink to a directory: the walker descends into it itself
+        }
+        if !meta.is_file() {
+            self.skip(path, source::skip_reason_for(&meta.file_type()));
+            return;
+        }
+        if self
+            .config
+            .max_filesize_bytes
+            .is_some_and(|max| meta.len() > max)
+        {
+            self.skip(path, SkipReason::TooLarge);
+            return;
+        }
+        use std::io::Read;
+        // Read what the file held when opened: a file growing while we read cannot hold us.
+        let result = source::scan_stream(
+            file.take(meta.len()),
+            self.detector,
+            &mut self.buf,
+            self.config.chunk_size_bytes,
+        );
+        let display = self.display(path);
+        self.part.record(self.detector, display, result);
+    }
+}
+
+fn walk_error(detector: &Detector, err: &ignore::Error) -> FileError {
+    fn parts(err: &ignore::Error) -> (Option<PathBuf>, String) {
+        match err {
+            ignore::Error::WithPath { path, err } => (Some(path.clone()), parts(err).1),
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                parts(err)
+            }
+            ignore::Error::Loop { child, ancestor } => (
+                Some(child.clone()),
+                format!(
+                    "symbolic link loop (points back to {})",
+                    source::display_path(ancestor)
+                ),
+            ),
+            ignore::Error::Io(e) => (None, io_message(e)),
+            other => (None, other.to_string()),
+        }
+    }
+    let (path, message) = parts(err);
+    FileError {
+        path: path
+            .map(|p| detector.redact(&source::display_path(&p)).into_owned())
+            .unwrap_or_default(),
+        message: detector.redact(&message).into_owned(),
+    }
+}

@@ -1,0 +1,399 @@
+//! Sources: turning paths and readers into scanned bytes. Owns display paths, opening files
+//! without blocking, chunked reads that overlap by more than the longest key, and line/column
+//! arithmetic. Never prints; skip and error decisions are returned as values.
+
+use std::fs::{File, Metadata};
+use std::io::{self, Read};
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::detect::{Candidate, Detector};
+
+/// How many leading bytes are looked at to call a file binary (a NUL among them).
+pub const BINARY_SNIFF_BYTES: usize = 8192;
+
+/// A file left out on purpose, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Skip {
+    /// Display path.
+    pub path: String,
+    /// Why, as a stable lowercase word.
+    pub reason: SkipReason,
+}
+
+/// Why a path was skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SkipReason {
+    /// A named pipe: reading could block forever.
+    Fifo,
+    /// A socket.
+    Socket,
+    /// A block or character device.
+    Device,
+    /// A symbolic link, not followed without `--follow`.
+    Symlink,
+    /// Larger than `--max-filesize`.
+    TooLarge,
+    /// Matched an `--exclude` glob.
+    Excluded,
+    /// Some other kind of file.
+    NotAFile,
+}
+
+impl SkipReason {
+    /// The user-facing explanation.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SkipReason::Fifo => "named pipe (fifo), not read",
+            SkipReason::Socket => "socket, not read",
+            SkipReason::Device => "device, not read",
+            SkipReason::Symlink => "symbolic link, not followed (use --follow)",
+            SkipReason::TooLarge => "larger than --max-filesize",
+            SkipReason::Excluded => "matches an --exclude glob",
+            SkipReason::NotAFile => "not a regular file",
+        }
+    }
+}
+
+/// A path that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct FileError {
+    /// Display path (may be empty when the walker gave none).
+    pub path: String,
+    /// What went wrong, without any bytes read from the file.
+    pub message: String,
+}
+
+/// The display form of a path: `/`-separated, `./` dropped at the front, and bytes that are not
+/// UTF-8 written as `\xNN` so that the text is lossless and safe for JSON.
+///
+/// ```
+/// use std::path::Path;
+/// assert_eq!(leadey_scan::source::display_path(Path::new("./a/b.txt")), "a/b.txt");
+/// ```
+pub fn display_path(path: &Path) -> String {
+    let text = path_text(path);
+    let mut s = text.as_str();
+    while let Some(rest) = s.strip_prefix("./") {
+        s = rest;
+    }
+    if s.is_empty() {
+        ".".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(unix)]
+fn path_text(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = path.as_os_str().as_bytes();
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(not(unix))]
+fn path_text(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+/// Opens `path` for reading without blocking (a FIFO opens at once) and returns its metadata,
+/// taken from the open handle so that it describes what will be read.
+pub fn open_file(path: &Path) -> io::Result<(File, Metadata)> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    let file = opts.open(path)?;
+    let meta = file.metadata()?;
+    Ok((file, meta))
+}
+
+/// The skip reason for a file type that is not a regular file or directory.
+pub fn skip_reason_for(ft: &std::fs::FileType) -> SkipReason {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return SkipReason::Fifo;
+        }
+        if ft.is_socket() {
+            return SkipReason::Socket;
+        }
+        if ft.is_block_device() || ft.is_char_device() {
+            return SkipReason::Device;
+        }
+    }
+    if ft.is_symlink() {
+        return SkipReason::Symlink;
+    }
+    SkipReason::NotAFile
+}
+
+/// A key found in a stream, with its line and column.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    /// What the detector found.
+    pub candidate: Candidate,
+    /// 1-based line.
+    pub line: u64,
+    /// 1-based column (characters on valid UTF-8, bytes otherwise).
+    pub column: u64,
+}
+
+/// The outcome of scanning one stream.
+#[derive(Debug, Clone, Default)]
+pub struct StreamScan {
+    /// Bytes read.
+    pub bytes: u64,
+    /// Whether the first `BINARY_SNIFF_BYTES` held a NUL byte.
+    pub binary: bool,
+    /// Keys found, in stream order.
+    pub hits: Vec<Hit>,
+}
+
+/// Scans `reader` to its end in chunks of `chunk_size` bytes (at least four overlaps), reusing
+/// `buf`. Consecutive chunks overlap by `detector.overlap_bytes()` plus context, so a key across
+/// a chunk boundary is found exactly once; memory stays at one chunk whatever the input size.
+pub fn scan_stream<R: Read>(
+    mut reader: R,
+    detector: &Detector,
+    buf: &mut Vec<u8>,
+    chunk_size: usize,
+) -> io::Result<StreamScan> {
+    let overlap = detector.overlap_bytes();
+    let ctx = detector.context_bytes();
+    let cap = chunk_size.max(4 * (overlap + ctx));
+    if buf.len() != cap {
+        buf.resize(cap, 0);
+    }
+    let mut out = StreamScan::default();
+    let mut filled = 0usize;
+    let mut base = 0u64;
+    let mut accept_from = 0usize;
+    let mut tracker = LineTracker::default();
+    let mut candidates = Vec::new();
+    let mut first = true;
+    loop {
+        let eof = fill(&mut reader, buf, &mut filled)?;
+        let chunk = buf.get(..filled).unwrap_or_default();
+        if first {
+            first = false;
+            let sniff = chunk
+                .get(..filled.min(BINARY_SNIFF_BYTES))
+                .unwrap_or_default();
+            out.binary = memchr::memchr(0, sniff).is_some();
+            tracker.bom = chunk.starts_with(b"\xEF\xBB\xBF");
+        }
+        let accept_to = if eof { filled } else { filled - overlap };
+        detector.scan_chunk(chunk, base, accept_from..accept_to, &mut candidates);
+        for candidate in candidates.drain(..) {
+            tracker.advance_to(chunk, base, candidate.offset);
+            out.hits.push(Hit {
+                line: tracker.line,
+                column: tracker.column(),
+                candidate,
+            });
+        }
+        if eof {
+            out.bytes = base + filled as u64;
+            return Ok(out);
+        }
+        // Keep the overlap plus the context before it; the next chunk accepts from `ctx`.
+        let keep = accept_to - ctx;
+        tracker.advance_to(chunk, base, base + keep as u64);
+        buf.copy_within(keep..filled, 0);
+        filled -= keep;
+        base += keep as u64;
+        accept_from = ctx;
+    }
+}
+
+/// Reads until `buf` is full or the reader ends; returns whether it ended.
+fn fill<R: Read>(reader: &mut R, buf: &mut [u8], filled: &mut usize) -> io::Result<bool> {
+    while *filled < buf.len() {
+        let dst = buf.get_mut(*filled..).unwrap_or_default();
+        match reader.read(dst) {
+            Ok(0) => return Ok(true),
+            Ok(n) => *filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(false)
+}
+
+/// Running line and column state, advanced lazily (only to where a key is, or past bytes about
+/// to be dropped), so files without keys cost nothing here.
+#[derive(Debug, Clone)]
+struct LineTracker {
+    /// Absolute offset the state describes.
+    pos: u64,
+    line: u64,
+    line_start: u64,
+    /// Characters (UTF-8 lead bytes) from `line_start` to `pos`.
+    chars: u64,
+    /// Whether the line up to `pos` is valid UTF-8 so far.
+    valid: bool,
+    /// An incomplete UTF-8 sequence at `pos`, completed by later bytes.
+    pending: Vec<u8>,
+    bom: bool,
+}
+
+impl Default for LineTracker {
+    fn default() -> Self {
+        LineTracker {
+            pos: 0,
+            line: 1,
+            line_start: 0,
+            chars: 0,
+            valid: true,
+            pending: Vec::new(),
+            bom: false,
+        }
+    }
+}
+
+impl LineTracker {
+    /// Advances to absolute offset `target`; `chunk` starts at absolute `base` and holds it.
+    fn advance_to(&mut self, chunk: &[u8], base: u64, target: u64) {
+        if target <= self.pos {
+            return;
+        }
+        let from = usize::try_from(self.pos - base).unwrap_or(usize::MAX);
+        let to = usize::try_from(target - base).unwrap_or(usize::MAX);
+        let seg = chunk.get(from..to).unwrap_or_default();
+        let tail = match memchr::memrchr(b'\n', seg) {
+            Some(i) => {
+                self.line += memchr::memchr_iter(b'\n', seg).count() as u64;
+                self.line_start = self.pos + i as u64 + 1;
+                self.chars = 0;
+                self.valid = true;
+                self.pending.clear();
+                seg.get(i + 1..).unwrap_or_default()
+            }
+            None => seg,
+        };
+        self.chars += tail.iter().filter(|&&b| b & 0xC0 != 0x80).count() as u64;
+        if self.valid {
+            let joined;
+            let data = if self.pending.is_empty() {
+                tail
+            } else {
+                joined = [self.pending.as_slice(), tail].concat();
+                joined.as_slice()
+            };
+            match std::str::from_utf8(data) {
+                Ok(_) => self.pending.clear(),
+                Err(e) if e.error_len().is_none() => {
+                    self.pending = data.get(e.valid_up_to()..).unwrap_or_default().to_vec();
+                }
+                Err(_) => {
+                    self.valid = false;
+                    self.pending.clear();
+                }
+            }
+        }
+        self.pos = target;
+    }
+
+    fn column(&self) -> u64 {
+        let on_bom_line = self.bom && self.line_start == 0;
+        if self.valid && self.pending.is_empty() {
+            self.chars.saturating_sub(u64::from(on_bom_line)) + 1
+        } else {
+            (self.pos - self.line_start).saturating_sub(if on_bom_line { 3 } else { 0 }) + 1
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+
+    const KEY: &str = "leadey_sk_live_epfJBd0Kh8oOOL8dKLzdocJ2isAjIhKt";
+
+    fn detector() -> Detector {
+        Detector::new(&RuleSet::builtin().expect("built-in rules compile"))
+    }
+
+    fn scan(bytes: &[u8], chunk: usize) -> StreamScan {
+        let mut buf = Vec::new();
+        scan_stream(bytes, &detector(), &mut buf, chunk).unwrap()
+    }
+
+    #[test]
+    fn line_and_column_count_characters_on_utf8_lines() {
+        let text = format!("one\nprénom = {KEY}\n");
+        let s = scan(text.as_bytes(), 1 << 16);
+        assert_eq!((s.hits[0].line, s.hits[0].column), (2, 10));
+    }
+
+    #[test]
+    fn column_counts_bytes_on_invalid_utf8_lines() {
+        let mut text = b"pr\xE9nom = ".to_vec(); // Latin-1 é
+        text.extend_from_slice(KEY.as_bytes());
+        let s = scan(&text, 1 << 16);
+        assert_eq!((s.hits[0].line, s.hits[0].column), (1, 10));
+    }
+
+    #[test]
+    fn bom_is_not_a_column() {
+        let text = format!("\u{FEFF}{KEY}");
+        let s = scan(text.as_bytes(), 1 << 16);
+        assert_eq!(s.hits[0].column, 1);
+        assert_eq!(s.hits[0].candidate.offset, 3);
+    }
+
+    #[test]
+    fn every_chunk_size_finds_each_key_once_at_the_same_place() {
+        let mut text = String::new();
+        for i in 0..40 {
+            text.push_str(&"é-x ".repeat(i * 7 % 13));
+            text.push_str(KEY);
+            text.push_str(if i % 3 == 0 { "\r\n" } else { " " });
+        }
+        let whole = scan(text.as_bytes(), 1 << 20);
+        assert_eq!(whole.hits.len(), 40);
+        for chunk in [1, 300, 333, 511, 1000, 4097] {
+            let s = scan(text.as_bytes(), chunk);
+            let got: Vec<_> = s
+                .hits
+                .iter()
+                .map(|h| (h.candidate.offset, h.line, h.column))
+                .collect();
+            let want: Vec<_> = whole
+                .hits
+                .iter()
+                .map(|h| (h.candidate.offset, h.line, h.column))
+                .collect();
+            assert_eq!(got, want, "chunk size {chunk}");
+            assert_eq!(s.bytes, text.len() as u64);
+        }
+    }
+
+    #[test]
+    fn display_path_drops_dot_slash_and_escapes_invalid_bytes() {
+        assert_eq!(display_path(Path::new("./x")), "x");
+        assert_eq!(display_path(Path::new(".")), ".");
+        assert_eq!(display_path(Path::new("dir/./x")), "dir/./x");
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let p = Path::new(std::ffi::OsStr::from_bytes(b"a\xFFb"));
+            assert_eq!(display_path(p), "a\\xFFb");
+        }
+    }
+}
