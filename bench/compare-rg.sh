@@ -122,6 +122,14 @@ PY
 )"
 
 # --- timing ----------------------------------------------------------------
+# CPU busy share over 1 s, right before timing: other work skews results.
+cpu_busy_pct() {
+  local a b
+  a="$(head -1 /proc/stat)"; sleep 1; b="$(head -1 /proc/stat)"
+  printf '%s\n%s\n' "$a" "$b" | awk '{idle = $5 + $6; tot = 0; for (i = 2; i <= NF; i++) tot += $i;
+    if (NR == 1) {i0 = idle; t0 = tot} else {d = tot - t0; print (d > 0 ? int(100 * (1 - (idle - i0) / d)) : 0)}}'
+}
+BUSY_BEFORE="$(cpu_busy_pct)"
 log "hyperfine: warmup $WARMUP, runs $RUNS"
 hyperfine -i -N --warmup "$WARMUP" --runs "$RUNS" --style basic \
   --export-json "$TMP/hf.json" \
@@ -153,6 +161,10 @@ print(f"ratio leadey/rg (default threads): {med['leadey-scan'] / med['rg']:.2f}x
 print(f"ratio leadey/rg (2 threads):       {med['leadey-scan --threads 2'] / med['rg -j2']:.2f}x")
 PY
 
+echo "cpu busy before timing (other processes): ${BUSY_BEFORE}% of $(nproc) cores"
+if [ "$BUSY_BEFORE" -gt 20 ]; then
+  echo "WARNING: machine was busy with other work; timings are noisy, re-run when idle"
+fi
 echo "corpus: $DIR ($(du -sm "$DIR" | awk '{print $1}') MB, $(find "$DIR" -type f | wc -l) files)"
 echo "planted keys: $PLANTED; leadey-scan findings: $LS_FINDINGS (exit $LS_RC); rg matching lines: $RG_LINES"
 ok=1

@@ -26,18 +26,29 @@ pub fn shannon(bytes: &[u8]) -> f64 {
         .sum()
 }
 
-/// Strings whose substrings are "typed, not random": alphabets, digits, keyboard rows.
+/// Strings whose substrings are "typed, not random": alphabets, digits, keyboard rows, each
+/// forwards and backwards.
 const SEQUENCES: &[&[u8]] = &[
     b"abcdefghijklmnopqrstuvwxyz",
+    b"zyxwvutsrqponmlkjihgfedcba",
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    b"ZYXWVUTSRQPONMLKJIHGFEDCBA",
     b"01234567890",
+    b"09876543210",
     b"qwertyuiop",
+    b"poiuytrewq",
     b"asdfghjkl",
+    b"lkjhgfdsa",
     b"zxcvbnm",
+    b"mnbvcxz",
     b"QWERTYUIOP",
+    b"POIUYTREWQ",
     b"ASDFGHJKL",
+    b"LKJHGFDSA",
     b"ZXCVBNM",
+    b"MNBVCXZ",
     b"1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p",
+    b"p0lo9ki8mju7nhy6bgt5vfr4cde3xsw2zaq1",
 ];
 
 /// Shortest run that counts as a sequence. Four random base62 characters form one by chance
@@ -74,31 +85,30 @@ pub fn sequence_share(body: &[u8]) -> f64 {
 
 fn longest_sequence_at(body: &[u8], start: usize) -> usize {
     let rest = body.get(start..).unwrap_or_default();
+    let Some(&first) = rest.first() else {
+        return 0;
+    };
     let mut best = 0;
     for seq in SEQUENCES {
-        for forward in [true, false] {
-            let seq: Vec<u8> = if forward {
-                seq.to_vec()
-            } else {
-                seq.iter().rev().copied().collect()
-            };
-            for (i, _) in seq
-                .iter()
-                .enumerate()
-                .filter(|(_, &c)| Some(&c) == rest.first())
-            {
-                let n = seq
-                    .get(i..)
-                    .unwrap_or_default()
-                    .iter()
-                    .zip(rest)
-                    .take_while(|(a, b)| a == b)
-                    .count();
-                best = best.max(n);
-            }
+        for i in memchr::memchr_iter(first, seq) {
+            let tail = seq.get(i..).unwrap_or_default();
+            let n = tail.iter().zip(rest).take_while(|(a, b)| a == b).count();
+            best = best.max(n);
         }
     }
     best
+}
+
+/// Whether `body` repeats itself with a period of at most half its length (`abcabcabc…`,
+/// `XXXX…`): typed placeholders, never random keys.
+///
+/// ```
+/// use leadey_scan::detect::entropy::is_periodic;
+/// assert!(is_periodic(b"abc123abc123abc1"));
+/// assert!(!is_periodic(b"abc123abc123abd1"));
+/// ```
+pub fn is_periodic(body: &[u8]) -> bool {
+    (1..=body.len() / 2).any(|p| body.iter().zip(body.iter().skip(p)).all(|(a, b)| a == b))
 }
 
 /// Whether `body` contains one of `words` (already lowercase), ignoring ASCII case.

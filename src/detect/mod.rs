@@ -52,6 +52,8 @@ pub enum Rejection {
     PlaceholderWord,
     /// Entropy below the rule's minimum.
     LowEntropy,
+    /// The body repeats a shorter pattern.
+    Periodic,
     /// Mostly sequential or keyboard-row characters.
     Sequence,
 }
@@ -292,6 +294,9 @@ fn check(rule: &Rule, chunk: &[u8], pos: usize) -> Result<(usize, f64), Rejectio
     if entropy::has_placeholder_word(body, &rule.placeholder_words) {
         return Err(Rejection::PlaceholderWord);
     }
+    if rule.reject_periodic && entropy::is_periodic(body) {
+        return Err(Rejection::Periodic);
+    }
     let bits = entropy::shannon(body);
     if bits < rule.min_entropy {
         return Err(Rejection::LowEntropy);
@@ -357,6 +362,11 @@ mod tests {
             (format!("{KEY}…a1b2"), 0, Rejection::Elided),
             (
                 "leadey_sk_live_XXXXXXXXXXXXXXXXXXXXXXXX".to_string(),
+                0,
+                Rejection::Periodic,
+            ),
+            (
+                "leadey_sk_live_aaaaaaaaaaaaaaaaaaaaaaab".to_string(),
                 0,
                 Rejection::LowEntropy,
             ),

@@ -76,6 +76,8 @@ pub struct Rule {
     pub min_entropy: f64,
     /// Largest share of the body that sequences may cover.
     pub max_sequence_share: f64,
+    /// Reject bodies that repeat a shorter pattern.
+    pub reject_periodic: bool,
     /// Lowercased placeholder words.
     pub placeholder_words: Vec<String>,
     /// Severity of a leak.
@@ -168,6 +170,7 @@ impl Rule {
             body_max_len: spec.body_max_len,
             min_entropy: spec.min_entropy,
             max_sequence_share: spec.max_sequence_share,
+            reject_periodic: spec.reject_periodic,
             placeholder_words: spec
                 .placeholder_words
                 .into_iter()

@@ -38,6 +38,9 @@ pub struct RuleSpec {
     /// body counts as a placeholder. 1.0 (the default) turns the check off.
     #[serde(default = "default_sequence_share")]
     pub max_sequence_share: f64,
+    /// Reject bodies that repeat a pattern of at most half their length (default true).
+    #[serde(default = "default_true")]
+    pub reject_periodic: bool,
     /// Case-insensitive words that mark a body as a documentation placeholder.
     #[serde(default)]
     pub placeholder_words: Vec<String>,
@@ -54,6 +57,10 @@ pub struct RuleSpec {
     /// Inputs that must give no finding.
     #[serde(default)]
     pub negative_examples: Vec<String>,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_sequence_share() -> f64 {
