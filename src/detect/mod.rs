@@ -201,18 +201,18 @@ impl Detector {
     }
 
     /// The redacted line around `key` (indices into `chunk`): at most `SNIPPET_CONTEXT_BYTES`
-    /// on each side, stopped at line ends, never cutting a token (so no part of another key
+    /// on each side, stopped at line ends and NUL bytes (binary files), never cutting a token (so no part of another key
     /// shows), with `…` where it was cut.
     fn snippet(&self, chunk: &[u8], base: u64, key: Range<usize>) -> (String, usize) {
         let lo = key.start.saturating_sub(SNIPPET_CONTEXT_BYTES);
         let (mut ws, mut cut_left) =
-            match memchr::memrchr(b'\n', chunk.get(lo..key.start).unwrap_or_default()) {
+            match memchr::memrchr2(b'\n', 0, chunk.get(lo..key.start).unwrap_or_default()) {
                 Some(i) => (lo + i + 1, false),
                 None => (lo, lo > 0 || base > 0),
             };
         let hi = (key.end + SNIPPET_CONTEXT_BYTES).min(chunk.len());
         let (mut we, mut cut_right) =
-            match memchr::memchr2(b'\n', b'\r', chunk.get(key.end..hi).unwrap_or_default()) {
+            match memchr::memchr3(b'\n', b'\r', 0, chunk.get(key.end..hi).unwrap_or_default()) {
                 Some(i) => (key.end + i, false),
                 None => (hi, hi < chunk.len()),
             };

@@ -1,0 +1,133 @@
+//! Snapshots of the human and JSON reports on a small fixed tree (`cargo insta review` to
+//! update). A snapshot that shows a full key is a bug: the test also checks for that.
+
+mod common;
+
+use common::*;
+
+fn tree() -> (Tree, Vec<String>) {
+    let t = Tree::new();
+    let keys = vec![fake_key(1), fake_key(2), fake_key_len(3, 20)];
+    t.write(
+        "config/.env",
+        format!("# prod\nLEADEY_API_KEY={}\n", keys[0]),
+    );
+    t.write(
+        "src/client.py",
+        format!("import leadey\n\nclient = leadey.Client(api_key=\"{}\", timeout=30)  # TODO move to env\n", keys[1]),
+    );
+    t.write(
+        "docs/setup.md",
+        "Set `LEADEY_API_KEY` to your key (`leadey_sk_live_Xy3f…a1b2`).\n",
+    );
+    let mut bin = vec![0u8; 16];
+    bin.extend_from_slice(keys[2].as_bytes());
+    bin.push(0);
+    t.write("assets/blob.bin", bin);
+    (t, keys)
+}
+
+fn assert_no_key(text: &str, keys: &[String]) {
+    for k in keys {
+        assert!(!text.contains(&k[15..]), "full key in output:\n{text}");
+    }
+}
+
+#[test]
+fn human_report_snapshot() {
+    let (t, keys) = tree();
+    let out = run(t.cmd().args([".", "--color", "never", "--no-timing"]));
+    assert_eq!(out.status.code(), Some(1));
+    let (o, e) = (stdout(&out), stderr(&out));
+    assert_no_key(&o, &keys);
+    assert_no_key(&e, &keys);
+    insta::assert_snapshot!("human_stdout", o);
+    insta::assert_snapshot!("human_stderr", e);
+}
+
+#[test]
+fn human_report_in_colour_snapshot() {
+    let (t, keys) = tree();
+    let out = run(t
+        .cmd()
+        .args(["src", "--color", "always", "--no-timing", "-q"]));
+    assert_no_key(&stdout(&out), &keys);
+    assert!(stdout(&out).contains("\u{1b}[1;31m"));
+    insta::assert_snapshot!("human_color_stdout", stdout(&out));
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn no_color_env_turns_colour_off_in_auto_mode() {
+    let (t, _) = tree();
+    let out = run(t
+        .cmd()
+        .args(["src", "--color", "auto"])
+        .env("NO_COLOR", "1"));
+    assert!(!stdout(&out).contains('\u{1b}'));
+}
+
+#[test]
+fn json_report_snapshot() {
+    let (t, keys) = tree();
+    let (v, out) = json(t.cmd().arg("."));
+    assert_no_key(&stdout(&out), &keys);
+    assert_eq!(v["version"], 1);
+    insta::assert_snapshot!("json_stdout", stdout(&out));
+}
+
+#[test]
+fn json_report_follows_the_documented_schema() {
+    let (t, _) = tree();
+    let (v, _) = json(t.cmd().arg("."));
+    let top: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        top,
+        vec!["errors", "findings", "skipped", "stats", "version"]
+    );
+    let f = v["findings"][0].as_object().unwrap();
+    let mut fields: Vec<&str> = f.keys().map(String::as_str).collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        vec![
+            "binary",
+            "byte_offset",
+            "column",
+            "entropy",
+            "fingerprint",
+            "key_sha256",
+            "line",
+            "masked_key",
+            "path",
+            "rule_id",
+            "snippet"
+        ]
+    );
+    let stats: Vec<&str> = v["stats"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        stats,
+        vec![
+            "bytes_scanned",
+            "errors",
+            "files_scanned",
+            "files_with_findings",
+            "findings",
+            "skipped"
+        ]
+    );
+    let (v, _) = json(t.cmd().arg(".").arg("--show-secrets"));
+    assert!(v["findings"][0]["secret"]
+        .as_str()
+        .unwrap()
+        .starts_with("leadey_sk_live_"));
+    // Timing is present unless turned off.
+    let out = run(t.cmd().args([".", "--format", "json"]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["stats"]["elapsed_ms"].is_u64());
+}
