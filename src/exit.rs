@@ -56,3 +56,91 @@ pub fn exit_code(report: &Report, fail_on: FailOn) -> u8 {
         EXIT_CLEAN
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Key, Location, UnknownReason, Verification};
+    use crate::report::Stats;
+    use crate::rules::RuleSet;
+    use crate::source::FileError;
+
+    fn finding(verification: Option<Verification>) -> Finding {
+        let location = Location {
+            path: "a.txt".into(),
+            line: 1,
+            column: 1,
+            byte_offset: 0,
+        };
+        let key = Key::new(b"leadey_sk_live_u8jzPde0IgxLd6GncfBA", 15);
+        let mut f = Finding::new("r".into(), location, false, key, 4.0, String::new(), 0);
+        f.verification = verification;
+        f
+    }
+
+    fn report(findings: Vec<Finding>, errors: usize) -> Report {
+        Report {
+            findings,
+            skipped: Vec::new(),
+            errors: (0..errors)
+                .map(|i| FileError {
+                    path: format!("e{i}"),
+                    message: "unreadable".into(),
+                })
+                .collect(),
+            stats: Stats::default(),
+            rules: RuleSet::builtin().expect("built-in rules compile"),
+        }
+    }
+
+    fn live() -> Option<Verification> {
+        Some(Verification::Live {
+            http_status: 200,
+            organization: None,
+            data: serde_json::Value::Null,
+        })
+    }
+
+    fn invalid() -> Option<Verification> {
+        Some(Verification::Invalid { http_status: 401 })
+    }
+
+    fn unknown() -> Option<Verification> {
+        Some(Verification::Unknown {
+            http_status: None,
+            reason: UnknownReason::Timeout,
+            detail: None,
+        })
+    }
+
+    #[test]
+    fn any_fails_on_every_finding_and_errors_come_second() {
+        assert_eq!(exit_code(&report(vec![], 0), FailOn::Any), EXIT_CLEAN);
+        assert_eq!(exit_code(&report(vec![], 1), FailOn::Any), EXIT_ERROR);
+        let r = report(vec![finding(invalid())], 1);
+        assert_eq!(exit_code(&r, FailOn::Any), EXIT_FINDINGS);
+    }
+
+    #[test]
+    fn live_fails_only_on_live_keys() {
+        let r = report(
+            vec![finding(invalid()), finding(unknown()), finding(None)],
+            0,
+        );
+        assert_eq!(exit_code(&r, FailOn::Live), EXIT_CLEAN);
+        let r = report(vec![finding(invalid()), finding(live())], 0);
+        assert_eq!(exit_code(&r, FailOn::Live), EXIT_FINDINGS);
+        let r = report(vec![finding(invalid())], 2);
+        assert_eq!(exit_code(&r, FailOn::Live), EXIT_ERROR);
+    }
+
+    #[test]
+    fn live_or_unknown_passes_only_revoked_keys() {
+        let r = report(vec![finding(invalid()), finding(invalid())], 0);
+        assert_eq!(exit_code(&r, FailOn::LiveOrUnknown), EXIT_CLEAN);
+        for v in [live(), unknown(), None] {
+            let r = report(vec![finding(invalid()), finding(v.clone())], 0);
+            assert_eq!(exit_code(&r, FailOn::LiveOrUnknown), EXIT_FINDINGS, "{v:?}");
+        }
+    }
+}

@@ -467,17 +467,25 @@ fn lasting_rate_limit_gives_unknown_rate_limit() {
 
 #[test]
 fn retry_after_beyond_the_deadline_gives_up_without_waiting() {
-    let key = fake_key(11);
-    let server = Server::start(|_, _| Reply::Answer {
-        status: 429,
-        headers: vec![("Retry-After", "3600".to_string())],
-        body: String::new(),
-    });
-    let tree = tree_with(&[&key]);
-    let (v, _) = json_report(verify_cmd(&tree, &server.base()).args(["--verify-timeout", "5"]));
-    assert_eq!(verifications(&v)[0]["status"], "unknown");
-    assert_eq!(verifications(&v)[0]["reason"], "rate_limit");
-    assert_eq!(server.count(), 1);
+    for wait in ["3600", "18446744073709551615"] {
+        let key = fake_key(11);
+        let server = Server::start(move |_, _| Reply::Answer {
+            status: 429,
+            headers: vec![("Retry-After", wait.to_string())],
+            body: String::new(),
+        });
+        let tree = tree_with(&[&key]);
+        let (v, out) =
+            json_report(verify_cmd(&tree, &server.base()).args(["--verify-timeout", "5"]));
+        assert_eq!(
+            verifications(&v)[0]["status"],
+            "unknown",
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(verifications(&v)[0]["reason"], "rate_limit");
+        assert_eq!(server.count(), 1);
+    }
 }
 
 #[test]

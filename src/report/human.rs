@@ -213,3 +213,65 @@ fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
         many
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Organization, UnknownReason};
+
+    #[test]
+    fn verifications_read_as_words() {
+        let live = |id: Option<&str>, name: Option<&str>| Verification::Live {
+            http_status: 200,
+            organization: Some(Organization {
+                id: id.map(String::from),
+                name: name.map(String::from),
+            }),
+            data: serde_json::Value::Null,
+        };
+        assert_eq!(
+            describe_verification(&live(Some("o1"), Some("Acme"))),
+            "LIVE, organization Acme (id o1)"
+        );
+        assert_eq!(
+            describe_verification(&live(Some("o1"), None)),
+            "LIVE, organization id o1"
+        );
+        assert_eq!(describe_verification(&live(None, None)), "LIVE");
+        assert_eq!(
+            describe_verification(&Verification::Invalid { http_status: 401 }),
+            "revoked or invalid (HTTP 401)"
+        );
+        assert_eq!(
+            describe_verification(&Verification::Unknown {
+                http_status: Some(429),
+                reason: UnknownReason::RateLimit,
+                detail: Some("after 3 tries".into()),
+            }),
+            "unknown: rate limit (HTTP 429, after 3 tries)"
+        );
+        assert_eq!(
+            describe_verification(&Verification::Unknown {
+                http_status: None,
+                reason: UnknownReason::Timeout,
+                detail: None,
+            }),
+            "unknown: timeout"
+        );
+    }
+
+    #[test]
+    fn text_from_the_api_cannot_drive_the_terminal() {
+        let v = Verification::Live {
+            http_status: 200,
+            organization: Some(Organization {
+                id: None,
+                name: Some("Evil\x1b[2J\r\nCorp".into()),
+            }),
+            data: serde_json::Value::Null,
+        };
+        let text = describe_verification(&v);
+        assert!(!text.chars().any(char::is_control), "{text:?}");
+        assert_eq!(text, "LIVE, organization Evil\\u{1b}[2J\\u{d}\\u{a}Corp");
+    }
+}

@@ -207,7 +207,10 @@ fn check_keys(
     keys: &[Key],
     config: &VerifyConfig,
 ) -> Result<HashMap<KeyHash, Verification>, VerifyError> {
-    let deadline = Instant::now() + config.deadline;
+    let now = Instant::now();
+    let deadline = now
+        .checked_add(config.deadline)
+        .unwrap_or(now + Duration::from_secs(24 * 3600));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -334,7 +337,9 @@ impl Job {
                     let wait = answer::retry_after(header.map(HeaderValue::as_bytes))
                         .unwrap_or_else(|| answer::backoff(attempt));
                     drop(response);
-                    if Instant::now() + wait >= self.deadline {
+                    // `Retry-After` comes from the network: no overflow on absurd values.
+                    let resume = Instant::now().checked_add(wait);
+                    if resume.map_or(true, |t| t >= self.deadline) {
                         let detail = format!(
                             "retry after {} s would pass the deadline",
                             wait.as_secs_f32()
