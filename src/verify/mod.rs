@@ -241,7 +241,8 @@ fn check_keys(
         let _ = tokio::time::timeout_at(deadline, all_done).await;
         Ok::<(), VerifyError>(())
     })?;
-    drop(runtime);
+    // Not a plain drop, which would wait for blocking work such as a hanging DNS lookup.
+    runtime.shutdown_background();
     let mut results = std::mem::take(&mut *lock(&results));
     for key in keys {
         results
