@@ -6,7 +6,12 @@ use std::path::PathBuf;
 use clap::{Parser, ValueEnum};
 
 use crate::config::{ScanConfig, DEFAULT_CHUNK_SIZE_BYTES};
+use crate::exit::FailOn;
 use crate::term::ColorChoice;
+use crate::verify::{
+    ApiBase, VerifyConfig, VerifyError, DEFAULT_API_BASE, DEFAULT_CONCURRENCY,
+    DEFAULT_DEADLINE_SECS,
+};
 
 /// Finds leaked Leadey API keys (`leadey_sk_live_…`) in files, fast and without noise.
 ///
@@ -74,6 +79,36 @@ pub struct Args {
     #[arg(long, short = 'q')]
     pub quiet: bool,
 
+    /// Ask the Leadey API whether each key found is live: every distinct key is sent once, in
+    /// the Authorization header of `GET <api base>/me`, to the API base only. Off by default.
+    #[arg(long)]
+    pub verify: bool,
+
+    /// Where --verify sends keys. https:// only, except http:// to a loopback host.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "LEADEY_API_BASE",
+        default_value = DEFAULT_API_BASE
+    )]
+    pub api_base: String,
+
+    /// Most --verify requests in flight at once (1 to 64).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_CONCURRENCY as u16,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub verify_concurrency: u16,
+
+    /// Deadline of the whole --verify phase in seconds; keys without an answer by then are
+    /// reported as `unknown: timeout`.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_DEADLINE_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub verify_timeout: u64,
+
+    /// Which findings make the exit code 1 (every finding is reported whatever the setting).
+    #[arg(long, value_enum, default_value_t = FailOn::Any, value_name = "WHICH",
+          requires_ifs = [("live", "verify"), ("live-or-unknown", "verify")])]
+    pub fail_on: FailOn,
+
     /// Size of one read in bytes (for tests of chunk boundaries).
     #[arg(long, hide = true, value_name = "BYTES", default_value_t = DEFAULT_CHUNK_SIZE_BYTES)]
     pub chunk_size: usize,
@@ -105,6 +140,8 @@ pub struct OutputConfig {
     pub list_skipped: bool,
     /// No summary.
     pub quiet: bool,
+    /// Which findings make the exit code 1.
+    pub fail_on: FailOn,
 }
 
 impl Args {
@@ -132,8 +169,22 @@ impl Args {
             timing: !self.no_timing,
             list_skipped: self.list_skipped,
             quiet: self.quiet,
+            fail_on: self.fail_on,
         };
         (scan, output)
+    }
+
+    /// The verification settings when `--verify` is given, `None` otherwise. The API base is
+    /// checked here, before any scan or request: `http://` to a host that is not loopback is
+    /// an error.
+    pub fn verify_config(&self) -> Result<Option<VerifyConfig>, VerifyError> {
+        if !self.verify {
+            return Ok(None);
+        }
+        let mut config = VerifyConfig::new(ApiBase::parse(&self.api_base)?);
+        config.concurrency = usize::from(self.verify_concurrency);
+        config.deadline = std::time::Duration::from_secs(self.verify_timeout);
+        Ok(Some(config))
     }
 }
 
@@ -211,6 +262,59 @@ mod tests {
         assert_eq!(out.format, Format::Json);
         assert_eq!(out.output, Some(PathBuf::from("out.json")));
         assert!(!out.timing && out.show_secrets);
+    }
+
+    #[test]
+    fn verification_is_off_by_default_and_ignores_the_api_base() {
+        let args = Args::parse_from(["leadey-scan", "--api-base", "http://leadey.test/v1"]);
+        assert!(args.verify_config().unwrap().is_none());
+        assert_eq!(args.into_configs().1.fail_on, FailOn::Any);
+    }
+
+    #[test]
+    fn verify_flags_map_to_a_verify_config() {
+        let args = Args::parse_from([
+            "leadey-scan",
+            "--verify",
+            "--api-base",
+            "http://127.0.0.1:9/v1",
+            "--verify-concurrency",
+            "2",
+            "--verify-timeout",
+            "5",
+            "--fail-on",
+            "live-or-unknown",
+        ]);
+        let v = args.verify_config().unwrap().unwrap();
+        assert_eq!(v.api_base.me_url().as_str(), "http://127.0.0.1:9/v1/me");
+        assert_eq!(v.concurrency, 2);
+        assert_eq!(v.deadline, std::time::Duration::from_secs(5));
+        assert_eq!(args.into_configs().1.fail_on, FailOn::LiveOrUnknown);
+        let default = Args::parse_from(["leadey-scan", "--verify"]);
+        let v = default.verify_config().unwrap().unwrap();
+        assert_eq!(
+            v.api_base.me_url().as_str(),
+            "https://backend.leadey.ai/v1/me"
+        );
+        assert_eq!(v.concurrency, DEFAULT_CONCURRENCY);
+    }
+
+    #[test]
+    fn verify_refuses_cleartext_to_a_remote_host() {
+        let args = Args::parse_from(["leadey-scan", "--verify", "--api-base", "http://a.test/v1"]);
+        assert!(matches!(
+            args.verify_config(),
+            Err(VerifyError::Cleartext { .. })
+        ));
+    }
+
+    #[test]
+    fn fail_on_live_needs_verify() {
+        assert!(Args::try_parse_from(["leadey-scan", "--fail-on", "live"]).is_err());
+        assert!(Args::try_parse_from(["leadey-scan", "--fail-on", "live-or-unknown"]).is_err());
+        assert!(Args::try_parse_from(["leadey-scan", "--fail-on", "any"]).is_ok());
+        assert!(Args::try_parse_from(["leadey-scan", "--fail-on", "live", "--verify"]).is_ok());
+        assert!(Args::try_parse_from(["leadey-scan", "--verify-concurrency", "0"]).is_err());
     }
 
     #[test]

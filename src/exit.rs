@@ -1,28 +1,146 @@
-//! The one mapping from a finished report to the process exit code.
+//! The one mapping from a finished report and `--fail-on` to the process exit code.
 
+use crate::finding::Finding;
 use crate::report::Report;
 
 /// Nothing found and nothing went wrong.
 pub const EXIT_CLEAN: u8 = 0;
-/// At least one finding.
+/// At least one finding that fails the run (per `--fail-on`).
 pub const EXIT_FINDINGS: u8 = 1;
-/// No finding, but an error prevented a full scan (bad arguments, unreadable path, bad rules).
+/// No failing finding, but an error prevented a full scan (bad arguments, unreadable path, bad
+/// rules).
 pub const EXIT_ERROR: u8 = 2;
 
 /// The exit code text shown in `--help` and the README.
 pub const EXIT_CODES_HELP: &str = "Exit codes:
-  0  no key found and every file was read
-  1  at least one key found
-  2  no key found, but an error prevented a full scan
+  0  no key found (or none that fails the run, see --fail-on) and every file was read
+  1  at least one key found that fails the run (--fail-on any: every key;
+     live: keys the API accepts; live-or-unknown: keys not known to be revoked)
+  2  no failing key found, but an error prevented a full scan
      (bad arguments or rule file, unreadable path)";
 
-/// The exit code for `report`: findings win over errors, errors over a clean run.
-pub fn exit_code(report: &Report) -> u8 {
-    if !report.findings.is_empty() {
+/// `--fail-on`: which findings make the exit code 1. Every finding is reported whatever the
+/// setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum FailOn {
+    /// Every finding (the default; needs no --verify).
+    #[default]
+    Any,
+    /// Only keys the API says are live (needs --verify).
+    Live,
+    /// Keys that are live or whose status is unknown: everything not known to be revoked
+    /// (needs --verify).
+    LiveOrUnknown,
+}
+
+/// Whether `finding` makes the run fail under `fail_on`. An unverified finding counts as
+/// unknown: it is not known to be live, nor known to be revoked.
+pub fn is_failing(finding: &Finding, fail_on: FailOn) -> bool {
+    match fail_on {
+        FailOn::Any => true,
+        FailOn::Live => finding.verification.as_ref().is_some_and(|v| v.is_live()),
+        FailOn::LiveOrUnknown => !finding
+            .verification
+            .as_ref()
+            .is_some_and(|v| v.is_invalid()),
+    }
+}
+
+/// The exit code for `report`: failing findings win over errors, errors over a clean run.
+pub fn exit_code(report: &Report, fail_on: FailOn) -> u8 {
+    if report.findings.iter().any(|f| is_failing(f, fail_on)) {
         EXIT_FINDINGS
     } else if !report.errors.is_empty() {
         EXIT_ERROR
     } else {
         EXIT_CLEAN
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Key, Location, UnknownReason, Verification};
+    use crate::report::Stats;
+    use crate::rules::RuleSet;
+    use crate::source::FileError;
+
+    fn finding(verification: Option<Verification>) -> Finding {
+        let location = Location {
+            path: "a.txt".into(),
+            line: 1,
+            column: 1,
+            byte_offset: 0,
+        };
+        let key = Key::new(b"leadey_sk_live_u8jzPde0IgxLd6GncfBA", 15);
+        let mut f = Finding::new("r".into(), location, false, key, 4.0, String::new(), 0);
+        f.verification = verification;
+        f
+    }
+
+    fn report(findings: Vec<Finding>, errors: usize) -> Report {
+        Report {
+            findings,
+            skipped: Vec::new(),
+            errors: (0..errors)
+                .map(|i| FileError {
+                    path: format!("e{i}"),
+                    message: "unreadable".into(),
+                })
+                .collect(),
+            stats: Stats::default(),
+            rules: RuleSet::builtin().expect("built-in rules compile"),
+        }
+    }
+
+    fn live() -> Option<Verification> {
+        Some(Verification::Live {
+            http_status: 200,
+            organization: None,
+            data: serde_json::Value::Null,
+        })
+    }
+
+    fn invalid() -> Option<Verification> {
+        Some(Verification::Invalid { http_status: 401 })
+    }
+
+    fn unknown() -> Option<Verification> {
+        Some(Verification::Unknown {
+            http_status: None,
+            reason: UnknownReason::Timeout,
+            detail: None,
+        })
+    }
+
+    #[test]
+    fn any_fails_on_every_finding_and_errors_come_second() {
+        assert_eq!(exit_code(&report(vec![], 0), FailOn::Any), EXIT_CLEAN);
+        assert_eq!(exit_code(&report(vec![], 1), FailOn::Any), EXIT_ERROR);
+        let r = report(vec![finding(invalid())], 1);
+        assert_eq!(exit_code(&r, FailOn::Any), EXIT_FINDINGS);
+    }
+
+    #[test]
+    fn live_fails_only_on_live_keys() {
+        let r = report(
+            vec![finding(invalid()), finding(unknown()), finding(None)],
+            0,
+        );
+        assert_eq!(exit_code(&r, FailOn::Live), EXIT_CLEAN);
+        let r = report(vec![finding(invalid()), finding(live())], 0);
+        assert_eq!(exit_code(&r, FailOn::Live), EXIT_FINDINGS);
+        let r = report(vec![finding(invalid())], 2);
+        assert_eq!(exit_code(&r, FailOn::Live), EXIT_ERROR);
+    }
+
+    #[test]
+    fn live_or_unknown_passes_only_revoked_keys() {
+        let r = report(vec![finding(invalid()), finding(invalid())], 0);
+        assert_eq!(exit_code(&r, FailOn::LiveOrUnknown), EXIT_CLEAN);
+        for v in [live(), unknown(), None] {
+            let r = report(vec![finding(invalid()), finding(v.clone())], 0);
+            assert_eq!(exit_code(&r, FailOn::LiveOrUnknown), EXIT_FINDINGS, "{v:?}");
+        }
     }
 }

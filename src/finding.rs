@@ -151,19 +151,98 @@ pub struct Location {
     pub byte_offset: u64,
 }
 
-/// What the Leadey API said about a key (filled in by the verifier, when asked).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What the Leadey API said about a key (filled in by the verifier, when asked). Serialized
+/// with a `status` tag: `live`, `invalid` or `unknown`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "status", rename_all = "lowercase")]
 pub enum Verification {
-    /// The key works.
-    Live,
-    /// The API refused the key: revoked or never valid.
-    Invalid,
-    /// No answer could be had.
-    Unknown {
-        /// Why.
-        reason: String,
+    /// The key works: `GET /me` answered 200 with a `data` object.
+    Live {
+        /// HTTP status of the answer (200).
+        http_status: u16,
+        /// The organization the key acts for, when `data` names it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        organization: Option<Organization>,
+        /// The raw `data` value of the answer, with any copy of the key masked.
+        data: serde_json::Value,
     },
+    /// The API refused the key (401): revoked or never valid; the API does not tell them apart.
+    Invalid {
+        /// HTTP status of the answer (401).
+        http_status: u16,
+    },
+    /// No usable answer could be had.
+    Unknown {
+        /// HTTP status of the last answer, if there was one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        http_status: Option<u16>,
+        /// Why.
+        reason: UnknownReason,
+        /// More about why, in words (never key bytes), e.g. `connection refused`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+    },
+}
+
+impl Verification {
+    /// `live`, `invalid` or `unknown`: the `status` field of the serialized form.
+    pub fn status(&self) -> &'static str {
+        match self {
+            Verification::Live { .. } => "live",
+            Verification::Invalid { .. } => "invalid",
+            Verification::Unknown { .. } => "unknown",
+        }
+    }
+
+    /// Whether the key works.
+    pub fn is_live(&self) -> bool {
+        matches!(self, Verification::Live { .. })
+    }
+
+    /// Whether the API refused the key.
+    pub fn is_invalid(&self) -> bool {
+        matches!(self, Verification::Invalid { .. })
+    }
+}
+
+/// The organization a live key acts for, as far as the API's answer says.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Organization {
+    /// Its id (numbers are written as text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Its name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// Why a key's status is unknown. Serialized in snake_case (`rate_limit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnknownReason {
+    /// No answer before the deadline (`--verify-timeout`).
+    Timeout,
+    /// 429 Too Many Requests, still after the retries.
+    RateLimit,
+    /// 5xx, still after the retries.
+    ServerError,
+    /// The API could not be reached (connection refused, DNS, TLS, proxy).
+    NetworkError,
+    /// An answer that means neither live nor invalid (a redirect, 404, a 200 without JSON `data`).
+    UnexpectedAnswer,
+}
+
+impl UnknownReason {
+    /// The reason in words, as the human report shows it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            UnknownReason::Timeout => "timeout",
+            UnknownReason::RateLimit => "rate limit",
+            UnknownReason::ServerError => "server error",
+            UnknownReason::NetworkError => "network error",
+            UnknownReason::UnexpectedAnswer => "unexpected answer",
+        }
+    }
 }
 
 /// One key found in one place.

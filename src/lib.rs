@@ -1,5 +1,6 @@
 //! leadey-scan: finds leaked Leadey API keys. The pipeline is Source → Detector → Finding →
-//! Reporter (see `STYLE.md`); `scan::run` ties it together. The library never prints.
+//! Verifier (only with `--verify`, `verify::verify_keys`) → Reporter (see `STYLE.md`);
+//! `scan::run` ties the scan together. The library never prints.
 
 pub mod cli;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod rules;
 pub mod scan;
 pub mod source;
 pub mod term;
+pub mod verify;
 
 pub use config::ScanConfig;
 pub use report::Report;

@@ -14,6 +14,7 @@ use leadey_scan::report::human::{summary, Human};
 use leadey_scan::report::json::Json;
 use leadey_scan::report::{RenderOptions, Report, Reporter};
 use leadey_scan::term::{escape, use_color};
+use leadey_scan::verify::{self, VerifyConfig};
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -32,14 +33,33 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> anyhow::Result<u8> {
+    // Checked before the scan, so that a refused API base costs nothing and sends nothing.
+    let verify_config = args.verify_config().context("cannot verify keys")?;
     let (scan_config, out_config) = args.into_configs();
     let mut report = leadey_scan::run(&scan_config).context("cannot start the scan")?;
     if !out_config.timing {
         report.stats.elapsed_ms = None;
     }
+    if let Some(config) = &verify_config {
+        verify(&mut report, config, &out_config)?;
+    }
     write_report(&report, &out_config)?;
     print_diagnostics(&report, &out_config);
-    Ok(exit_code(&report))
+    Ok(exit_code(&report, out_config.fail_on))
+}
+
+/// `--verify`: runs after the scan, on its findings; says on stderr where keys are sent.
+fn verify(report: &mut Report, config: &VerifyConfig, cfg: &OutputConfig) -> anyhow::Result<()> {
+    let keys = verify::keys_to_verify(&report.findings).len();
+    if keys > 0 && !cfg.quiet {
+        eprintln!(
+            "leadey-scan: verifying {keys} distinct {} with {}",
+            if keys == 1 { "key" } else { "keys" },
+            escape(&config.api_base.to_string())
+        );
+    }
+    verify::verify_keys(&mut report.findings, config).context("cannot verify keys")?;
+    Ok(())
 }
 
 fn write_report(report: &Report, cfg: &OutputConfig) -> anyhow::Result<()> {

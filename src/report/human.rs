@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::io;
 
 use super::{human_bytes, RenderOptions, Report, Reporter};
-use crate::finding::Finding;
+use crate::finding::{Finding, Verification};
 use crate::term::{escape, Painter, Style};
 
 /// Renders `--format human`.
@@ -54,9 +54,14 @@ impl Human {
             .rules
             .get(&f.rule_id)
             .map_or("error", |r| r.severity.as_str());
+        let live = if f.verification.as_ref().is_some_and(|v| v.is_live()) {
+            format!(" {}", p.paint(Style::Error, "LIVE"))
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "{}: {} {}",
+            "{}: {} {}{live}",
             p.paint(Style::Error, &format!("{severity}[{}]", f.rule_id)),
             p.paint(Style::Bold, title),
             p.paint(Style::Key, &f.masked_key),
@@ -101,6 +106,19 @@ impl Human {
             p.paint(Style::Gutter, "="),
             f.key_sha256
         )?;
+        if let Some(v) = &f.verification {
+            let text = describe_verification(v);
+            let text = if v.is_live() {
+                p.paint(Style::Error, &text)
+            } else {
+                text
+            };
+            writeln!(
+                out,
+                "{pad} {} verification: {text}",
+                p.paint(Style::Gutter, "=")
+            )?;
+        }
         if self.options.show_secrets {
             writeln!(
                 out,
@@ -130,10 +148,62 @@ pub fn summary(report: &Report) -> String {
         s.errors,
         plural(s.errors, "error", "errors"),
     );
+    let verified: Vec<&Verification> = report
+        .findings
+        .iter()
+        .filter_map(|f| f.verification.as_ref())
+        .collect();
+    if !verified.is_empty() {
+        let count = |pred: fn(&Verification) -> bool| verified.iter().filter(|v| pred(v)).count();
+        line.push_str(&format!(
+            "; verified: {} live, {} revoked or invalid, {} unknown",
+            count(Verification::is_live),
+            count(Verification::is_invalid),
+            count(|v| !v.is_live() && !v.is_invalid()),
+        ));
+    }
     if let Some(ms) = s.elapsed_ms {
         line.push_str(&format!("; {:.2}s", ms as f64 / 1000.0));
     }
     line
+}
+
+/// A verification in words: `LIVE, organization Acme (id org_1)`, `revoked or invalid (HTTP
+/// 401)`, `unknown: rate limit (HTTP 429, after 3 tries)`. Text from the network is escaped.
+pub fn describe_verification(v: &Verification) -> String {
+    match v {
+        Verification::Live { organization, .. } => {
+            let org = organization.as_ref().map(|o| match (&o.name, &o.id) {
+                (Some(name), Some(id)) => format!("{} (id {})", escape(name), escape(id)),
+                (Some(name), None) => escape(name).into_owned(),
+                (None, Some(id)) => format!("id {}", escape(id)),
+                (None, None) => String::new(),
+            });
+            match org {
+                Some(org) if !org.is_empty() => format!("LIVE, organization {org}"),
+                _ => "LIVE".to_string(),
+            }
+        }
+        Verification::Invalid { http_status } => {
+            format!("revoked or invalid (HTTP {http_status})")
+        }
+        Verification::Unknown {
+            http_status,
+            reason,
+            detail,
+        } => {
+            let notes: Vec<String> = http_status
+                .map(|s| format!("HTTP {s}"))
+                .into_iter()
+                .chain(detail.as_deref().map(|d| escape(d).into_owned()))
+                .collect();
+            if notes.is_empty() {
+                format!("unknown: {}", reason.describe())
+            } else {
+                format!("unknown: {} ({})", reason.describe(), notes.join(", "))
+            }
+        }
+    }
 }
 
 fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
@@ -141,5 +211,67 @@ fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
         one
     } else {
         many
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Organization, UnknownReason};
+
+    #[test]
+    fn verifications_read_as_words() {
+        let live = |id: Option<&str>, name: Option<&str>| Verification::Live {
+            http_status: 200,
+            organization: Some(Organization {
+                id: id.map(String::from),
+                name: name.map(String::from),
+            }),
+            data: serde_json::Value::Null,
+        };
+        assert_eq!(
+            describe_verification(&live(Some("o1"), Some("Acme"))),
+            "LIVE, organization Acme (id o1)"
+        );
+        assert_eq!(
+            describe_verification(&live(Some("o1"), None)),
+            "LIVE, organization id o1"
+        );
+        assert_eq!(describe_verification(&live(None, None)), "LIVE");
+        assert_eq!(
+            describe_verification(&Verification::Invalid { http_status: 401 }),
+            "revoked or invalid (HTTP 401)"
+        );
+        assert_eq!(
+            describe_verification(&Verification::Unknown {
+                http_status: Some(429),
+                reason: UnknownReason::RateLimit,
+                detail: Some("after 3 tries".into()),
+            }),
+            "unknown: rate limit (HTTP 429, after 3 tries)"
+        );
+        assert_eq!(
+            describe_verification(&Verification::Unknown {
+                http_status: None,
+                reason: UnknownReason::Timeout,
+                detail: None,
+            }),
+            "unknown: timeout"
+        );
+    }
+
+    #[test]
+    fn text_from_the_api_cannot_drive_the_terminal() {
+        let v = Verification::Live {
+            http_status: 200,
+            organization: Some(Organization {
+                id: None,
+                name: Some("Evil\x1b[2J\r\nCorp".into()),
+            }),
+            data: serde_json::Value::Null,
+        };
+        let text = describe_verification(&v);
+        assert!(!text.chars().any(char::is_control), "{text:?}");
+        assert_eq!(text, "LIVE, organization Evil\\u{1b}[2J\\u{d}\\u{a}Corp");
     }
 }
