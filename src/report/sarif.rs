@@ -707,6 +707,15 @@ mod tests {
     const KEY_A: &[u8] = b"leadey_sk_live_epfJBd0Kh8oOOL8dKLzdocJ2isAjIhKt";
     const KEY_B: &[u8] = b"leadey_sk_live_u8jzPde0IgxLd6GncfBA";
 
+    // The verification values the tests use; the one place to change if its shape changes.
+    fn live() -> Verification {
+        Verification::Live
+    }
+
+    fn invalid() -> Verification {
+        Verification::Invalid
+    }
+
     fn finding(path: &str, line: u64, key: &[u8], verification: Option<Verification>) -> Finding {
         let mut f = Finding::new(
             "leadey-api-key".to_string(),
@@ -766,9 +775,9 @@ mod tests {
     #[test]
     fn live_results_come_first_then_report_order_and_invalid_last() {
         let r = report(vec![
-            finding("a.txt", 1, KEY_A, Some(Verification::Invalid)),
+            finding("a.txt", 1, KEY_A, Some(invalid())),
             finding("b.txt", 1, KEY_A, None),
-            finding("c.txt", 1, KEY_B, Some(Verification::Live)),
+            finding("c.txt", 1, KEY_B, Some(live())),
             finding("d.txt", 1, KEY_B, None),
         ]);
         let log = reporter(Limits::default()).to_log(&r);
@@ -791,7 +800,7 @@ mod tests {
         let r = report(vec![
             finding("a.txt", 1, KEY_A, None),
             finding("b.txt", 1, KEY_A, None),
-            finding("z.txt", 1, KEY_B, Some(Verification::Live)),
+            finding("z.txt", 1, KEY_B, Some(live())),
         ]);
         let sarif = reporter(Limits {
             max_results: 2,
