@@ -121,6 +121,8 @@ pub enum Format {
     Human,
     /// One JSON document (schema in README.md).
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning (README.md).
+    Sarif,
 }
 
 /// Output settings that are not part of the scan.

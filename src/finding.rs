@@ -42,6 +42,11 @@ impl Key {
         mask_parts(prefix, body)
     }
 
+    /// Length of the full key in bytes, prefix included; the bytes themselves stay hidden.
+    pub fn byte_len(&self) -> usize {
+        self.bytes.len()
+    }
+
     /// SHA-256 of the full key.
     pub fn hash(&self) -> KeyHash {
         KeyHash(Sha256::digest(&self.bytes).into())

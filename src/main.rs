@@ -12,6 +12,7 @@ use leadey_scan::cli::{Args, Format, OutputConfig};
 use leadey_scan::exit::{exit_code, EXIT_CLEAN, EXIT_ERROR};
 use leadey_scan::report::human::{summary, Human};
 use leadey_scan::report::json::Json;
+use leadey_scan::report::sarif::Sarif;
 use leadey_scan::report::{RenderOptions, Report, Reporter};
 use leadey_scan::term::{escape, use_color};
 use leadey_scan::verify::{self, VerifyConfig};
@@ -44,6 +45,15 @@ fn run(args: Args) -> anyhow::Result<u8> {
         verify(&mut report, config, &out_config)?;
     }
     write_report(&report, &out_config)?;
+    if out_config.format == Format::Sarif {
+        let options = RenderOptions {
+            show_secrets: out_config.show_secrets,
+            ..RenderOptions::default()
+        };
+        if let Some(warning) = Sarif::new(options).truncation_warning(&report) {
+            eprintln!("leadey-scan: warning: {warning}");
+        }
+    }
     print_diagnostics(&report, &out_config);
     Ok(exit_code(&report, out_config.fail_on))
 }
@@ -76,6 +86,7 @@ fn write_report(report: &Report, cfg: &OutputConfig) -> anyhow::Result<()> {
     let reporter: Box<dyn Reporter> = match cfg.format {
         Format::Human => Box::new(Human { options }),
         Format::Json => Box::new(Json { options }),
+        Format::Sarif => Box::new(Sarif::new(options)),
     };
     match &cfg.output {
         Some(path) => {

@@ -340,7 +340,7 @@ impl Job {
                     drop(response);
                     // `Retry-After` comes from the network: no overflow on absurd values.
                     let resume = Instant::now().checked_add(wait);
-                    if resume.map_or(true, |t| t >= self.deadline) {
+                    if resume.is_none_or(|t| t >= self.deadline) {
                         let detail = format!(
                             "retry after {} s would pass the deadline",
                             wait.as_secs_f32()

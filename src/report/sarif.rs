@@ -1,0 +1,923 @@
+//! The SARIF 2.1.0 report (`--format sarif`), shaped for GitHub code scanning
+//! (`github/codeql-action/upload-sarif`): one run, one rule descriptor per loaded rule, one
+//! result per finding, unreadable files as tool execution notifications. Built with the
+//! `serde-sarif` types. Never prints and never reads files; the directory that artifact URIs
+//! are relative to is a field (`Sarif::new` takes the current directory).
+//!
+//! GitHub keeps at most 5,000 results of a run and rejects files over 10 MB gzipped, so the
+//! log holds at most [`MAX_RESULTS`] results (live keys first, then in report order) and at
+//! most [`MAX_RESULTS_BYTES`] of them; what is cut is counted in `run.properties.truncated`,
+//! told in a warning notification, and returned by [`Sarif::truncation_warning`] for `main`
+//! to print.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+use serde_sarif::sarif::{
+    ArtifactContent, ArtifactLocation, Invocation, Location, Message, MultiformatMessageString,
+    Notification, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
+    ReportingDescriptor, ReportingDescriptorReference, Result as SarifResult, ResultLevel, Run,
+    Sarif as SarifLog, Tool, ToolComponent,
+};
+
+use super::{RenderOptions, Report, Reporter};
+use crate::finding::{Finding, Verification, MASK_BULLETS};
+use crate::rules::{Rule, Severity};
+use crate::scan::STDIN_PATH;
+use crate::source::display_path;
+
+/// The schema the log declares (the OASIS errata 01 schema, as in `tests/data/`).
+pub const SARIF_SCHEMA_URI: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+
+/// Most results in one log: GitHub code scanning keeps 5,000 results of a run (and rejects a
+/// run with more than 25,000).
+pub const MAX_RESULTS: usize = 5_000;
+
+/// Most bytes of results (compact JSON) in one log. GitHub rejects files over 10 MB gzipped;
+/// keeping the results under 8 MiB before compression keeps the whole file under that bound
+/// whatever its content. A typical result is about 0.7 KiB (5,000 of them: 6.6 MB pretty,
+/// 0.5 MB gzipped), so this only bites on very long paths.
+pub const MAX_RESULTS_BYTES: usize = 8 << 20;
+
+/// Most unreadable files listed one by one as notifications; the rest are counted in one more.
+pub const MAX_FILE_ERROR_NOTIFICATIONS: usize = 1_000;
+
+/// The `uriBaseId` of relative artifact URIs: the directory leadey-scan ran in.
+pub const SRCROOT: &str = "%SRCROOT%";
+
+/// Our own, versioned key in `partialFingerprints` (bumped if the fingerprint changes).
+pub const FINGERPRINT_KEY: &str = "leadeyScan/v1";
+
+/// The key GitHub code scanning matches alerts by; it computes one from the file's content
+/// when it is absent, so we give ours (see README.md, "Uploading to GitHub code scanning").
+pub const GITHUB_FINGERPRINT_KEY: &str = "primaryLocationLineHash";
+
+/// Notification descriptor id for a file that could not be read.
+pub const FILE_ERROR_ID: &str = "file-error";
+
+/// Notification descriptor id for findings left out of the log.
+pub const TRUNCATED_ID: &str = "results-truncated";
+
+/// Caps on what one log holds; [`Limits::default`] is GitHub's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most results.
+    pub max_results: usize,
+    /// Most bytes of results, compact JSON.
+    pub max_results_bytes: usize,
+    /// Most unreadable files listed one by one.
+    pub max_file_error_notifications: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_results: MAX_RESULTS,
+            max_results_bytes: MAX_RESULTS_BYTES,
+            max_file_error_notifications: MAX_FILE_ERROR_NOTIFICATIONS,
+        }
+    }
+}
+
+/// Renders `--format sarif`.
+#[derive(Debug, Clone, Default)]
+pub struct Sarif {
+    /// How to render (`show_secrets` adds `properties.secret` to each result).
+    pub options: RenderOptions,
+    /// The directory relative artifact URIs are relative to (`%SRCROOT%`): display paths under
+    /// it become relative URIs, others `file://` URIs. `None` when unknown: relative display
+    /// paths stay relative, absolute ones become `file://` URIs.
+    pub base_dir: Option<PathBuf>,
+    /// Caps on the size of the log.
+    pub limits: Limits,
+}
+
+impl Reporter for Sarif {
+    fn render(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, &self.to_log(report))?;
+        out.write_all(b"\n")
+    }
+}
+
+/// Results chosen for the log, and how many findings were left out.
+struct Selection {
+    results: Vec<SarifResult>,
+    truncated: usize,
+}
+
+impl Sarif {
+    /// A reporter whose relative URIs are relative to the current directory.
+    pub fn new(options: RenderOptions) -> Sarif {
+        Sarif {
+            options,
+            base_dir: std::env::current_dir().ok(),
+            limits: Limits::default(),
+        }
+    }
+
+    /// How many findings the log leaves out to stay within the limits.
+    pub fn truncated(&self, report: &Report) -> usize {
+        self.select(report).truncated
+    }
+
+    /// The one warning `main` prints when findings were left out, or `None`.
+    pub fn truncation_warning(&self, report: &Report) -> Option<String> {
+        let cut = self.truncated(report);
+        (cut > 0).then(|| truncation_text(cut, report.findings.len()))
+    }
+
+    /// The whole log.
+    pub fn to_log(&self, report: &Report) -> SarifLog {
+        let selection = self.select(report);
+        let base = self.base_text();
+        let mut base_ids = BTreeMap::new();
+        let srcroot = match &base {
+            Some(b) => ArtifactLocation::builder().uri(dir_uri(b)).build(),
+            None => ArtifactLocation::builder()
+                .description(text_message("The directory leadey-scan ran in (unknown)."))
+                .build(),
+        };
+        base_ids.insert(SRCROOT.to_string(), srcroot);
+
+        let mut notifications: Vec<Notification> = Vec::new();
+        let cap = self.limits.max_file_error_notifications;
+        for err in report.errors.iter().take(cap) {
+            let mut n = Notification::builder()
+                .level(json!("error"))
+                .descriptor(descriptor_ref(FILE_ERROR_ID, 0))
+                .message(text_message(&format!("{}: {}", err.path, err.message)))
+                .build();
+            if !err.path.is_empty() {
+                n.locations = Some(vec![Location::builder()
+                    .physical_location(
+                        PhysicalLocation::builder()
+                            .artifact_location(self.artifact_location(&err.path))
+                            .build(),
+                    )
+                    .build()]);
+            }
+            notifications.push(n);
+        }
+        if report.errors.len() > cap {
+            let more = report.errors.len() - cap;
+            notifications.push(
+                Notification::builder()
+                    .level(json!("error"))
+                    .descriptor(descriptor_ref(FILE_ERROR_ID, 0))
+                    .message(text_message(&format!(
+                        "{more} more {} could not be read (not listed here; see the \
+                         warnings on standard error or --format json).",
+                        if more == 1 { "path" } else { "paths" }
+                    )))
+                    .build(),
+            );
+        }
+        if selection.truncated > 0 {
+            notifications.push(
+                Notification::builder()
+                    .level(json!("warning"))
+                    .descriptor(descriptor_ref(TRUNCATED_ID, 1))
+                    .message(text_message(&truncation_text(
+                        selection.truncated,
+                        report.findings.len(),
+                    )))
+                    .build(),
+            );
+        }
+
+        let mut invocation = Invocation::builder()
+            .execution_successful(report.errors.is_empty())
+            .build();
+        if !notifications.is_empty() {
+            invocation.tool_execution_notifications = Some(notifications);
+        }
+        if let Some(b) = &base {
+            // GitHub makes absolute URIs under this directory relative to the repository.
+            invocation.working_directory =
+                Some(ArtifactLocation::builder().uri(dir_uri(b)).build());
+        }
+
+        let mut run_props = BTreeMap::new();
+        run_props.insert("truncated".to_string(), json!(selection.truncated));
+        run_props.insert("stats".to_string(), to_json(&report.stats));
+        let run = Run::builder()
+            .tool(Tool::builder().driver(driver(report)).build())
+            .invocations(vec![invocation])
+            .original_uri_base_ids(base_ids)
+            .column_kind(json!("unicodeCodePoints"))
+            .results(selection.results)
+            .properties(
+                PropertyBag::builder()
+                    .additional_properties(run_props)
+                    .build(),
+            )
+            .build();
+        SarifLog::builder()
+            .schema(SARIF_SCHEMA_URI)
+            .version(json!("2.1.0"))
+            .runs(vec![run])
+            .build()
+    }
+
+    /// Orders findings (live keys first, then report order: path, line, column) and keeps what
+    /// fits the limits.
+    fn select(&self, report: &Report) -> Selection {
+        let mut order: Vec<&Finding> = report.findings.iter().collect();
+        // Stable: report order is kept within a rank.
+        order.sort_by_cached_key(|f| verification_rank(f.verification.as_ref()));
+        let mut results = Vec::new();
+        let mut bytes = 0usize;
+        for finding in order {
+            if results.len() >= self.limits.max_results {
+                break;
+            }
+            let result = self.result(report, finding);
+            let size = serde_json::to_vec(&result).map_or(0, |v| v.len());
+            if bytes.saturating_add(size) > self.limits.max_results_bytes {
+                break; // keep the priority order: no smaller, later result jumps the queue
+            }
+            bytes += size;
+            results.push(result);
+        }
+        Selection {
+            truncated: report.findings.len() - results.len(),
+            results,
+        }
+    }
+
+    fn result(&self, report: &Report, f: &Finding) -> SarifResult {
+        let rules = report.rules.rules();
+        let rule_index = rules.iter().position(|r| r.id == f.rule_id);
+        let rule = rule_index.and_then(|i| rules.get(i));
+        let title = rule.map_or(f.rule_id.as_str(), |r| r.title.as_str());
+        let status = f.verification.as_ref().and_then(verification_status);
+        let status_text = match status.as_deref() {
+            Some("live") => " (verified live: the key works)",
+            Some("invalid") => " (refused by the API: revoked or never valid)",
+            Some(_) => " (could not be verified)",
+            None => "",
+        };
+        let message = format!(
+            "Leaked {title} {}{status_text}. Revoke and rotate it: see the rule's help.",
+            f.masked_key
+        );
+
+        let loc = &f.location;
+        let key_len = f.key().byte_len() as u64;
+        let mut region = Region::builder()
+            .start_line(to_i64(loc.line))
+            .start_column(to_i64(loc.column))
+            .end_line(to_i64(loc.line))
+            // Keys are ASCII: as many characters as bytes.
+            .end_column(to_i64(loc.column.saturating_add(key_len)))
+            .byte_offset(to_i64(loc.byte_offset))
+            .byte_length(to_i64(key_len))
+            .build();
+        if !f.snippet.is_empty() {
+            region.snippet = Some(ArtifactContent::builder().text(f.snippet.clone()).build());
+        }
+        let location = Location::builder()
+            .physical_location(
+                PhysicalLocation::builder()
+                    .artifact_location(self.artifact_location(&loc.path))
+                    .region(region)
+                    .build(),
+            )
+            .build();
+
+        let mut fingerprints = BTreeMap::new();
+        fingerprints.insert(GITHUB_FINGERPRINT_KEY.to_string(), f.fingerprint.0.clone());
+        fingerprints.insert(FINGERPRINT_KEY.to_string(), f.fingerprint.0.clone());
+
+        let mut result = SarifResult::builder()
+            .rule_id(f.rule_id.clone())
+            .level(rule.map_or(ResultLevel::Error, |r| level(r.severity)))
+            .message(text_message(&message))
+            .locations(vec![location])
+            .partial_fingerprints(fingerprints)
+            .properties(
+                PropertyBag::builder()
+                    .additional_properties(self.result_properties(f))
+                    .build(),
+            )
+            .build();
+        result.rule_index = rule_index.map(|i| i as i64);
+        result
+    }
+
+    /// `result.properties`: the hook for data beyond SARIF's own fields. `verification` is the
+    /// finding's `Verification` serialized as is (`{"status": "live", ...}`), so a richer type
+    /// lands in the same place. #5: history findings add their commit here.
+    fn result_properties(&self, f: &Finding) -> BTreeMap<String, Value> {
+        let mut props = BTreeMap::new();
+        props.insert("masked_key".to_string(), json!(f.masked_key));
+        props.insert("key_sha256".to_string(), json!(f.key_sha256.to_hex()));
+        props.insert("binary".to_string(), json!(f.binary));
+        if let Some(v) = &f.verification {
+            props.insert("verification".to_string(), to_json(v));
+        }
+        if self.options.show_secrets {
+            // The only place a full key may appear in the log: never in a message.
+            let secret = String::from_utf8_lossy(f.key().expose()).into_owned();
+            props.insert("secret".to_string(), json!(secret));
+        }
+        props
+    }
+
+    fn base_text(&self) -> Option<String> {
+        self.base_dir
+            .as_deref()
+            .filter(|b| b.is_absolute())
+            .map(display_path)
+    }
+
+    /// Where a display path is, as a SARIF artifact location.
+    fn artifact_location(&self, path: &str) -> ArtifactLocation {
+        match place(path, self.base_text().as_deref()) {
+            Place::Relative(rel) => ArtifactLocation::builder()
+                .uri(encode_path(&rel))
+                .uri_base_id(SRCROOT)
+                .build(),
+            Place::Absolute(abs) => ArtifactLocation::builder().uri(file_uri(&abs)).build(),
+            Place::Stdin => ArtifactLocation::builder()
+                .description(text_message("standard input"))
+                .build(),
+        }
+    }
+}
+
+/// The truncation warning, for the log and for stderr.
+fn truncation_text(cut: usize, total: usize) -> String {
+    format!(
+        "{cut} of {total} findings left out of the SARIF log to stay within GitHub code \
+         scanning's limits ({MAX_RESULTS} results, 10 MB); live keys come first. Use \
+         --format json for the full list."
+    )
+}
+
+/// Sort rank: live keys, then unverified or unknown, then keys the API refused.
+fn verification_rank(v: Option<&Verification>) -> u8 {
+    match v.and_then(verification_status).as_deref() {
+        Some("live") => 0,
+        Some("invalid") => 2,
+        _ => 1,
+    }
+}
+
+/// The `status` of a serialized verification (`live`, `invalid`, `unknown`). Read from the
+/// serialized form so that any `Verification` shape with a `status` tag works.
+fn verification_status(v: &Verification) -> Option<String> {
+    match to_json(v).get("status") {
+        Some(Value::String(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn text_message(text: &str) -> Message {
+    Message::builder().text(text).build()
+}
+
+fn descriptor_ref(id: &str, index: i64) -> ReportingDescriptorReference {
+    ReportingDescriptorReference::builder()
+        .id(id)
+        .index(index)
+        .build()
+}
+
+/// `tool.driver`: name, versions, the rules and the notification descriptors.
+fn driver(report: &Report) -> ToolComponent {
+    let notifications = vec![
+        notification_descriptor(
+            FILE_ERROR_ID,
+            "FileError",
+            "A file or folder could not be read, so the scan is incomplete.",
+            "error",
+        ),
+        notification_descriptor(
+            TRUNCATED_ID,
+            "ResultsTruncated",
+            "Findings were left out of the log to stay within GitHub code scanning's limits.",
+            "warning",
+        ),
+    ];
+    ToolComponent::builder()
+        .name("leadey-scan")
+        .semantic_version(env!("CARGO_PKG_VERSION"))
+        .version(env!("CARGO_PKG_VERSION"))
+        .information_uri(env!("CARGO_PKG_REPOSITORY"))
+        .rules(
+            report
+                .rules
+                .rules()
+                .iter()
+                .map(rule_descriptor)
+                .collect::<Vec<_>>(),
+        )
+        .notifications(notifications)
+        .build()
+}
+
+fn notification_descriptor(id: &str, name: &str, text: &str, level: &str) -> ReportingDescriptor {
+    ReportingDescriptor::builder()
+        .id(id)
+        .name(name)
+        .short_description(multiformat(text, None))
+        .default_configuration(
+            ReportingConfiguration::builder()
+                .level(json!(level))
+                .build(),
+        )
+        .build()
+}
+
+fn multiformat(text: &str, markdown: Option<String>) -> MultiformatMessageString {
+    let mut m = MultiformatMessageString::builder().text(text).build();
+    m.markdown = markdown;
+    m
+}
+
+/// One `reportingDescriptor`: what leaked, how to revoke and rotate, and GitHub's properties.
+fn rule_descriptor(rule: &Rule) -> ReportingDescriptor {
+    let description = if rule.description.trim().is_empty() {
+        rule.title.clone()
+    } else {
+        rule.description.clone()
+    };
+    let masked_example = format!(
+        "{}{MASK_BULLETS}",
+        String::from_utf8_lossy(&rule.prefix).into_owned()
+    );
+    let help_text = format!(
+        "What leaked: {description}\n\nWhat to do: {}\n\nAlerts name the key as the dashboard \
+         shows it: {masked_example} followed by its last four characters. The full key is never \
+         written to the report unless --show-secrets is given.",
+        rule.remediation
+    );
+    let help_markdown = format!(
+        "**What leaked.** {description}\n\n**What to do.** {}\n\nAlerts name the key as the \
+         dashboard shows it: `{masked_example}` followed by its last four characters. The full \
+         key is never written to the report unless `--show-secrets` is given.",
+        rule.remediation
+    );
+    let mut props = BTreeMap::new();
+    props.insert("precision".to_string(), json!(rule.precision.as_str()));
+    props.insert(
+        "security-severity".to_string(),
+        json!(security_severity(rule.severity)),
+    );
+    props.insert("severity".to_string(), json!(rule.severity.as_str()));
+    ReportingDescriptor::builder()
+        .id(rule.id.clone())
+        .name(pascal_case(&rule.id))
+        .short_description(multiformat(&rule.title, None))
+        .full_description(multiformat(&description, None))
+        .help(multiformat(&help_text, Some(help_markdown)))
+        .default_configuration(
+            ReportingConfiguration::builder()
+                .level(json!(level_name(rule.severity)))
+                .build(),
+        )
+        .properties(
+            PropertyBag::builder()
+                .tags(vec!["security".to_string(), "secret".to_string()])
+                .additional_properties(props)
+                .build(),
+        )
+        .build()
+}
+
+/// GitHub's `security-severity` (a CVSS-like score as text) for a rule severity. GitHub shows
+/// over 9.0 as critical, 7.0–8.9 high, 4.0–6.9 medium, 0.1–3.9 low.
+///
+/// ```
+/// use leadey_scan::rules::Severity;
+/// assert_eq!(leadey_scan::report::sarif::security_severity(Severity::Critical), "9.8");
+/// ```
+pub fn security_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "9.8",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+    }
+}
+
+fn level(severity: Severity) -> ResultLevel {
+    match severity {
+        Severity::Critical | Severity::High => ResultLevel::Error,
+        Severity::Medium => ResultLevel::Warning,
+        Severity::Low => ResultLevel::Note,
+    }
+}
+
+fn level_name(severity: Severity) -> &'static str {
+    match level(severity) {
+        ResultLevel::Error => "error",
+        ResultLevel::Warning => "warning",
+        ResultLevel::Note => "note",
+        ResultLevel::None => "none",
+    }
+}
+
+/// `leadey-api-key` → `LeadeyApiKey` (SARIF's `name` is an identifier).
+fn pascal_case(id: &str) -> String {
+    id.split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            match chars.next() {
+                Some(c) => c.to_ascii_uppercase().to_string() + chars.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+/// Where an artifact is, relative to the base directory or not.
+#[derive(Debug, PartialEq, Eq)]
+enum Place {
+    /// A `/`-separated path below the base directory (display text).
+    Relative(String),
+    /// An absolute `/`-separated path (display text).
+    Absolute(String),
+    /// Standard input: no URI.
+    Stdin,
+}
+
+/// Places display path `path` given the base directory `base` (absolute display text).
+/// Relative paths without `.`/`..` segments are kept as they are; others are resolved against
+/// `base` lexically (symbolic links are not looked at: the reporter reads nothing).
+fn place(path: &str, base: Option<&str>) -> Place {
+    if path == STDIN_PATH {
+        return Place::Stdin;
+    }
+    let absolute = Path::new(path).is_absolute();
+    let plain = !path
+        .split('/')
+        .any(|seg| seg.is_empty() || seg == "." || seg == "..");
+    if !absolute && plain {
+        return Place::Relative(path.to_string());
+    }
+    let Some(base) = base else {
+        return if absolute {
+            Place::Absolute(normalize(path))
+        } else {
+            Place::Relative(path.to_string())
+        };
+    };
+    let full = if absolute {
+        normalize(path)
+    } else {
+        normalize(&format!("{base}/{path}"))
+    };
+    let base = normalize(base);
+    let prefix = if base.ends_with('/') {
+        base
+    } else {
+        format!("{base}/")
+    };
+    match full.strip_prefix(&prefix) {
+        Some(rel) if !rel.is_empty() => Place::Relative(rel.to_string()),
+        _ => Place::Absolute(full),
+    }
+}
+
+/// Splits an absolute display path into its root (`/`, `//`, `C:/`) and the rest.
+fn split_root(path: &str) -> (&str, &str) {
+    if let Some(rest) = path.strip_prefix("//") {
+        return ("//", rest);
+    }
+    if let Some(rest) = path.strip_prefix('/') {
+        return ("/", rest);
+    }
+    let b = path.as_bytes();
+    if b.len() >= 2 && b.first().is_some_and(u8::is_ascii_alphabetic) && b.get(1) == Some(&b':') {
+        let rest = path.get(2..).unwrap_or_default();
+        let root = path.get(..2).unwrap_or_default();
+        return (root, rest.strip_prefix('/').unwrap_or(rest));
+    }
+    ("", path)
+}
+
+/// Drops empty and `.` segments and resolves `..` lexically (never above the root).
+fn normalize(path: &str) -> String {
+    let (root, rest) = split_root(path);
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in rest.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    let sep = if root.ends_with(':') { "/" } else { "" };
+    format!("{root}{sep}{}", parts.join("/"))
+}
+
+/// The `file://` URI of an absolute display path.
+fn file_uri(abs: &str) -> String {
+    let (root, rest) = split_root(abs);
+    match root {
+        "//" => format!("file://{}", encode_path(rest)), // UNC: //server/share/…
+        "/" => format!("file:///{}", encode_path(rest)),
+        "" => format!("file:///{}", encode_path(rest)),
+        drive => format!("file:///{drive}/{}", encode_path(rest)),
+    }
+}
+
+/// The `file://` URI of a directory, ending in `/` as `originalUriBaseIds` requires.
+fn dir_uri(abs: &str) -> String {
+    let uri = file_uri(abs);
+    if uri.ends_with('/') {
+        uri
+    } else {
+        uri + "/"
+    }
+}
+
+/// Percent-encodes a `/`-separated display path for a URI (RFC 3986): every byte but the
+/// unreserved characters and `/` becomes `%XX`, so spaces, non-ASCII, `%`, `#`, `?`, `:` and
+/// `+` are safe in any reader. The display form's `\xNN` escapes (bytes that are not UTF-8)
+/// become the bytes they stand for.
+///
+/// ```
+/// # use leadey_scan::report::sarif::encode_path;
+/// assert_eq!(encode_path("a b/é#1?%.txt"), "a%20b/%C3%A9%231%3F%25.txt");
+/// ```
+pub fn encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in unescape_display(path) {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The bytes of a display path: `\xNN` (two upper-case hex digits, as `display_path` writes
+/// bytes that are not UTF-8) becomes that byte.
+fn unescape_display(path: &str) -> Vec<u8> {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'\\' && bytes.get(i + 1) == Some(&b'x') {
+            let hex = bytes
+                .get(i + 2..i + 4)
+                .and_then(|h| std::str::from_utf8(h).ok());
+            if let Some(v) = hex
+                .filter(|h| {
+                    h.bytes()
+                        .all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(&c))
+                })
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                out.push(v);
+                i += 4;
+                continue;
+            }
+        }
+        out.push(b);
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Key, Location as FindingLocation};
+    use crate::report::Stats;
+    use crate::rules::RuleSet;
+
+    const KEY_A: &[u8] = b"leadey_sk_live_epfJBd0Kh8oOOL8dKLzdocJ2isAjIhKt";
+    const KEY_B: &[u8] = b"leadey_sk_live_u8jzPde0IgxLd6GncfBA";
+
+    // The verification values the tests use; the one place to change if its shape changes.
+    fn live() -> Verification {
+        Verification::Live {
+            http_status: 200,
+            organization: None,
+            data: serde_json::json!({}),
+        }
+    }
+
+    fn invalid() -> Verification {
+        Verification::Invalid { http_status: 401 }
+    }
+
+    fn finding(path: &str, line: u64, key: &[u8], verification: Option<Verification>) -> Finding {
+        let mut f = Finding::new(
+            "leadey-api-key".to_string(),
+            FindingLocation {
+                path: path.to_string(),
+                line,
+                column: 3,
+                byte_offset: 10 * line,
+            },
+            false,
+            Key::new(key, 15),
+            4.5,
+            "k = leadey_sk_live_••••IhKt".to_string(),
+            4,
+        );
+        f.verification = verification;
+        f
+    }
+
+    fn report(findings: Vec<Finding>) -> Report {
+        Report {
+            stats: Stats {
+                findings: findings.len() as u64,
+                ..Stats::default()
+            },
+            findings,
+            skipped: Vec::new(),
+            errors: Vec::new(),
+            rules: RuleSet::builtin().expect("built-in rules compile"),
+        }
+    }
+
+    fn reporter(limits: Limits) -> Sarif {
+        Sarif {
+            options: RenderOptions::default(),
+            base_dir: Some(PathBuf::from("/work/repo")),
+            limits,
+        }
+    }
+
+    fn result_paths(log: &SarifLog) -> Vec<String> {
+        log.runs[0]
+            .results
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let loc = r.locations.as_ref().unwrap()[0]
+                    .physical_location
+                    .as_ref()
+                    .unwrap();
+                loc.artifact_location.as_ref().unwrap().uri.clone().unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn live_results_come_first_then_report_order_and_invalid_last() {
+        let r = report(vec![
+            finding("a.txt", 1, KEY_A, Some(invalid())),
+            finding("b.txt", 1, KEY_A, None),
+            finding("c.txt", 1, KEY_B, Some(live())),
+            finding("d.txt", 1, KEY_B, None),
+        ]);
+        let log = reporter(Limits::default()).to_log(&r);
+        assert_eq!(result_paths(&log), ["c.txt", "b.txt", "d.txt", "a.txt"]);
+        let first = &log.runs[0].results.as_ref().unwrap()[0];
+        assert_eq!(
+            first.properties.as_ref().unwrap().additional_properties["verification"],
+            json!({"status": "live", "http_status": 200, "data": {}})
+        );
+        assert!(first
+            .message
+            .text
+            .as_ref()
+            .unwrap()
+            .contains("verified live"));
+    }
+
+    #[test]
+    fn results_past_the_cap_are_cut_live_first_and_counted() {
+        let r = report(vec![
+            finding("a.txt", 1, KEY_A, None),
+            finding("b.txt", 1, KEY_A, None),
+            finding("z.txt", 1, KEY_B, Some(live())),
+        ]);
+        let sarif = reporter(Limits {
+            max_results: 2,
+            ..Limits::default()
+        });
+        let log = sarif.to_log(&r);
+        assert_eq!(result_paths(&log), ["z.txt", "a.txt"]);
+        assert_eq!(sarif.truncated(&r), 1);
+        let props = &log.runs[0]
+            .properties
+            .as_ref()
+            .unwrap()
+            .additional_properties;
+        assert_eq!(props["truncated"], json!(1));
+        let warning = sarif.truncation_warning(&r).unwrap();
+        assert!(warning.starts_with("1 of 3 findings left out"), "{warning}");
+        let notes = log.runs[0].invocations.as_ref().unwrap()[0]
+            .tool_execution_notifications
+            .as_ref()
+            .unwrap();
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].level, Some(json!("warning")));
+        assert_eq!(notes[0].message.text.as_deref(), Some(warning.as_str()));
+    }
+
+    #[test]
+    fn byte_budget_cuts_results_that_do_not_fit() {
+        let r = report(vec![
+            finding("a.txt", 1, KEY_A, None),
+            finding("b.txt", 1, KEY_A, None),
+        ]);
+        let one = serde_json::to_vec(&reporter(Limits::default()).result(&r, &r.findings[0]))
+            .unwrap()
+            .len();
+        let sarif = reporter(Limits {
+            max_results_bytes: one + 10,
+            ..Limits::default()
+        });
+        assert_eq!(sarif.truncated(&r), 1);
+        assert_eq!(reporter(Limits::default()).truncated(&r), 0);
+        assert_eq!(reporter(Limits::default()).truncation_warning(&r), None);
+    }
+
+    #[test]
+    fn file_errors_past_the_cap_are_counted_in_one_notification() {
+        let mut r = report(Vec::new());
+        for name in ["a", "b", "c"] {
+            r.errors.push(crate::source::FileError {
+                path: name.to_string(),
+                message: "cannot read: boom".to_string(),
+            });
+        }
+        let log = reporter(Limits {
+            max_file_error_notifications: 2,
+            ..Limits::default()
+        })
+        .to_log(&r);
+        let inv = &log.runs[0].invocations.as_ref().unwrap()[0];
+        assert!(!inv.execution_successful);
+        let texts: Vec<_> = inv
+            .tool_execution_notifications
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|n| n.message.text.clone().unwrap())
+            .collect();
+        assert_eq!(texts.len(), 3);
+        assert_eq!(texts[0], "a: cannot read: boom");
+        assert_eq!(texts[1], "b: cannot read: boom");
+        assert!(
+            texts[2].starts_with("1 more path could not be read"),
+            "{}",
+            texts[2]
+        );
+    }
+
+    #[test]
+    fn paths_are_placed_relative_to_the_base_or_absolute() {
+        let base = Some("/work/repo");
+        let rel = |s: &str| Place::Relative(s.to_string());
+        let abs = |s: &str| Place::Absolute(s.to_string());
+        assert_eq!(place("src/a.rs", base), rel("src/a.rs"));
+        assert_eq!(place("/work/repo/src/a.rs", base), rel("src/a.rs"));
+        assert_eq!(place("/work/repo2/a.rs", base), abs("/work/repo2/a.rs"));
+        assert_eq!(place("/etc/x", base), abs("/etc/x"));
+        assert_eq!(place("sub/../a.rs", base), rel("a.rs"));
+        assert_eq!(place("../other/a.rs", base), abs("/work/other/a.rs"));
+        assert_eq!(place("/work/repo/./x//y", base), rel("x/y"));
+        assert_eq!(place("/w/x", Some("/")), rel("w/x"));
+        assert_eq!(place("../a", None), rel("../a"));
+        assert_eq!(place("/a/../b", None), abs("/b"));
+        assert_eq!(place(STDIN_PATH, base), Place::Stdin);
+    }
+
+    #[test]
+    fn uris_are_percent_encoded_with_slashes() {
+        assert_eq!(
+            encode_path("dir with space/clé.txt"),
+            "dir%20with%20space/cl%C3%A9.txt"
+        );
+        assert_eq!(encode_path("100%/#?a+b:c"), "100%25/%23%3Fa%2Bb%3Ac");
+        assert_eq!(encode_path("a\\xFFb"), "a%FFb");
+        assert_eq!(encode_path("a\\xffb"), "a%5Cxffb");
+        assert_eq!(encode_path("tail\\x"), "tail%5Cx");
+        assert_eq!(file_uri("/tmp/a b"), "file:///tmp/a%20b");
+        assert_eq!(file_uri("C:/Users/x"), "file:///C:/Users/x");
+        assert_eq!(file_uri("//srv/share/x"), "file://srv/share/x");
+        assert_eq!(dir_uri("/work/repo"), "file:///work/repo/");
+        assert_eq!(dir_uri("/"), "file:///");
+    }
+
+    #[test]
+    fn rule_names_are_pascal_case() {
+        assert_eq!(pascal_case("leadey-api-key"), "LeadeyApiKey");
+    }
+}
