@@ -81,7 +81,7 @@ pub fn run(config: &ScanConfig) -> Result<Report, ScanError> {
             &mut buf,
             config.chunk_size_bytes,
         );
-        part.record(&detector, STDIN_PATH.to_string(), result);
+        part.record(&detector, || STDIN_PATH.to_string(), result);
         lock(&acc).merge(part);
     }
 
@@ -156,7 +156,15 @@ impl Partial {
         self.bytes_scanned += other.bytes_scanned;
     }
 
-    fn record(&mut self, detector: &Detector, path: String, result: io::Result<StreamScan>) {
+    /// Adds the outcome of one stream; `path` is only computed when something is reported.
+    fn record(
+        &mut self,
+        detector: &Detector,
+        path: impl FnOnce() -> String,
+        result: io::Result<StreamScan>,
+    ) {
+        let needs_path = result.as_ref().map_or(true, |s| !s.hits.is_empty());
+        let path = if needs_path { path() } else { String::new() };
         match result {
             Ok(scan) => {
                 self.files_scanned += 1;
@@ -345,9 +353,11 @@ impl ParallelVisitor for Visitor<'_> {
 
 impl Visitor<'_> {
     fn display(&self, path: &Path) -> String {
-        self.detector
-            .redact(&source::display_path(path))
-            .into_owned()
+        Self::display_with(self.detector, path)
+    }
+
+    fn display_with(detector: &Detector, path: &Path) -> String {
+        detector.redact(&source::display_path(path)).into_owned()
     }
 
     fn skip(&mut self, path: &Path, reason: SkipReason) {
@@ -390,8 +400,8 @@ impl Visitor<'_> {
             &mut self.buf,
             self.config.chunk_size_bytes,
         );
-        let display = self.display(path);
-        self.part.record(self.detector, display, result);
+        let detector = self.detector;
+        self.part.record(detector, || Self::display_with(detector, path), result);
     }
 }
 
