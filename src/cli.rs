@@ -123,6 +123,8 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0, for GitHub code scanning (README.md).
     Sarif,
+    /// One line per finding (`path:line:col: rule: masked key`), for hooks.
+    Short,
 }
 
 /// Output settings that are not part of the scan.

@@ -13,6 +13,7 @@ use leadey_scan::exit::{exit_code, EXIT_CLEAN, EXIT_ERROR};
 use leadey_scan::report::human::{summary, Human};
 use leadey_scan::report::json::Json;
 use leadey_scan::report::sarif::Sarif;
+use leadey_scan::report::short::Short;
 use leadey_scan::report::{RenderOptions, Report, Reporter};
 use leadey_scan::term::{escape, use_color};
 use leadey_scan::verify::{self, VerifyConfig};
@@ -87,6 +88,7 @@ fn write_report(report: &Report, cfg: &OutputConfig) -> anyhow::Result<()> {
         Format::Human => Box::new(Human { options }),
         Format::Json => Box::new(Json { options }),
         Format::Sarif => Box::new(Sarif::new(options)),
+        Format::Short => Box::new(Short { options }),
     };
     match &cfg.output {
         Some(path) => {
