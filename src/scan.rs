@@ -401,7 +401,8 @@ impl Visitor<'_> {
             self.config.chunk_size_bytes,
         );
         let detector = self.detector;
-        self.part.record(detector, || Self::display_with(detector, path), result);
+        self.part
+            .record(detector, || Self::display_with(detector, path), result);
     }
 }
 

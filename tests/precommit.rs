@@ -23,7 +23,12 @@ fn pre_commit() -> &'static PathBuf {
         let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pre-commit-venv");
         let exe = venv.join("bin").join("pre-commit");
         if !exe.exists() {
-            let st = Command::new("python3").arg("-m").arg("venv").arg(&venv).status().expect("python3");
+            let st = Command::new("python3")
+                .arg("-m")
+                .arg("venv")
+                .arg(&venv)
+                .status()
+                .expect("python3");
             assert!(st.success(), "python3 -m venv failed");
             let st = Command::new(venv.join("bin").join("pip"))
                 .args(["install", "--quiet", "pre-commit"])
@@ -47,7 +52,9 @@ fn git_repo() -> Tree {
 }
 
 fn git(t: &Tree, args: &[&str]) {
-    let out = identity(Command::new("git").args(args).current_dir(t.path())).output().expect("git");
+    let out = identity(Command::new("git").args(args).current_dir(t.path()))
+        .output()
+        .expect("git");
     assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
 }
 
@@ -60,8 +67,14 @@ fn identity(c: &mut Command) -> &mut Command {
 
 /// `pre-commit try-repo <this repo> <hook> [extra]` in `t`, with our binary first on PATH.
 fn try_repo(t: &Tree, hook: &str, extra: &[&str]) -> Output {
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_leadey-scan")).parent().expect("bin dir");
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_leadey-scan"))
+        .parent()
+        .expect("bin dir");
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let mut c = Command::new(pre_commit());
     identity(&mut c)
@@ -73,6 +86,11 @@ fn try_repo(t: &Tree, hook: &str, extra: &[&str]) -> Output {
         // The rust hook builds leadey-scan with `cargo install`; keep its build products so a
         // second run only rebuilds this crate.
         .env("CARGO_TARGET_DIR", tmp.join("pre-commit-cargo-target"))
+        // The hook's mechanics are under test, not its speed: build it like a debug build.
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
+        .env("CARGO_PROFILE_RELEASE_LTO", "false")
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
         .env_remove("NO_COLOR");
     c.output().expect("run pre-commit")
 }
@@ -90,7 +108,10 @@ fn rust_hook_builds_from_this_repository_and_blocks_a_staged_key() {
     let out = try_repo(&t, "leadey-scan", &[]);
     let text = all_output(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains(&format!("config.py:1:8: leadey-api-key: {}", masked(&key))), "{text}");
+    assert!(
+        text.contains(&format!("config.py:1:8: leadey-api-key: {}", masked(&key))),
+        "{text}"
+    );
     assert!(!text.contains(&key[15..]), "full key shown:\n{text}");
 }
 
@@ -111,7 +132,13 @@ fn system_hook_passes_clean_commits_and_finds_committed_and_ignored_keys() {
     let out = try_repo(&t, "leadey-scan-system", &["--all-files"]);
     let text = all_output(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains(&format!("old/settings.env:1:8: leadey-api-key: {}", masked(&key))), "{text}");
+    assert!(
+        text.contains(&format!(
+            "old/settings.env:1:8: leadey-api-key: {}",
+            masked(&key)
+        )),
+        "{text}"
+    );
     assert!(text.contains("help[leadey-api-key]: Revoke"), "{text}");
     assert!(!text.contains(&key[15..]), "full key shown:\n{text}");
 
@@ -135,7 +162,13 @@ fn short_format_is_one_line_per_finding_and_one_help_line() {
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
-    assert_eq!(lines[0], format!("a.txt:1:1: leadey-api-key: {} (Leadey API key)", masked(&a)));
-    assert_eq!(lines[1], format!("a.txt:2:1: leadey-api-key: {} (Leadey API key)", masked(&b)));
+    assert_eq!(
+        lines[0],
+        format!("a.txt:1:1: leadey-api-key: {} (Leadey API key)", masked(&a))
+    );
+    assert_eq!(
+        lines[1],
+        format!("a.txt:2:1: leadey-api-key: {} (Leadey API key)", masked(&b))
+    );
     assert!(lines[2].starts_with("help[leadey-api-key]: "));
 }

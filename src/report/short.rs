@@ -18,7 +18,10 @@ impl Reporter for Short {
     fn render(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
         for f in &report.findings {
             let loc = &f.location;
-            let title = report.rules.get(&f.rule_id).map_or("", |r| r.title.as_str());
+            let title = report
+                .rules
+                .get(&f.rule_id)
+                .map_or("", |r| r.title.as_str());
             write!(
                 out,
                 "{}:{}:{}: {}: {} ({title})",
@@ -32,14 +35,22 @@ impl Reporter for Short {
                 write!(out, " [{}]", v.status())?;
             }
             if self.options.show_secrets {
-                write!(out, " secret: {}", escape(&String::from_utf8_lossy(f.key().expose())))?;
+                write!(
+                    out,
+                    " secret: {}",
+                    escape(&String::from_utf8_lossy(f.key().expose()))
+                )?;
             }
             writeln!(out)?;
         }
         let used: BTreeSet<&str> = report.findings.iter().map(|f| f.rule_id.as_str()).collect();
         for id in used {
             if let Some(rule) = report.rules.get(id) {
-                writeln!(out, "help[{id}]: {}", escape(&rule.remediation.replace('\n', " ")))?;
+                writeln!(
+                    out,
+                    "help[{id}]: {}",
+                    escape(&rule.remediation.replace('\n', " "))
+                )?;
             }
         }
         Ok(())
