@@ -7,6 +7,7 @@ pub mod config;
 pub mod detect;
 pub mod exit;
 pub mod finding;
+pub mod github;
 pub mod report;
 pub mod rules;
 pub mod scan;
