@@ -21,7 +21,12 @@ use crate::verify::{
 /// --show-secrets is given.
 #[derive(Debug, Parser)]
 #[command(name = "leadey-scan", version, after_help = crate::exit::EXIT_CODES_HELP)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Args {
+    /// Other actions than scanning.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Files and directories to scan; `-` reads standard input.
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
@@ -112,6 +117,21 @@ pub struct Args {
     /// Size of one read in bytes (for tests of chunk boundaries).
     #[arg(long, hide = true, value_name = "BYTES", default_value_t = DEFAULT_CHUNK_SIZE_BYTES)]
     pub chunk_size: usize,
+}
+
+/// Subcommands.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
+pub enum Command {
+    /// Write a plain git pre-commit hook that runs `leadey-scan --staged` (for repositories
+    /// without the pre-commit framework). Refuses to replace another hook unless --force.
+    InstallHook {
+        /// Replace an existing pre-commit hook that leadey-scan did not write.
+        #[arg(long)]
+        force: bool,
+        /// The repository.
+        #[arg(value_name = "REPO", default_value = ".")]
+        repo: PathBuf,
+    },
 }
 
 /// `--format`.

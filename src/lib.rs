@@ -8,6 +8,7 @@ pub mod detect;
 pub mod exit;
 pub mod finding;
 pub mod github;
+pub mod hook;
 pub mod report;
 pub mod rules;
 pub mod scan;

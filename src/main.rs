@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 
-use leadey_scan::cli::{Args, Format, OutputConfig};
+use leadey_scan::cli::{Args, Command, Format, OutputConfig};
 use leadey_scan::exit::{exit_code, EXIT_CLEAN, EXIT_ERROR};
 use leadey_scan::report::human::{summary, Human};
 use leadey_scan::report::json::Json;
@@ -34,7 +34,17 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: Args) -> anyhow::Result<u8> {
+fn run(mut args: Args) -> anyhow::Result<u8> {
+    if let Some(Command::InstallHook { force, repo }) = args.command.take() {
+        let exe = std::env::current_exe().context("cannot find the leadey-scan executable")?;
+        let path = leadey_scan::hook::install_hook(&repo, &exe, force)
+            .context("cannot install the pre-commit hook")?;
+        eprintln!(
+            "leadey-scan: installed the pre-commit hook {}",
+            path.display()
+        );
+        return Ok(EXIT_CLEAN);
+    }
     // Checked before the scan, so that a refused API base costs nothing and sends nothing.
     let verify_config = args.verify_config().context("cannot verify keys")?;
     let (scan_config, out_config) = args.into_configs();
