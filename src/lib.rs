@@ -6,6 +6,7 @@ pub mod config;
 pub mod detect;
 pub mod exit;
 pub mod finding;
+pub mod git;
 pub mod report;
 pub mod rules;
 pub mod scan;
@@ -14,7 +15,7 @@ pub mod term;
 
 pub use config::ScanConfig;
 pub use report::Report;
-pub use scan::{run, ScanError};
+pub use scan::{run, run_with_progress, ScanError};
 
 /// `text` with every key-shaped run of the built-in rules masked; for error messages that may
 /// quote input before any user rule is loaded.

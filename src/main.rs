@@ -33,13 +33,26 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> anyhow::Result<u8> {
     let (scan_config, out_config) = args.into_configs();
-    let mut report = leadey_scan::run(&scan_config).context("cannot start the scan")?;
+    // #5: a history scan takes a while; show progress on a terminal only, never in CI logs.
+    let progress = scan_config.git.is_some() && !out_config.quiet && io::stderr().is_terminal();
+    let mut report = if progress {
+        let report = leadey_scan::run_with_progress(&scan_config, &print_progress);
+        eprint!("\r\x1b[K");
+        report
+    } else {
+        leadey_scan::run(&scan_config)
+    }
+    .context("cannot start the scan")?;
     if !out_config.timing {
         report.stats.elapsed_ms = None;
     }
     write_report(&report, &out_config)?;
     print_diagnostics(&report, &out_config);
     Ok(exit_code(&report))
+}
+
+fn print_progress(p: &leadey_scan::git::Progress) {
+    eprint!("\r\x1b[Kleadey-scan: {p}");
 }
 
 fn write_report(report: &Report, cfg: &OutputConfig) -> anyhow::Result<()> {
@@ -87,6 +100,9 @@ fn print_diagnostics(report: &Report, cfg: &OutputConfig) {
             escape(&err.path),
             escape(&err.message)
         );
+    }
+    for warning in &report.warnings {
+        let _ = writeln!(e, "leadey-scan: warning: {}", escape(warning));
     }
     if cfg.list_skipped {
         for skip in &report.skipped {
