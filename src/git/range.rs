@@ -3,7 +3,7 @@
 //! with its parents; a merge adds only what none of its parents had, so it never re-reports a
 //! branch's lines. A key added again later on the same path keeps its first commit.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use gix::bstr::BString;
 use gix::ObjectId;
@@ -24,17 +24,11 @@ pub(super) fn run(ctx: &Ctx<'_>, base: &str, head: &str) -> Result<Outcome, GitE
     let head_id = resolve_commit(&repo, head)?;
     let shallow = shallow_commits(&repo)?;
     let mut buf = Vec::new();
-    let mut nodes: HashMap<ObjectId, CommitNode> = HashMap::new();
-    let walk = repo
-        .rev_walk([head_id])
-        .with_hidden([base_id])
-        .all()
-        .map_err(|e| GitError::read("commits", e))?;
-    for info in walk {
-        let info = info.map_err(|e| GitError::read("commits", e))?;
-        let node = read_commit(&repo, info.id, &shallow, &mut buf)?;
-        nodes.insert(info.id, node);
-    }
+    let nodes = if shallow.is_empty() {
+        walk_range(&repo, head_id, base_id, &mut buf)?
+    } else {
+        walk_range_shallow(&repo, head_id, base_id, &shallow, &mut buf)?
+    };
     let mut out = Outcome::default();
     if nodes.keys().any(|id| shallow.binary_search(id).is_ok()) {
         out.warnings.push(shallow_warning());
@@ -105,6 +99,56 @@ pub(super) fn run(ctx: &Ctx<'_>, base: &str, head: &str) -> Result<Outcome, GitE
     }
     out.skipped.extend(std::mem::take(&mut skipped));
     Ok(out)
+}
+
+/// The commits reachable from `head` and not from `base` (gix's walk, which stops painting
+/// `base`'s ancestry as soon as no wanted commit can be reached).
+fn walk_range(
+    repo: &gix::Repository,
+    head: ObjectId,
+    base: ObjectId,
+    buf: &mut Vec<u8>,
+) -> Result<HashMap<ObjectId, CommitNode>, GitError> {
+    let mut nodes = HashMap::new();
+    let walk = repo
+        .rev_walk([head])
+        .with_hidden([base])
+        .all()
+        .map_err(|e| GitError::read("commits", e))?;
+    for info in walk {
+        let info = info.map_err(|e| GitError::read("commits", e))?;
+        nodes.insert(info.id, read_commit(repo, info.id, &[], buf)?);
+    }
+    Ok(nodes)
+}
+
+/// `walk_range` for a shallow clone, whose hidden walk gix cannot stop at the boundary: the
+/// ancestry of `base` is painted in full, which is cheap because a shallow clone is short.
+fn walk_range_shallow(
+    repo: &gix::Repository,
+    head: ObjectId,
+    base: ObjectId,
+    shallow: &[ObjectId],
+    buf: &mut Vec<u8>,
+) -> Result<HashMap<ObjectId, CommitNode>, GitError> {
+    let mut hidden = HashSet::new();
+    let mut stack = vec![base];
+    while let Some(id) = stack.pop() {
+        if hidden.insert(id) {
+            stack.extend(read_commit(repo, id, shallow, buf)?.parents);
+        }
+    }
+    let mut nodes = HashMap::new();
+    let mut stack = vec![head];
+    while let Some(id) = stack.pop() {
+        if hidden.contains(&id) || nodes.contains_key(&id) {
+            continue;
+        }
+        let node = read_commit(repo, id, shallow, buf)?;
+        stack.extend(node.parents.iter().copied());
+        nodes.insert(id, node);
+    }
+    Ok(nodes)
 }
 
 /// The first commit (in attribution order) that added a key on a path.

@@ -11,7 +11,9 @@ pub const PREFIX: &str = "leadey_sk_live_";
 /// (deterministic; passes the entropy and placeholder checks).
 pub fn fake_key_len(seed: u64, len: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(0x2545_F491_4F6C_DD1D);
+    let mut state = seed
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(0x2545_F491_4F6C_DD1D);
     loop {
         let mut body = String::with_capacity(len);
         for _ in 0..len {
@@ -36,7 +38,10 @@ pub fn fake_key(seed: u64) -> String {
 
 fn is_accepted(key: &str) -> bool {
     let set = leadey_scan::rules::RuleSet::builtin().expect("built-in rules compile");
-    leadey_scan::detect::Detector::new(&set).scan(key.as_bytes()).len() == 1
+    leadey_scan::detect::Detector::new(&set)
+        .scan(key.as_bytes())
+        .len()
+        == 1
 }
 
 /// The masked label of `key`, as the dashboard shows it.
@@ -118,8 +123,13 @@ pub fn stderr(o: &Output) -> String {
 /// Runs `cmd` with `--format json` added and parses stdout.
 pub fn json(cmd: &mut Command) -> (serde_json::Value, Output) {
     let out = run(cmd.args(["--format", "json", "--no-timing"]));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}\nstderr: {}", stdout(&out), stderr(&out)));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            stdout(&out),
+            stderr(&out)
+        )
+    });
     (v, out)
 }
 
