@@ -651,3 +651,47 @@ fn git_scopes_take_one_path_and_not_stdin() {
         stderr(&out)
     );
 }
+
+#[test]
+fn history_reads_packed_and_loose_objects_alike() {
+    let gone = fake_key(38);
+    let kept = fake_key(39);
+    let repo = Repo::new();
+    let body: String = (0..200)
+        .map(|i| format!("line {i} of some text\n"))
+        .collect();
+    repo.write("a.txt", format!("{body}{gone}\n"));
+    let first = repo.commit("a");
+    for i in 0..5 {
+        repo.write("a.txt", format!("{body}{gone}\nedit {i}\n"));
+        repo.commit("edit");
+    }
+    repo.write("a.txt", format!("{body}edit\n"));
+    repo.write("dir/b.bin", format!("\0\0{kept}\0"));
+    repo.commit("swap keys");
+    let summary = |v: &Value| -> Vec<String> {
+        findings(v)
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {} {} {} {}",
+                    f["path"], f["line"], f["masked_key"], f["commit"]["id"], f["present_at_head"]
+                )
+            })
+            .collect()
+    };
+    let (loose, _) = repo.json(&["--history"]);
+    repo.git(&["gc", "-q", "--aggressive"]);
+    assert!(std::fs::read_dir(repo.path().join(".git/objects/pack"))
+        .unwrap()
+        .any(|e| e.unwrap().path().extension().is_some_and(|x| x == "pack")));
+    let (packed, _) = repo.json(&["--history"]);
+    assert_eq!(summary(&loose), summary(&packed));
+    assert_eq!(findings(&packed).len(), 2);
+    assert_eq!(findings(&packed)[0]["commit"]["id"], first.as_str());
+    assert_eq!(findings(&packed)[0]["present_at_head"], false);
+    assert_eq!(findings(&packed)[1]["path"], "dir/b.bin");
+    // Each of the 8 distinct blobs is counted once, packed or not.
+    assert_eq!(loose["stats"]["files_scanned"], 8);
+    assert_eq!(packed["stats"]["files_scanned"], 8);
+}

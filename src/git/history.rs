@@ -5,17 +5,19 @@
 //! each key is reported once per path, with its first commit and whether `HEAD` (or the
 //! `--branch` tip) still has it there.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use gix::bstr::{BString, ByteSlice};
 use gix::ObjectId;
 
-use super::tree::{blob_at, join, read_tree, Kind};
+use super::tree::{blob_at, join, parse_tree, read_tree, Kind};
 use super::{
-    commit_info, display_path, finding, head_commit, is_excluded, is_too_large, read_commit,
-    read_object, resolve_commit, scan_bytes, shallow_commits, shallow_warning, topo_order,
-    BlobScan, CommitNode, Ctx, GitError, Outcome, Phase, ProgressFn, Throttle,
+    commit_info, display_path, finding, head_commit, is_excluded, is_too_large, parse_commit,
+    read_commit, read_object, resolve_commit, scan_bytes, shallow_commits, shallow_warning,
+    topo_order, BlobScan, CommitNode, Ctx, GitError, IdMap, IdSet, Outcome, Phase, ProgressFn,
+    Throttle,
 };
 use crate::finding::KeyHash;
 use crate::source::{FileError, Skip, SkipReason};
@@ -45,27 +47,39 @@ pub(super) fn run(
         }
     };
     let throttle = Throttle::new(progress);
-    let nodes = read_commits(&repo, tips, &shallow, &throttle)?;
+    let mut pass = pack_pass(ctx, &repo, &throttle);
+    let nodes = read_commits(&repo, tips, &shallow, &pass.commits, &throttle)?;
+    pass.commits = IdMap::default();
     let order = topo_order(&nodes);
-    let intro = introduce(ctx, &repo, &nodes, &order)?;
+    let intro = introduce(ctx, &repo, &nodes, &order, &pass.trees)?;
+    pass.trees = IdMap::default();
     out.skipped.extend(intro.excluded.iter().map(|&pid| Skip {
         path: intro.display(ctx, pid),
         reason: SkipReason::Excluded,
     }));
 
-    let scanned = scan_blobs(ctx, &intro, &throttle);
+    // Reachable blobs the pack pass did not read: loose objects, alternates.
+    let rest: Vec<ObjectId> = intro
+        .blobs
+        .iter()
+        .filter(|id| !pass.scanned.covers(id))
+        .copied()
+        .collect();
+    let mut scanned = pass.scanned;
+    scanned.merge(scan_blobs(ctx, &repo, &rest, &throttle));
     out.blobs_scanned = scanned.blobs;
     out.bytes_scanned = scanned.bytes;
-    for &bi in &scanned.too_large {
-        for &(pid, _) in intro.pairs.get(bi).map(Vec::as_slice).unwrap_or_default() {
-            out.skipped.push(Skip {
-                path: intro.display(ctx, pid),
-                reason: SkipReason::TooLarge,
-            });
+    for (bi, id) in intro.blobs.iter().enumerate() {
+        let pairs = intro.pairs.get(bi).map(Vec::as_slice).unwrap_or_default();
+        if scanned.too_large.contains(id) {
+            for &(pid, _) in pairs {
+                out.skipped.push(Skip {
+                    path: intro.display(ctx, pid),
+                    reason: SkipReason::TooLarge,
+                });
+            }
         }
-    }
-    for (bi, message) in &scanned.errors {
-        if let Some(&(pid, _)) = intro.pairs.get(*bi).and_then(|p| p.first()) {
+        if let (Some(message), Some(&(pid, _))) = (scanned.errors.get(id), pairs.first()) {
             out.errors.push(FileError {
                 path: intro.display(ctx, pid),
                 message: message.clone(),
@@ -74,12 +88,15 @@ pub(super) fn run(
     }
 
     // Each (path, rule, key) keeps its first commit, then its first place in that blob.
-    let mut best: HashMap<(u32, usize, KeyHash), (usize, usize, usize)> = HashMap::new();
-    for (bi, scan) in &scanned.hits {
-        for &(pid, k) in intro.pairs.get(*bi).map(Vec::as_slice).unwrap_or_default() {
+    let mut best: HashMap<(u32, usize, KeyHash), (u32, usize, usize)> = HashMap::new();
+    for (bi, id) in intro.blobs.iter().enumerate() {
+        let Some(scan) = scanned.hits.get(id) else {
+            continue;
+        };
+        for &(pid, k) in intro.pairs.get(bi).map(Vec::as_slice).unwrap_or_default() {
             for (hi, hit) in scan.hits.iter().enumerate() {
                 let key = (pid, hit.candidate.rule_index, hit.candidate.key.hash());
-                let here = (k as usize, *bi, hi);
+                let here = (k, bi, hi);
                 best.entry(key)
                     .and_modify(|b| {
                         if (here.0, here.2) < (b.0, b.2) {
@@ -109,7 +126,10 @@ pub(super) fn run(
     let mut found: Vec<_> = best.into_iter().collect();
     found.sort_by_key(|((pid, rule, hash), (k, bi, hi))| (*pid, *k, *bi, *hi, *rule, *hash));
     for ((pid, rule, hash), (k, bi, hi)) in found {
-        let (Some(scan), Some(commit_id)) = (scanned.hits.get(&bi), order.get(k)) else {
+        let Some(blob) = intro.blobs.get(bi) else {
+            continue;
+        };
+        let (Some(scan), Some(commit_id)) = (scanned.hits.get(blob), order.get(k as usize)) else {
             continue;
         };
         let Some(hit) = scan.hits.get(hi) else {
@@ -124,7 +144,7 @@ pub(super) fn run(
             }
         };
         let path = intro.paths.get(pid as usize).cloned().unwrap_or_default();
-        let present = at_head.has_key(ctx, &repo, &intro, &scanned, &path, rule, &hash)?;
+        let present = at_head.has_key(ctx, &repo, &scanned, &path, rule, &hash)?;
         let mut f = finding(ctx.detector, &intro.display(ctx, pid), scan.binary, hit);
         f.commit = Some(info.clone());
         f.present_at_head = Some(present);
@@ -157,6 +177,7 @@ fn read_commits(
     repo: &gix::Repository,
     tips: Vec<ObjectId>,
     shallow: &[ObjectId],
+    packed: &IdMap<ObjectId, Vec<u8>>,
     throttle: &Throttle<'_>,
 ) -> Result<HashMap<ObjectId, CommitNode>, GitError> {
     let mut nodes = HashMap::new();
@@ -166,7 +187,10 @@ fn read_commits(
         if nodes.contains_key(&id) {
             continue;
         }
-        let node = read_commit(repo, id, shallow, &mut buf)?;
+        let node = match packed.get(&id) {
+            Some(data) => parse_commit(id, data, shallow)?,
+            None => read_commit(repo, id, shallow, &mut buf)?,
+        };
         stack.extend(node.parents.iter().filter(|p| !nodes.contains_key(*p)));
         nodes.insert(id, node);
         throttle.tick(Phase::Commits, nodes.len() as u64, 0, 0, false);
@@ -181,7 +205,7 @@ struct Introduced {
     /// Distinct blobs, in the order first seen.
     blobs: Vec<ObjectId>,
     /// Position of each blob in `blobs`.
-    blob_index: HashMap<ObjectId, usize>,
+    blob_index: IdMap<ObjectId, usize>,
     /// For each blob: (path id, attribution index of the first commit with it there).
     pairs: Vec<Vec<(u32, u32)>>,
     /// Paths left out by `--exclude`.
@@ -201,18 +225,22 @@ fn introduce(
     repo: &gix::Repository,
     nodes: &HashMap<ObjectId, CommitNode>,
     order: &[ObjectId],
+    trees: &IdMap<ObjectId, Vec<u8>>,
 ) -> Result<Introduced, GitError> {
     let mut intro = Introduced {
         paths: vec![BString::default()],
         blobs: Vec::new(),
-        blob_index: HashMap::new(),
+        blob_index: IdMap::default(),
         pairs: Vec::new(),
         excluded: BTreeSet::new(),
     };
     let mut path_ids: HashMap<BString, u32> = HashMap::new();
     let mut is_out: HashMap<u32, bool> = HashMap::new();
-    let mut seen_trees: HashSet<(u32, ObjectId)> = HashSet::new();
-    let mut seen_pairs: HashSet<(u32, ObjectId)> = HashSet::new();
+    let mut seen_trees: IdSet<(u32, ObjectId)> = IdSet::default();
+    let mut seen_pairs: IdSet<(u32, ObjectId)> = IdSet::default();
+    // The entries of each folder as last walked: an entry unchanged since then (same name, same
+    // id) was handled then, and is skipped without building its path.
+    let mut last: IdMap<u32, Vec<(BString, ObjectId, u32)>> = IdMap::default();
     let mut buf = Vec::new();
     let mut stack = Vec::new();
     for (k, id) in order.iter().enumerate() {
@@ -223,8 +251,22 @@ fn introduce(
             if !seen_trees.insert((dir, tree)) {
                 continue;
             }
-            for entry in read_tree(repo, &tree, &mut buf)? {
+            let entries = match trees.get(&tree) {
+                Some(data) => parse_tree(&tree, data)?,
+                None => read_tree(repo, &tree, &mut buf)?,
+            };
+            let prev = last.remove(&dir).unwrap_or_default();
+            let mut now = Vec::with_capacity(entries.len());
+            let mut j = 0;
+            for entry in entries {
                 if entry.kind == Kind::Other {
+                    continue;
+                }
+                while prev.get(j).is_some_and(|p| p.0 < entry.name) {
+                    j += 1;
+                }
+                if let Some(p) = prev.get(j).filter(|p| p.0 == entry.name && p.1 == entry.id) {
+                    now.push((entry.name, entry.id, p.2));
                     continue;
                 }
                 let prefix = intro.paths.get(dir as usize).map(|p| p.as_slice());
@@ -238,6 +280,7 @@ fn introduce(
                         pid
                     }
                 };
+                now.push((entry.name.clone(), entry.id, pid));
                 if entry.kind == Kind::Tree {
                     stack.push((pid, entry.id));
                     continue;
@@ -266,97 +309,311 @@ fn introduce(
                     p.push((pid, k));
                 }
             }
+            last.insert(dir, now);
         }
     }
     Ok(intro)
 }
 
-/// The outcome of scanning the distinct blobs.
+/// Delta-base cache of each thread of the object-by-object fallback (the default 64-entry
+/// cache lets consecutive reads inflate the same delta chains again).
+const PACK_CACHE_BYTES: usize = 64 << 20;
+
+/// Raw trees and commits the pack pass keeps for the walks, at most; past it, they are read
+/// again (a repository with gigabytes of trees costs time, not memory).
+const TREE_MEMORY_BYTES: u64 = 512 << 20;
+
+/// What the blob scans found.
 #[derive(Default)]
 struct Scanned {
-    /// Blobs with keys, by index in `Introduced::blobs`.
-    hits: HashMap<usize, BlobScan>,
+    /// Blobs with keys.
+    hits: IdMap<ObjectId, BlobScan>,
+    /// Every blob read and scanned.
+    done: IdSet<ObjectId>,
     /// Blobs over `--max-filesize`.
-    too_large: Vec<usize>,
+    too_large: IdSet<ObjectId>,
     /// Blobs that could not be read, and why.
-    errors: Vec<(usize, String)>,
+    errors: IdMap<ObjectId, String>,
     blobs: u64,
     bytes: u64,
 }
 
-/// Scans every distinct blob once, on `--threads` threads.
-fn scan_blobs(ctx: &Ctx<'_>, intro: &Introduced, throttle: &Throttle<'_>) -> Scanned {
-    let total = intro.blobs.len();
-    let threads = match ctx.config.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
+impl Scanned {
+    /// Whether `id` needs no further reading.
+    fn covers(&self, id: &ObjectId) -> bool {
+        self.done.contains(id) || self.too_large.contains(id)
     }
-    .min(total.max(1));
-    let next = AtomicUsize::new(0);
+
+    fn merge(&mut self, other: Scanned) {
+        self.hits.extend(other.hits);
+        self.done.extend(other.done);
+        self.too_large.extend(other.too_large);
+        self.errors.extend(other.errors);
+        self.blobs += other.blobs;
+        self.bytes += other.bytes;
+    }
+
+    /// Scans blob `id` with `data`, unless `--max-filesize` leaves it out.
+    fn scan(&mut self, ctx: &Ctx<'_>, id: ObjectId, data: &[u8], scan_buf: &mut Vec<u8>) {
+        if ctx
+            .config
+            .max_filesize_bytes
+            .is_some_and(|max| data.len() as u64 > max)
+        {
+            self.too_large.insert(id);
+            return;
+        }
+        let scan = scan_bytes(ctx.detector, data, scan_buf, ctx.config.chunk_size_bytes);
+        self.blobs += 1;
+        self.bytes += scan.bytes;
+        self.done.insert(id);
+        if !scan.hits.is_empty() {
+            self.hits.insert(id, scan);
+        }
+    }
+}
+
+/// One reading thread's results and buffers.
+#[derive(Default)]
+struct Worker {
+    scanned: Scanned,
+    trees: IdMap<ObjectId, Vec<u8>>,
+    commits: IdMap<ObjectId, Vec<u8>>,
+    buf: Vec<u8>,
+    scan_buf: Vec<u8>,
+}
+
+/// The result of reading the packs.
+struct PackPass {
+    /// Raw trees, for the tree walk.
+    trees: IdMap<ObjectId, Vec<u8>>,
+    /// Raw commits, for the commit walk.
+    commits: IdMap<ObjectId, Vec<u8>>,
+    /// Every packed blob, scanned.
+    scanned: Scanned,
+}
+
+/// The pack files of the repository (`objects/pack/*.idx`, sorted).
+fn pack_indices(repo: &gix::Repository) -> Vec<std::path::PathBuf> {
+    let dir = repo.common_dir().join("objects").join("pack");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+                .collect()
+        })
+        .unwrap_or_default();
+    paths.sort();
+    paths
+}
+
+/// Collects what the pack traversal's threads find: each thread works on its own clone and
+/// hands its results over when the clone is dropped.
+struct Sink<'a> {
+    worker: Worker,
+    shared: &'a Mutex<Vec<Worker>>,
+}
+
+impl Clone for Sink<'_> {
+    fn clone(&self) -> Self {
+        Sink {
+            worker: Worker::default(),
+            shared: self.shared,
+        }
+    }
+}
+
+impl Drop for Sink<'_> {
+    fn drop(&mut self) {
+        let worker = std::mem::take(&mut self.worker);
+        self.shared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(worker);
+    }
+}
+
+/// Reads every object of every pack once with gix's delta-tree traversal: each object is
+/// inflated once and built from its base while the base is still in memory, on `--threads`
+/// threads. Reading blobs and trees one by one in commit order instead inflates the same delta
+/// chains over and over (several times slower). Blobs are scanned (reachable or not: the tree
+/// walk decides later which ones count); trees are kept for the tree walk. A pack that cannot
+/// be traversed is left to the object-by-object fallback.
+fn pack_pass(ctx: &Ctx<'_>, repo: &gix::Repository, throttle: &Throttle<'_>) -> PackPass {
+    let mut pass = PackPass {
+        trees: IdMap::default(),
+        commits: IdMap::default(),
+        scanned: Scanned::default(),
+    };
+    let threads = thread_count(ctx);
     let done = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
-    let parts: Vec<Scanned> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let repo = ctx.repo.to_thread_local();
-                    let mut part = Scanned::default();
-                    let mut buf = Vec::new();
-                    let mut scan_buf = Vec::new();
-                    loop {
-                        let bi = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(id) = intro.blobs.get(bi) else { break };
-                        if is_too_large(ctx, &repo, id) {
-                            part.too_large.push(bi);
-                            continue;
-                        }
-                        match read_object(&repo, id, &mut buf, gix::objs::Kind::Blob) {
-                            Ok(data) => {
-                                let scan = scan_bytes(
-                                    ctx.detector,
-                                    data,
-                                    &mut scan_buf,
-                                    ctx.config.chunk_size_bytes,
-                                );
-                                part.blobs += 1;
-                                part.bytes += scan.bytes;
-                                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-                                let b = bytes.fetch_add(scan.bytes, Ordering::Relaxed) + scan.bytes;
-                                throttle.tick(Phase::Blobs, d, total as u64, b, false);
-                                if !scan.hits.is_empty() {
-                                    part.hits.insert(bi, scan);
-                                }
-                            }
-                            Err(e) => part.errors.push((bi, e.to_string())),
-                        }
+    let tree_bytes = AtomicU64::new(0);
+    let indices: Vec<_> = pack_indices(repo)
+        .into_iter()
+        .filter_map(|path| {
+            let index = gix::odb::pack::index::File::at(&path, repo.object_hash()).ok()?;
+            let pack =
+                gix::odb::pack::data::File::at(path.with_extension("pack"), repo.object_hash())
+                    .ok()?;
+            Some((index, pack))
+        })
+        .collect();
+    let total: u64 = indices
+        .iter()
+        .map(|(i, _)| u64::from(i.num_objects()))
+        .sum();
+    for (index, pack) in &indices {
+        let shared = Mutex::new(Vec::new());
+        let mut sink = Sink {
+            worker: Worker::default(),
+            shared: &shared,
+        };
+        let (done, bytes, tree_bytes) = (&done, &bytes, &tree_bytes);
+        let processor = move |kind: gix::objs::Kind,
+                              data: &[u8],
+                              entry: &gix::odb::pack::index::Entry,
+                              _: &dyn gix::features::progress::Progress|
+              -> Result<(), std::io::Error> {
+            let w = &mut sink.worker;
+            match kind {
+                gix::objs::Kind::Blob => {
+                    let before = w.scanned.bytes;
+                    w.scanned.scan(ctx, entry.oid, data, &mut w.scan_buf);
+                    bytes.fetch_add(w.scanned.bytes - before, Ordering::Relaxed);
+                }
+                gix::objs::Kind::Tree | gix::objs::Kind::Commit => {
+                    let len = data.len() as u64;
+                    if tree_bytes.fetch_add(len, Ordering::Relaxed) + len <= TREE_MEMORY_BYTES {
+                        let map = match kind {
+                            gix::objs::Kind::Tree => &mut w.trees,
+                            _ => &mut w.commits,
+                        };
+                        map.insert(entry.oid, data.to_vec());
                     }
-                    part
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().unwrap_or_default())
-            .collect()
-    });
+                }
+                _ => {}
+            }
+            let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+            throttle.tick(
+                Phase::Objects,
+                d,
+                total,
+                bytes.load(Ordering::Relaxed),
+                false,
+            );
+            Ok(())
+        };
+        let result = index.traverse_with_index(
+            pack,
+            processor,
+            &mut gix::progress::Discard,
+            &AtomicBool::new(false),
+            gix::odb::pack::index::traverse::with_index::Options {
+                check: gix::odb::pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
+                thread_limit: Some(threads),
+            },
+        );
+        let parts = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+        if result.is_err() {
+            continue; // the fallback reads what this pack holds, one object at a time
+        }
+        for part in parts {
+            pass.trees.extend(part.trees);
+            pass.commits.extend(part.commits);
+            pass.scanned.merge(part.scanned);
+        }
+    }
     throttle.tick(
-        Phase::Blobs,
+        Phase::Objects,
         done.load(Ordering::Relaxed),
-        total as u64,
+        total,
         bytes.load(Ordering::Relaxed),
         true,
     );
+    pass
+}
+
+/// `--threads`, or one per CPU.
+fn thread_count(ctx: &Ctx<'_>) -> usize {
+    match ctx.config.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+}
+
+/// Scans `blobs` (those the pack pass did not read), in parallel.
+fn scan_blobs(
+    ctx: &Ctx<'_>,
+    repo: &gix::Repository,
+    blobs: &[ObjectId],
+    throttle: &Throttle<'_>,
+) -> Scanned {
+    if blobs.is_empty() {
+        return Scanned::default();
+    }
+    let total = blobs.len() as u64;
+    let done = AtomicU64::new(0);
+    let parts = parallel(ctx, blobs.len(), &|r, i, w: &mut Worker| {
+        let Some(id) = blobs.get(i) else { return };
+        if is_too_large(ctx, r, id) {
+            w.scanned.too_large.insert(*id);
+            return;
+        }
+        match read_object(r, id, &mut w.buf, gix::objs::Kind::Blob) {
+            Ok(data) => w.scanned.scan(ctx, *id, data, &mut w.scan_buf),
+            Err(e) => {
+                w.scanned.errors.insert(*id, e.to_string());
+            }
+        }
+        let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+        throttle.tick(Phase::Blobs, d, total, 0, false);
+    });
+    let _ = repo;
     let mut all = Scanned::default();
     for part in parts {
-        all.hits.extend(part.hits);
-        all.too_large.extend(part.too_large);
-        all.errors.extend(part.errors);
-        all.blobs += part.blobs;
-        all.bytes += part.bytes;
+        all.merge(part.scanned);
     }
-    all.too_large.sort_unstable();
-    all.errors.sort();
     all
+}
+
+/// Runs `work` for tasks `0..tasks` on `--threads` threads, each with its own gix handle (with
+/// a large delta cache) and `Worker`; returns the workers.
+fn parallel(
+    ctx: &Ctx<'_>,
+    tasks: usize,
+    work: &(dyn Fn(&gix::Repository, usize, &mut Worker) + Sync),
+) -> Vec<Worker> {
+    let threads = thread_count(ctx).min(tasks.max(1));
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut repo = ctx.repo.to_thread_local();
+                    repo.objects.set_pack_cache(|| {
+                        Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+                            PACK_CACHE_BYTES,
+                        ))
+                    });
+                    let mut worker = Worker::default();
+                    loop {
+                        let task = next.fetch_add(1, Ordering::Relaxed);
+                        if task >= tasks {
+                            break;
+                        }
+                        work(&repo, task, &mut worker);
+                    }
+                    worker
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
 }
 
 /// Answers "is this key still in this file at `HEAD`?".
@@ -376,7 +633,6 @@ impl AtHead {
         &mut self,
         ctx: &Ctx<'_>,
         repo: &gix::Repository,
-        intro: &Introduced,
         scanned: &Scanned,
         path: &BString,
         rule: usize,
@@ -396,9 +652,10 @@ impl AtHead {
         let Some(blob) = blob else {
             return Ok(false);
         };
-        let scan = match intro.blob_index.get(&blob) {
-            Some(bi) => scanned.hits.get(bi),
-            None => {
+        let scan = if scanned.done.contains(&blob) {
+            scanned.hits.get(&blob)
+        } else {
+            {
                 if !self.scans.contains_key(&blob) {
                     let data = read_object(repo, &blob, &mut self.buf, gix::objs::Kind::Blob)?;
                     let scan = scan_bytes(

@@ -92,7 +92,9 @@ pub struct Outcome {
 pub enum Phase {
     /// Listing commits and the blobs they introduce; `done` counts commits.
     Commits,
-    /// Scanning distinct blobs; `done` of `total` blobs, `bytes` of their content.
+    /// Reading the packs in pack order; `done` of `total` objects, `bytes` of blob content.
+    Objects,
+    /// Scanning blobs outside the packs; `done` of `total` blobs.
     Blobs,
 }
 
@@ -115,12 +117,16 @@ impl fmt::Display for Progress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.phase {
             Phase::Commits => write!(f, "reading history: {} commits", self.done),
-            Phase::Blobs => {
+            Phase::Objects | Phase::Blobs => {
+                let what = match self.phase {
+                    Phase::Objects => "objects",
+                    _ => "blobs",
+                };
                 let mib = self.bytes as f64 / (1024.0 * 1024.0);
                 let secs = self.elapsed.as_secs_f64().max(1e-3);
                 write!(
                     f,
-                    "scanning blobs: {}/{}, {mib:.1} MiB, {:.1} MiB/s",
+                    "scanning {what}: {}/{}, {mib:.1} MiB, {:.1} MiB/s",
                     self.done,
                     self.total,
                     mib / secs
@@ -236,6 +242,11 @@ fn read_commit(
     buf: &mut Vec<u8>,
 ) -> Result<CommitNode, GitError> {
     let data = read_object(repo, &id, buf, gix::objs::Kind::Commit)?;
+    parse_commit(id, data, shallow)
+}
+
+/// Commit `id` from its raw `data` (see `read_commit`).
+fn parse_commit(id: ObjectId, data: &[u8], shallow: &[ObjectId]) -> Result<CommitNode, GitError> {
     let commit =
         gix::objs::CommitRef::from_bytes(data).map_err(|e| GitError::read(&id.to_string(), e))?;
     let parents = if shallow.binary_search(&id).is_ok() {
@@ -498,6 +509,51 @@ fn commit_info(
         date,
         summary: text(commit.message().summary().as_ref()),
     })
+}
+
+/// Hash maps and sets keyed by object ids (plus small integers): ids are already uniformly
+/// random, so a multiply-rotate hasher is enough and much cheaper than SipHash in history scans
+/// that hash every (path, object) pair. Keys that hold paths keep the default hasher.
+type IdBuild = std::hash::BuildHasherDefault<IdHasher>;
+type IdMap<K, V> = HashMap<K, V, IdBuild>;
+type IdSet<K> = std::collections::HashSet<K, IdBuild>;
+
+/// The hasher of `IdMap` and `IdSet` (FxHash's mixing step).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl IdHasher {
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            if let Some(dst) = word.get_mut(..chunk.len()) {
+                dst.copy_from_slice(chunk);
+            }
+            self.mix(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.mix(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.mix(n);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.mix(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// Calls a progress callback at most every 100 ms, from any thread.

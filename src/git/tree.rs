@@ -55,6 +55,11 @@ pub(crate) fn read_tree(
         return Ok(Vec::new());
     }
     let data = read_object(repo, id, buf, gix::objs::Kind::Tree)?;
+    parse_tree(id, data)
+}
+
+/// The entries of tree `id`, whose raw data is `data`.
+pub(crate) fn parse_tree(id: &ObjectId, data: &[u8]) -> Result<Vec<Entry>, GitError> {
     let mut entries = Vec::new();
     for entry in gix::objs::TreeRefIter::from_bytes(data) {
         let entry = entry.map_err(|e| GitError::read(&format!("tree {id}"), e))?;
