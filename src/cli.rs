@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
-use crate::config::{ScanConfig, DEFAULT_CHUNK_SIZE_BYTES};
+use crate::config::{GitScope, ScanConfig, DEFAULT_CHUNK_SIZE_BYTES};
 use crate::exit::FailOn;
 use crate::term::ColorChoice;
 use crate::verify::{
@@ -114,9 +114,54 @@ pub struct Args {
           requires_ifs = [("live", "verify"), ("live-or-unknown", "verify")])]
     pub fail_on: FailOn,
 
+    /// GitHub Actions mode: choose the scan from the triggering event (pull request: the lines
+    /// its commits add; push: `before..after`; other events: the whole tree), and write
+    /// annotations, a job summary ($GITHUB_STEP_SUMMARY) and outputs ($GITHUB_OUTPUT).
+    /// An explicit git scope flag takes precedence over the event.
+    #[arg(long, help_heading = "CI")]
+    pub github: bool,
+
+    /// Also write a SARIF log to FILE (findings no longer at HEAD go to FILE with `.history`
+    /// before the extension, for their own code scanning category).
+    #[arg(long, value_name = "FILE", help_heading = "CI")]
+    pub sarif_file: Option<PathBuf>,
+
     /// Size of one read in bytes (for tests of chunk boundaries).
     #[arg(long, hide = true, value_name = "BYTES", default_value_t = DEFAULT_CHUNK_SIZE_BYTES)]
     pub chunk_size: usize,
+
+    /// Scan what the next commit will contain (the git index, not the working tree) and report
+    /// keys on the lines it adds. For pre-commit hooks.
+    #[arg(long, help_heading = "Git scopes", conflicts_with_all = ["since", "range", "history"])]
+    pub staged: bool,
+
+    /// Scan every line added by the commits reachable from HEAD and not from REV (what a push
+    /// or pull request adds); each finding names its commit.
+    #[arg(long, value_name = "REV", help_heading = "Git scopes", conflicts_with_all = ["range", "history"])]
+    pub since: Option<String>,
+
+    /// Like --since, for the commits reachable from HEAD and not from BASE.
+    #[arg(
+        long,
+        value_name = "BASE..HEAD",
+        help_heading = "Git scopes",
+        conflicts_with = "history"
+    )]
+    pub range: Option<String>,
+
+    /// Scan everything ever committed on any ref: each distinct blob once, each key once per
+    /// path with the commit that introduced it, and whether HEAD still has it.
+    #[arg(long, help_heading = "Git scopes")]
+    pub history: bool,
+
+    /// With --history: only the commits reachable from REF (presence is checked at REF).
+    #[arg(
+        long,
+        value_name = "REF",
+        help_heading = "Git scopes",
+        requires = "history"
+    )]
+    pub branch: Option<String>,
 }
 
 /// Subcommands.
@@ -166,6 +211,10 @@ pub struct OutputConfig {
     pub quiet: bool,
     /// Which findings make the exit code 1.
     pub fail_on: FailOn,
+    /// GitHub Actions mode.
+    pub github: bool,
+    /// Also write a SARIF log here.
+    pub sarif_file: Option<PathBuf>,
 }
 
 impl Args {
@@ -184,6 +233,13 @@ impl Args {
             excludes: self.exclude,
             threads: self.threads,
             chunk_size_bytes: self.chunk_size.max(1),
+            git: git_scope(
+                self.staged,
+                self.since,
+                self.range,
+                self.history,
+                self.branch,
+            ),
         };
         let output = OutputConfig {
             format: self.format,
@@ -194,6 +250,8 @@ impl Args {
             list_skipped: self.list_skipped,
             quiet: self.quiet,
             fail_on: self.fail_on,
+            github: self.github,
+            sarif_file: self.sarif_file,
         };
         (scan, output)
     }
@@ -209,6 +267,27 @@ impl Args {
         config.concurrency = usize::from(self.verify_concurrency);
         config.deadline = std::time::Duration::from_secs(self.verify_timeout);
         Ok(Some(config))
+    }
+}
+
+/// The git scope the flags select (clap has already rejected combinations).
+fn git_scope(
+    staged: bool,
+    since: Option<String>,
+    range: Option<String>,
+    history: bool,
+    branch: Option<String>,
+) -> Option<GitScope> {
+    if staged {
+        Some(GitScope::Staged)
+    } else if let Some(rev) = since {
+        Some(GitScope::Since(rev))
+    } else if let Some(spec) = range {
+        Some(GitScope::Range(spec))
+    } else if history {
+        Some(GitScope::History { branch })
+    } else {
+        None
     }
 }
 
@@ -339,6 +418,37 @@ mod tests {
         assert!(Args::try_parse_from(["leadey-scan", "--fail-on", "any"]).is_ok());
         assert!(Args::try_parse_from(["leadey-scan", "--fail-on", "live", "--verify"]).is_ok());
         assert!(Args::try_parse_from(["leadey-scan", "--verify-concurrency", "0"]).is_err());
+    }
+
+    #[test]
+    fn git_flags_select_one_scope() {
+        let scope = |args: &[&str]| {
+            let mut all = vec!["leadey-scan"];
+            all.extend_from_slice(args);
+            Args::try_parse_from(all).map(|a| a.into_configs().0.git)
+        };
+        assert_eq!(scope(&[]).unwrap(), None);
+        assert_eq!(scope(&["--staged"]).unwrap(), Some(GitScope::Staged));
+        assert_eq!(
+            scope(&["--since", "main"]).unwrap(),
+            Some(GitScope::Since("main".into()))
+        );
+        assert_eq!(
+            scope(&["--range", "a..b"]).unwrap(),
+            Some(GitScope::Range("a..b".into()))
+        );
+        assert_eq!(
+            scope(&["--history", "--branch", "dev"]).unwrap(),
+            Some(GitScope::History {
+                branch: Some("dev".into())
+            })
+        );
+        assert!(scope(&["--staged", "--history"]).is_err());
+        assert!(scope(&["--since", "a", "--range", "a..b"]).is_err());
+        assert!(
+            scope(&["--branch", "dev"]).is_err(),
+            "--branch needs --history"
+        );
     }
 
     #[test]

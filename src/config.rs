@@ -24,6 +24,25 @@ pub struct ScanConfig {
     pub threads: usize,
     /// Size of one read, in bytes (tests use tiny chunks to cross boundaries).
     pub chunk_size_bytes: usize,
+    /// Scan a git scope of the repository holding the first path instead of walking files.
+    pub git: Option<GitScope>,
+}
+
+/// What a git scan reads (#5). The repository is the one holding the scan root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GitScope {
+    /// `--staged`: the index against `HEAD`; findings on lines the staged change adds.
+    Staged,
+    /// `--since REV`: lines added by commits reachable from `HEAD` and not from `REV`.
+    Since(String),
+    /// `--range BASE..HEAD`: lines added by commits reachable from `HEAD` and not from `BASE`
+    /// (either side may be empty, meaning `HEAD`).
+    Range(String),
+    /// `--history`: every blob ever committed on any ref, or on `branch` only.
+    History {
+        /// `--branch REF`: limit to the commits reachable from `REF`.
+        branch: Option<String>,
+    },
 }
 
 impl Default for ScanConfig {
@@ -37,6 +56,7 @@ impl Default for ScanConfig {
             excludes: Vec::new(),
             threads: 0,
             chunk_size_bytes: DEFAULT_CHUNK_SIZE_BYTES,
+            git: None,
         }
     }
 }

@@ -90,6 +90,7 @@ mod tests {
                 .collect(),
             stats: Stats::default(),
             rules: RuleSet::builtin().expect("built-in rules compile"),
+            warnings: Vec::new(),
         }
     }
 

@@ -276,8 +276,37 @@ pub struct Finding {
     /// Verification result, when verification ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification: Option<Verification>,
+    /// The commit that added the key (git scopes `--since`, `--range`, `--history`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<CommitInfo>,
+    /// `--history` only: whether the key is still in the file at `HEAD` (or the `--branch`
+    /// tip). `false` means it was deleted later, and still needs revoking.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub present_at_head: Option<bool>,
     #[serde(skip)]
     key: Key,
+}
+
+/// The commit a finding comes from. Text fields are redacted like snippets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitInfo {
+    /// Full object id, lowercase hex.
+    pub id: String,
+    /// Author name.
+    pub author_name: String,
+    /// Author email.
+    pub author_email: String,
+    /// Author date, RFC 3339 with the author's offset (`2024-05-01T12:00:00+02:00`).
+    pub date: String,
+    /// First line of the commit message.
+    pub summary: String,
+}
+
+impl CommitInfo {
+    /// The first 7 characters of the id, as `git log --oneline` shows it.
+    pub fn short_id(&self) -> &str {
+        self.id.get(..7).unwrap_or(&self.id)
+    }
 }
 
 impl Finding {
@@ -304,6 +333,8 @@ impl Finding {
             snippet,
             snippet_key_start,
             verification: None,
+            commit: None,
+            present_at_head: None,
             key,
         }
     }

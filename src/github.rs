@@ -234,8 +234,16 @@ pub fn step_summary(report: &Report) -> String {
     out
 }
 
-fn commit_cell(_f: &crate::finding::Finding) -> String {
-    String::new()
+fn commit_cell(f: &crate::finding::Finding) -> String {
+    let Some(c) = &f.commit else {
+        return String::new();
+    };
+    let deleted = if f.present_at_head == Some(false) {
+        " (deleted later: still needs revoking)"
+    } else {
+        ""
+    };
+    format!("`{}` {}{deleted}", c.short_id(), cell(&c.summary))
 }
 
 /// Number of findings whose key is live.

@@ -7,6 +7,7 @@ pub mod config;
 pub mod detect;
 pub mod exit;
 pub mod finding;
+pub mod git;
 pub mod github;
 pub mod hook;
 pub mod report;
@@ -18,7 +19,7 @@ pub mod verify;
 
 pub use config::ScanConfig;
 pub use report::Report;
-pub use scan::{run, ScanError};
+pub use scan::{run, run_with_progress, ScanError};
 
 /// `text` with every key-shaped run of the built-in rules masked; for error messages that may
 /// quote input before any user rule is loaded.

@@ -9,7 +9,9 @@ use anyhow::Context;
 use clap::Parser;
 
 use leadey_scan::cli::{Args, Command, Format, OutputConfig};
+use leadey_scan::config::GitScope;
 use leadey_scan::exit::{exit_code, EXIT_CLEAN, EXIT_ERROR};
+use leadey_scan::github::{self, Plan};
 use leadey_scan::report::human::{summary, Human};
 use leadey_scan::report::json::Json;
 use leadey_scan::report::sarif::Sarif;
@@ -47,8 +49,38 @@ fn run(mut args: Args) -> anyhow::Result<u8> {
     }
     // Checked before the scan, so that a refused API base costs nothing and sends nothing.
     let verify_config = args.verify_config().context("cannot verify keys")?;
-    let (scan_config, out_config) = args.into_configs();
-    let mut report = leadey_scan::run(&scan_config).context("cannot start the scan")?;
+    let (mut scan_config, out_config) = args.into_configs();
+    let mut range_note = None;
+    if out_config.github && scan_config.git.is_none() {
+        match github::plan_from_env(|k| std::env::var(k).ok()).context("--github")? {
+            Plan::Range { base, head } => {
+                range_note = Some(format!(
+                    "cannot scan the commits {base}..{head}; if the checkout is shallow, set \
+                     `fetch-depth: 0` on actions/checkout so that both commits are present"
+                ));
+                scan_config.git = Some(GitScope::Range(format!("{base}..{head}")));
+            }
+            Plan::Nothing(why) => {
+                eprintln!("leadey-scan: nothing to scan: {why}");
+                append_env_file(
+                    "GITHUB_OUTPUT",
+                    "findings=0\nlive=0\nsarif-file=\nhistory-sarif-file=\n",
+                )?;
+                return Ok(EXIT_CLEAN);
+            }
+            Plan::Tree => {}
+        }
+    }
+    // #5: a history scan takes a while; show progress on a terminal only, never in CI logs.
+    let progress = scan_config.git.is_some() && !out_config.quiet && io::stderr().is_terminal();
+    let mut report = if progress {
+        let report = leadey_scan::run_with_progress(&scan_config, &print_progress);
+        eprint!("\r\x1b[K");
+        report
+    } else {
+        leadey_scan::run(&scan_config)
+    }
+    .with_context(|| range_note.unwrap_or_else(|| "cannot start the scan".to_string()))?;
     if !out_config.timing {
         report.stats.elapsed_ms = None;
     }
@@ -66,7 +98,97 @@ fn run(mut args: Args) -> anyhow::Result<u8> {
         }
     }
     print_diagnostics(&report, &out_config);
+    let sarif_files = match &out_config.sarif_file {
+        Some(path) => Some(write_sarif_files(&report, path, &out_config)?),
+        None => None,
+    };
+    if out_config.github {
+        github_report(&report, sarif_files.as_ref())?;
+    }
     Ok(exit_code(&report, out_config.fail_on))
+}
+
+/// Writes the SARIF log(s) for `--sarif-file`: findings still present go to `path`; findings
+/// that only history holds go to `<stem>.history.<ext>` when there are any.
+fn write_sarif_files(
+    report: &Report,
+    path: &std::path::Path,
+    cfg: &OutputConfig,
+) -> anyhow::Result<(String, Option<String>)> {
+    let options = RenderOptions {
+        show_secrets: cfg.show_secrets,
+        ..RenderOptions::default()
+    };
+    let (history, current): (Vec<_>, Vec<_>) = report
+        .findings
+        .iter()
+        .cloned()
+        .partition(|f| f.present_at_head == Some(false));
+    let write = |findings: Vec<leadey_scan::finding::Finding>, path: &std::path::Path| {
+        let mut part = report.clone();
+        part.stats.findings = findings.len() as u64;
+        part.findings = findings;
+        let file = File::create(path)
+            .with_context(|| format!("cannot create SARIF file {}", path.display()))?;
+        let mut w = BufWriter::new(file);
+        Sarif::new(options).render(&part, &mut w)?;
+        w.flush()
+            .with_context(|| format!("cannot write SARIF file {}", path.display()))
+    };
+    write(current, path)?;
+    let history_path = if history.is_empty() {
+        None
+    } else {
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let ext = path
+            .extension()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "sarif".into());
+        let hp = path.with_file_name(format!("{stem}.history.{ext}"));
+        write(history, &hp)?;
+        Some(hp.display().to_string())
+    };
+    Ok((path.display().to_string(), history_path))
+}
+
+/// `--github`: annotations on stdout, the job summary and the step outputs.
+fn github_report(report: &Report, sarif: Option<&(String, Option<String>)>) -> anyhow::Result<()> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    out.write_all(github::annotations(report).as_bytes())?;
+    out.flush()?;
+    append_env_file("GITHUB_STEP_SUMMARY", &github::step_summary(report))?;
+    let mut outputs = github::outputs(report, sarif.map(|s| s.0.as_str()));
+    if sarif.is_none() {
+        outputs.push_str("sarif-file=\n");
+    }
+    outputs.push_str(&format!(
+        "history-sarif-file={}\n",
+        sarif.and_then(|s| s.1.as_deref()).unwrap_or("")
+    ));
+    append_env_file("GITHUB_OUTPUT", &outputs)
+}
+
+/// Appends `text` to the file named by environment variable `var`, if it is set.
+fn append_env_file(var: &str, text: &str) -> anyhow::Result<()> {
+    let Some(path) = std::env::var_os(var) else {
+        return Ok(());
+    };
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| {
+            format!(
+                "cannot open ${var} ({})",
+                std::path::Path::new(&path).display()
+            )
+        })?;
+    f.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write ${var}"))
 }
 
 /// `--verify`: runs after the scan, on its findings; says on stderr where keys are sent.
@@ -81,6 +203,10 @@ fn verify(report: &mut Report, config: &VerifyConfig, cfg: &OutputConfig) -> any
     }
     verify::verify_keys(&mut report.findings, config).context("cannot verify keys")?;
     Ok(())
+}
+
+fn print_progress(p: &leadey_scan::git::Progress) {
+    eprint!("\r\x1b[Kleadey-scan: {p}");
 }
 
 fn write_report(report: &Report, cfg: &OutputConfig) -> anyhow::Result<()> {
@@ -130,6 +256,9 @@ fn print_diagnostics(report: &Report, cfg: &OutputConfig) {
             escape(&err.path),
             escape(&err.message)
         );
+    }
+    for warning in &report.warnings {
+        let _ = writeln!(e, "leadey-scan: warning: {}", escape(warning));
     }
     if cfg.list_skipped {
         for skip in &report.skipped {

@@ -24,6 +24,9 @@ pub enum ScanError {
     /// A rule file is broken.
     #[error(transparent)]
     Rules(#[from] RuleError),
+    /// A git scope could not run (#5).
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
     /// An `--exclude` glob does not parse.
     #[error("invalid --exclude glob `{glob}`: {message}")]
     Exclude {
@@ -39,14 +42,31 @@ pub const STDIN_PATH: &str = "<stdin>";
 
 /// Scans everything `config` names and returns the sorted report.
 pub fn run(config: &ScanConfig) -> Result<Report, ScanError> {
+    run_with_progress(config, &|_| {})
+}
+
+/// `run`, with progress of long git scans sent to `progress` (#5; never called for file walks).
+pub fn run_with_progress(
+    config: &ScanConfig,
+    progress: crate::git::ProgressFn<'_>,
+) -> Result<Report, ScanError> {
     let started = Instant::now();
     let rules = RuleSet::load(&config.rule_files)?;
     let detector = Detector::new(&rules);
     let excludes = Excludes::new(&config.excludes)?;
     let acc = Arc::new(Mutex::new(Partial::default()));
 
-    let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
-        config.paths.iter().partition(|p| p.as_os_str() == "-");
+    // #5: a git scope reads the repository's objects instead of walking the paths.
+    let git = match &config.git {
+        Some(scope) => Some(crate::git::run(
+            scope, config, &detector, &excludes, progress,
+        )?),
+        None => None,
+    };
+    let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) = match git {
+        Some(_) => (Vec::new(), Vec::new()),
+        None => config.paths.iter().partition(|p| p.as_os_str() == "-"),
+    };
     if let Some((first, rest)) = paths.split_first() {
         let mut walk = WalkBuilder::new(first);
         for p in rest {
@@ -83,6 +103,18 @@ pub fn run(config: &ScanConfig) -> Result<Report, ScanError> {
         );
         part.record(&detector, || STDIN_PATH.to_string(), result);
         lock(&acc).merge(part);
+    }
+
+    let mut warnings = Vec::new();
+    if let Some(outcome) = git {
+        warnings = outcome.warnings;
+        lock(&acc).merge(Partial {
+            findings: outcome.findings,
+            skipped: outcome.skipped,
+            errors: outcome.errors,
+            files_scanned: outcome.blobs_scanned,
+            bytes_scanned: outcome.bytes_scanned,
+        });
     }
 
     let part = std::mem::take(&mut *lock(&acc));
@@ -129,6 +161,7 @@ pub fn run(config: &ScanConfig) -> Result<Report, ScanError> {
         errors,
         stats,
         rules,
+        warnings,
     })
 }
 
@@ -211,7 +244,7 @@ fn io_message(e: &io::Error) -> String {
 
 /// `--exclude` globs: a glob without `/` matches any path component's name; one with `/`
 /// matches the path relative to the scanned root.
-struct Excludes {
+pub(crate) struct Excludes {
     names: GlobSet,
     paths: GlobSet,
     any: bool,
@@ -251,7 +284,7 @@ impl Excludes {
     }
 
     /// Whether the entry at `path`, `depth` levels below its root, is excluded.
-    fn is_excluded(&self, path: &Path, depth: usize) -> bool {
+    pub(crate) fn is_excluded(&self, path: &Path, depth: usize) -> bool {
         if !self.any {
             return false;
         }

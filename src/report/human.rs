@@ -119,6 +119,26 @@ impl Human {
                 p.paint(Style::Gutter, "=")
             )?;
         }
+        if let Some(c) = &f.commit {
+            writeln!(
+                out,
+                "{pad} {} commit {} {} <{}> {}: {}",
+                p.paint(Style::Gutter, "="),
+                c.short_id(),
+                escape(&c.author_name),
+                escape(&c.author_email),
+                c.date,
+                escape(&c.summary)
+            )?;
+        }
+        if f.present_at_head == Some(false) {
+            writeln!(
+                out,
+                "{pad} {} {}",
+                p.paint(Style::Gutter, "="),
+                p.paint(Style::Error, "deleted later: still needs revoking")
+            )?;
+        }
         if self.options.show_secrets {
             writeln!(
                 out,

@@ -26,6 +26,8 @@ struct Document<'a> {
     stats: &'a Stats,
     errors: &'a [FileError],
     skipped: &'a [Skip],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    warnings: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -54,6 +56,7 @@ impl Reporter for Json {
             stats: &report.stats,
             errors: &report.errors,
             skipped: &report.skipped,
+            warnings: &report.warnings,
         };
         serde_json::to_writer_pretty(&mut *out, &doc)?;
         out.write_all(b"\n")

@@ -47,6 +47,8 @@ pub struct Report {
     pub stats: Stats,
     /// The rules the scan used (for titles and remediation).
     pub rules: RuleSet,
+    /// Report-level warnings, e.g. a shallow clone whose older history was not scanned.
+    pub warnings: Vec<String>,
 }
 
 /// How to render.

@@ -749,6 +749,7 @@ mod tests {
             skipped: Vec::new(),
             errors: Vec::new(),
             rules: RuleSet::builtin().expect("built-in rules compile"),
+            warnings: Vec::new(),
         }
     }
 

@@ -1,0 +1,678 @@
+//! `--history` (#5): everything ever committed on any ref (or one `--branch`). Commits are put
+//! in attribution order (parents first, older first); walking their trees while skipping every
+//! (folder, tree id) already seen yields each (path, blob) pair once, with the first commit that
+//! had it. Each distinct blob is then scanned once, in parallel (one gix handle per thread), and
+//! each key is reported once per path, with its first commit and whether `HEAD` (or the
+//! `--branch` tip) still has it there.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use gix::bstr::{BString, ByteSlice};
+use gix::ObjectId;
+
+use super::tree::{blob_at, join, parse_tree, read_tree, Kind};
+use super::{
+    commit_info, display_path, finding, head_commit, is_excluded, is_too_large, parse_commit,
+    read_commit, read_object, resolve_commit, scan_bytes, shallow_commits, shallow_warning,
+    topo_order, BlobScan, CommitNode, Ctx, GitError, IdMap, IdSet, Outcome, Phase, ProgressFn,
+    Throttle,
+};
+use crate::finding::KeyHash;
+use crate::source::{FileError, Skip, SkipReason};
+
+/// Scans the history reachable from every ref, or from `branch` only.
+pub(super) fn run(
+    ctx: &Ctx<'_>,
+    branch: Option<&str>,
+    progress: ProgressFn<'_>,
+) -> Result<Outcome, GitError> {
+    let repo = ctx.repo.to_thread_local();
+    let shallow = shallow_commits(&repo)?;
+    let mut out = Outcome::default();
+    if !shallow.is_empty() {
+        out.warnings.push(shallow_warning());
+    }
+    let (tips, head) = match branch {
+        Some(rev) => {
+            let id = resolve_commit(&repo, rev)?;
+            (vec![id], Some(id))
+        }
+        None => {
+            let head = head_commit(&repo)?;
+            let mut tips = ref_tips(&repo)?;
+            tips.extend(head);
+            (tips, head)
+        }
+    };
+    let throttle = Throttle::new(progress);
+    let mut pass = pack_pass(ctx, &repo, &throttle);
+    let nodes = read_commits(&repo, tips, &shallow, &pass.commits, &throttle)?;
+    pass.commits = IdMap::default();
+    let order = topo_order(&nodes);
+    let intro = introduce(ctx, &repo, &nodes, &order, &pass.trees)?;
+    pass.trees = IdMap::default();
+    out.skipped.extend(intro.excluded.iter().map(|&pid| Skip {
+        path: intro.display(ctx, pid),
+        reason: SkipReason::Excluded,
+    }));
+
+    // Reachable blobs the pack pass did not read: loose objects, alternates.
+    let rest: Vec<ObjectId> = intro
+        .blobs
+        .iter()
+        .filter(|id| !pass.scanned.covers(id))
+        .copied()
+        .collect();
+    let mut scanned = pass.scanned;
+    scanned.merge(scan_blobs(ctx, &repo, &rest, &throttle));
+    out.blobs_scanned = scanned.blobs;
+    out.bytes_scanned = scanned.bytes;
+    for (bi, id) in intro.blobs.iter().enumerate() {
+        let pairs = intro.pairs.get(bi).map(Vec::as_slice).unwrap_or_default();
+        if scanned.too_large.contains(id) {
+            for &(pid, _) in pairs {
+                out.skipped.push(Skip {
+                    path: intro.display(ctx, pid),
+                    reason: SkipReason::TooLarge,
+                });
+            }
+        }
+        if let (Some(message), Some(&(pid, _))) = (scanned.errors.get(id), pairs.first()) {
+            out.errors.push(FileError {
+                path: intro.display(ctx, pid),
+                message: message.clone(),
+            });
+        }
+    }
+
+    // Each (path, rule, key) keeps its first commit, then its first place in that blob.
+    let mut best: HashMap<(u32, usize, KeyHash), (u32, usize, usize)> = HashMap::new();
+    for (bi, id) in intro.blobs.iter().enumerate() {
+        let Some(scan) = scanned.hits.get(id) else {
+            continue;
+        };
+        for &(pid, k) in intro.pairs.get(bi).map(Vec::as_slice).unwrap_or_default() {
+            for (hi, hit) in scan.hits.iter().enumerate() {
+                let key = (pid, hit.candidate.rule_index, hit.candidate.key.hash());
+                let here = (k, bi, hi);
+                best.entry(key)
+                    .and_modify(|b| {
+                        if (here.0, here.2) < (b.0, b.2) {
+                            *b = here;
+                        }
+                    })
+                    .or_insert(here);
+            }
+        }
+    }
+
+    let head_tree = match head {
+        Some(id) => Some(match nodes.get(&id) {
+            Some(node) => node.tree,
+            None => read_commit(&repo, id, &shallow, &mut Vec::new())?.tree,
+        }),
+        None => None,
+    };
+    let mut at_head = AtHead {
+        tree: head_tree,
+        blobs: HashMap::new(),
+        scans: HashMap::new(),
+        buf: Vec::new(),
+        scan_buf: Vec::new(),
+    };
+    let mut infos = HashMap::new();
+    let mut found: Vec<_> = best.into_iter().collect();
+    found.sort_by_key(|((pid, rule, hash), (k, bi, hi))| (*pid, *k, *bi, *hi, *rule, *hash));
+    for ((pid, rule, hash), (k, bi, hi)) in found {
+        let Some(blob) = intro.blobs.get(bi) else {
+            continue;
+        };
+        let (Some(scan), Some(commit_id)) = (scanned.hits.get(blob), order.get(k as usize)) else {
+            continue;
+        };
+        let Some(hit) = scan.hits.get(hi) else {
+            continue;
+        };
+        let info = match infos.get(commit_id) {
+            Some(info) => info,
+            None => {
+                infos
+                    .entry(*commit_id)
+                    .or_insert(commit_info(&repo, ctx.detector, *commit_id)?)
+            }
+        };
+        let path = intro.paths.get(pid as usize).cloned().unwrap_or_default();
+        let present = at_head.has_key(ctx, &repo, &scanned, &path, rule, &hash)?;
+        let mut f = finding(ctx.detector, &intro.display(ctx, pid), scan.binary, hit);
+        f.commit = Some(info.clone());
+        f.present_at_head = Some(present);
+        out.findings.push(f);
+    }
+    Ok(out)
+}
+
+/// The commits the refs point to (branches, tags, remotes, stash), peeled; refs to other objects
+/// are left out.
+fn ref_tips(repo: &gix::Repository) -> Result<Vec<ObjectId>, GitError> {
+    let refs = repo
+        .references()
+        .map_err(|e| GitError::read("references", e))?;
+    let all = refs.all().map_err(|e| GitError::read("references", e))?;
+    let mut tips = Vec::new();
+    for r in all {
+        let mut r = r.map_err(|e| GitError::read("references", e))?;
+        if let Ok(commit) = r.peel_to_commit() {
+            tips.push(commit.id);
+        }
+    }
+    tips.sort();
+    tips.dedup();
+    Ok(tips)
+}
+
+/// Every commit reachable from `tips`, each read once.
+fn read_commits(
+    repo: &gix::Repository,
+    tips: Vec<ObjectId>,
+    shallow: &[ObjectId],
+    packed: &IdMap<ObjectId, Vec<u8>>,
+    throttle: &Throttle<'_>,
+) -> Result<HashMap<ObjectId, CommitNode>, GitError> {
+    let mut nodes = HashMap::new();
+    let mut stack = tips;
+    let mut buf = Vec::new();
+    while let Some(id) = stack.pop() {
+        if nodes.contains_key(&id) {
+            continue;
+        }
+        let node = match packed.get(&id) {
+            Some(data) => parse_commit(id, data, shallow)?,
+            None => read_commit(repo, id, shallow, &mut buf)?,
+        };
+        stack.extend(node.parents.iter().filter(|p| !nodes.contains_key(*p)));
+        nodes.insert(id, node);
+        throttle.tick(Phase::Commits, nodes.len() as u64, 0, 0, false);
+    }
+    Ok(nodes)
+}
+
+/// The (path, blob) pairs of the history, each with the first commit that had it.
+struct Introduced {
+    /// Interned repository paths (files and folders); index 0 is the root.
+    paths: Vec<BString>,
+    /// Distinct blobs, in the order first seen.
+    blobs: Vec<ObjectId>,
+    /// Position of each blob in `blobs`.
+    blob_index: IdMap<ObjectId, usize>,
+    /// For each blob: (path id, attribution index of the first commit with it there).
+    pairs: Vec<Vec<(u32, u32)>>,
+    /// Paths left out by `--exclude`.
+    excluded: BTreeSet<u32>,
+}
+
+impl Introduced {
+    fn display(&self, ctx: &Ctx<'_>, pid: u32) -> String {
+        let path = self.paths.get(pid as usize).cloned().unwrap_or_default();
+        display_path(ctx.detector, path.as_bstr())
+    }
+}
+
+/// Walks the trees of the commits in `order`, skipping (folder, tree) pairs already walked.
+fn introduce(
+    ctx: &Ctx<'_>,
+    repo: &gix::Repository,
+    nodes: &HashMap<ObjectId, CommitNode>,
+    order: &[ObjectId],
+    trees: &IdMap<ObjectId, Vec<u8>>,
+) -> Result<Introduced, GitError> {
+    let mut intro = Introduced {
+        paths: vec![BString::default()],
+        blobs: Vec::new(),
+        blob_index: IdMap::default(),
+        pairs: Vec::new(),
+        excluded: BTreeSet::new(),
+    };
+    let mut path_ids: HashMap<BString, u32> = HashMap::new();
+    let mut is_out: HashMap<u32, bool> = HashMap::new();
+    let mut seen_trees: IdSet<(u32, ObjectId)> = IdSet::default();
+    let mut seen_pairs: IdSet<(u32, ObjectId)> = IdSet::default();
+    // The entries of each folder as last walked: an entry unchanged since then (same name, same
+    // id) was handled then, and is skipped without building its path.
+    let mut last: IdMap<u32, Vec<(BString, ObjectId, u32)>> = IdMap::default();
+    let mut buf = Vec::new();
+    let mut stack = Vec::new();
+    for (k, id) in order.iter().enumerate() {
+        let Some(node) = nodes.get(id) else { continue };
+        let k = u32::try_from(k).unwrap_or(u32::MAX);
+        stack.push((0u32, node.tree));
+        while let Some((dir, tree)) = stack.pop() {
+            if !seen_trees.insert((dir, tree)) {
+                continue;
+            }
+            let entries = match trees.get(&tree) {
+                Some(data) => parse_tree(&tree, data)?,
+                None => read_tree(repo, &tree, &mut buf)?,
+            };
+            let prev = last.remove(&dir).unwrap_or_default();
+            let mut now = Vec::with_capacity(entries.len());
+            let mut j = 0;
+            for entry in entries {
+                if entry.kind == Kind::Other {
+                    continue;
+                }
+                while prev.get(j).is_some_and(|p| p.0 < entry.name) {
+                    j += 1;
+                }
+                if let Some(p) = prev.get(j).filter(|p| p.0 == entry.name && p.1 == entry.id) {
+                    now.push((entry.name, entry.id, p.2));
+                    continue;
+                }
+                let prefix = intro.paths.get(dir as usize).map(|p| p.as_slice());
+                let path = join(prefix.unwrap_or_default(), &entry.name);
+                let pid = match path_ids.get(&path) {
+                    Some(pid) => *pid,
+                    None => {
+                        let pid = u32::try_from(intro.paths.len()).unwrap_or(u32::MAX);
+                        intro.paths.push(path.clone());
+                        path_ids.insert(path, pid);
+                        pid
+                    }
+                };
+                now.push((entry.name.clone(), entry.id, pid));
+                if entry.kind == Kind::Tree {
+                    stack.push((pid, entry.id));
+                    continue;
+                }
+                if !seen_pairs.insert((pid, entry.id)) {
+                    continue;
+                }
+                let out = *is_out
+                    .entry(pid)
+                    .or_insert_with(|| is_excluded(ctx.excludes, &intro.display(ctx, pid)));
+                if out {
+                    intro.excluded.insert(pid);
+                    continue;
+                }
+                let bi = match intro.blob_index.get(&entry.id) {
+                    Some(bi) => *bi,
+                    None => {
+                        let bi = intro.blobs.len();
+                        intro.blobs.push(entry.id);
+                        intro.pairs.push(Vec::new());
+                        intro.blob_index.insert(entry.id, bi);
+                        bi
+                    }
+                };
+                if let Some(p) = intro.pairs.get_mut(bi) {
+                    p.push((pid, k));
+                }
+            }
+            last.insert(dir, now);
+        }
+    }
+    Ok(intro)
+}
+
+/// Delta-base cache of each thread of the object-by-object fallback (the default 64-entry
+/// cache lets consecutive reads inflate the same delta chains again).
+const PACK_CACHE_BYTES: usize = 64 << 20;
+
+/// Raw trees and commits the pack pass keeps for the walks, at most; past it, they are read
+/// again (a repository with gigabytes of trees costs time, not memory).
+const TREE_MEMORY_BYTES: u64 = 512 << 20;
+
+/// What the blob scans found.
+#[derive(Default)]
+struct Scanned {
+    /// Blobs with keys.
+    hits: IdMap<ObjectId, BlobScan>,
+    /// Every blob read and scanned.
+    done: IdSet<ObjectId>,
+    /// Blobs over `--max-filesize`.
+    too_large: IdSet<ObjectId>,
+    /// Blobs that could not be read, and why.
+    errors: IdMap<ObjectId, String>,
+    blobs: u64,
+    bytes: u64,
+}
+
+impl Scanned {
+    /// Whether `id` needs no further reading.
+    fn covers(&self, id: &ObjectId) -> bool {
+        self.done.contains(id) || self.too_large.contains(id)
+    }
+
+    fn merge(&mut self, other: Scanned) {
+        self.hits.extend(other.hits);
+        self.done.extend(other.done);
+        self.too_large.extend(other.too_large);
+        self.errors.extend(other.errors);
+        self.blobs += other.blobs;
+        self.bytes += other.bytes;
+    }
+
+    /// Scans blob `id` with `data`, unless `--max-filesize` leaves it out.
+    fn scan(&mut self, ctx: &Ctx<'_>, id: ObjectId, data: &[u8], scan_buf: &mut Vec<u8>) {
+        if ctx
+            .config
+            .max_filesize_bytes
+            .is_some_and(|max| data.len() as u64 > max)
+        {
+            self.too_large.insert(id);
+            return;
+        }
+        let scan = scan_bytes(ctx.detector, data, scan_buf, ctx.config.chunk_size_bytes);
+        self.blobs += 1;
+        self.bytes += scan.bytes;
+        self.done.insert(id);
+        if !scan.hits.is_empty() {
+            self.hits.insert(id, scan);
+        }
+    }
+}
+
+/// One reading thread's results and buffers.
+#[derive(Default)]
+struct Worker {
+    scanned: Scanned,
+    trees: IdMap<ObjectId, Vec<u8>>,
+    commits: IdMap<ObjectId, Vec<u8>>,
+    buf: Vec<u8>,
+    scan_buf: Vec<u8>,
+}
+
+/// The result of reading the packs.
+struct PackPass {
+    /// Raw trees, for the tree walk.
+    trees: IdMap<ObjectId, Vec<u8>>,
+    /// Raw commits, for the commit walk.
+    commits: IdMap<ObjectId, Vec<u8>>,
+    /// Every packed blob, scanned.
+    scanned: Scanned,
+}
+
+/// The pack files of the repository (`objects/pack/*.idx`, sorted).
+fn pack_indices(repo: &gix::Repository) -> Vec<std::path::PathBuf> {
+    let dir = repo.common_dir().join("objects").join("pack");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+                .collect()
+        })
+        .unwrap_or_default();
+    paths.sort();
+    paths
+}
+
+/// Collects what the pack traversal's threads find: each thread works on its own clone and
+/// hands its results over when the clone is dropped.
+struct Sink<'a> {
+    worker: Worker,
+    shared: &'a Mutex<Vec<Worker>>,
+}
+
+impl Clone for Sink<'_> {
+    fn clone(&self) -> Self {
+        Sink {
+            worker: Worker::default(),
+            shared: self.shared,
+        }
+    }
+}
+
+impl Drop for Sink<'_> {
+    fn drop(&mut self) {
+        let worker = std::mem::take(&mut self.worker);
+        self.shared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(worker);
+    }
+}
+
+/// Reads every object of every pack once with gix's delta-tree traversal: each object is
+/// inflated once and built from its base while the base is still in memory, on `--threads`
+/// threads. Reading blobs and trees one by one in commit order instead inflates the same delta
+/// chains over and over (several times slower). Blobs are scanned (reachable or not: the tree
+/// walk decides later which ones count); trees are kept for the tree walk. A pack that cannot
+/// be traversed is left to the object-by-object fallback.
+fn pack_pass(ctx: &Ctx<'_>, repo: &gix::Repository, throttle: &Throttle<'_>) -> PackPass {
+    let mut pass = PackPass {
+        trees: IdMap::default(),
+        commits: IdMap::default(),
+        scanned: Scanned::default(),
+    };
+    let threads = thread_count(ctx);
+    let done = AtomicU64::new(0);
+    let bytes = AtomicU64::new(0);
+    let tree_bytes = AtomicU64::new(0);
+    let indices: Vec<_> = pack_indices(repo)
+        .into_iter()
+        .filter_map(|path| {
+            let index = gix::odb::pack::index::File::at(&path, repo.object_hash()).ok()?;
+            let pack =
+                gix::odb::pack::data::File::at(path.with_extension("pack"), repo.object_hash())
+                    .ok()?;
+            Some((index, pack))
+        })
+        .collect();
+    let total: u64 = indices
+        .iter()
+        .map(|(i, _)| u64::from(i.num_objects()))
+        .sum();
+    for (index, pack) in &indices {
+        let shared = Mutex::new(Vec::new());
+        let mut sink = Sink {
+            worker: Worker::default(),
+            shared: &shared,
+        };
+        let (done, bytes, tree_bytes) = (&done, &bytes, &tree_bytes);
+        let processor = move |kind: gix::objs::Kind,
+                              data: &[u8],
+                              entry: &gix::odb::pack::index::Entry,
+                              _: &dyn gix::features::progress::Progress|
+              -> Result<(), std::io::Error> {
+            let w = &mut sink.worker;
+            match kind {
+                gix::objs::Kind::Blob => {
+                    let before = w.scanned.bytes;
+                    w.scanned.scan(ctx, entry.oid, data, &mut w.scan_buf);
+                    bytes.fetch_add(w.scanned.bytes - before, Ordering::Relaxed);
+                }
+                gix::objs::Kind::Tree | gix::objs::Kind::Commit => {
+                    let len = data.len() as u64;
+                    if tree_bytes.fetch_add(len, Ordering::Relaxed) + len <= TREE_MEMORY_BYTES {
+                        let map = match kind {
+                            gix::objs::Kind::Tree => &mut w.trees,
+                            _ => &mut w.commits,
+                        };
+                        map.insert(entry.oid, data.to_vec());
+                    }
+                }
+                _ => {}
+            }
+            let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+            throttle.tick(
+                Phase::Objects,
+                d,
+                total,
+                bytes.load(Ordering::Relaxed),
+                false,
+            );
+            Ok(())
+        };
+        let result = index.traverse_with_index(
+            pack,
+            processor,
+            &mut gix::progress::Discard,
+            &AtomicBool::new(false),
+            gix::odb::pack::index::traverse::with_index::Options {
+                check: gix::odb::pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
+                thread_limit: Some(threads),
+            },
+        );
+        let parts = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+        if result.is_err() {
+            continue; // the fallback reads what this pack holds, one object at a time
+        }
+        for part in parts {
+            pass.trees.extend(part.trees);
+            pass.commits.extend(part.commits);
+            pass.scanned.merge(part.scanned);
+        }
+    }
+    throttle.tick(
+        Phase::Objects,
+        done.load(Ordering::Relaxed),
+        total,
+        bytes.load(Ordering::Relaxed),
+        true,
+    );
+    pass
+}
+
+/// `--threads`, or one per CPU.
+fn thread_count(ctx: &Ctx<'_>) -> usize {
+    match ctx.config.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+}
+
+/// Scans `blobs` (those the pack pass did not read), in parallel.
+fn scan_blobs(
+    ctx: &Ctx<'_>,
+    repo: &gix::Repository,
+    blobs: &[ObjectId],
+    throttle: &Throttle<'_>,
+) -> Scanned {
+    if blobs.is_empty() {
+        return Scanned::default();
+    }
+    let total = blobs.len() as u64;
+    let done = AtomicU64::new(0);
+    let parts = parallel(ctx, blobs.len(), &|r, i, w: &mut Worker| {
+        let Some(id) = blobs.get(i) else { return };
+        if is_too_large(ctx, r, id) {
+            w.scanned.too_large.insert(*id);
+            return;
+        }
+        match read_object(r, id, &mut w.buf, gix::objs::Kind::Blob) {
+            Ok(data) => w.scanned.scan(ctx, *id, data, &mut w.scan_buf),
+            Err(e) => {
+                w.scanned.errors.insert(*id, e.to_string());
+            }
+        }
+        let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+        throttle.tick(Phase::Blobs, d, total, 0, false);
+    });
+    let _ = repo;
+    let mut all = Scanned::default();
+    for part in parts {
+        all.merge(part.scanned);
+    }
+    all
+}
+
+/// Runs `work` for tasks `0..tasks` on `--threads` threads, each with its own gix handle (with
+/// a large delta cache) and `Worker`; returns the workers.
+fn parallel(
+    ctx: &Ctx<'_>,
+    tasks: usize,
+    work: &(dyn Fn(&gix::Repository, usize, &mut Worker) + Sync),
+) -> Vec<Worker> {
+    let threads = thread_count(ctx).min(tasks.max(1));
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut repo = ctx.repo.to_thread_local();
+                    repo.objects.set_pack_cache(|| {
+                        Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+                            PACK_CACHE_BYTES,
+                        ))
+                    });
+                    let mut worker = Worker::default();
+                    loop {
+                        let task = next.fetch_add(1, Ordering::Relaxed);
+                        if task >= tasks {
+                            break;
+                        }
+                        work(&repo, task, &mut worker);
+                    }
+                    worker
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+/// Answers "is this key still in this file at `HEAD`?".
+struct AtHead {
+    tree: Option<ObjectId>,
+    /// Path → blob at `HEAD`.
+    blobs: HashMap<BString, Option<ObjectId>>,
+    /// Blobs at `HEAD` that the history scan did not cover (e.g. `HEAD` outside `--branch`).
+    scans: HashMap<ObjectId, BlobScan>,
+    buf: Vec<u8>,
+    scan_buf: Vec<u8>,
+}
+
+impl AtHead {
+    #[allow(clippy::too_many_arguments)]
+    fn has_key(
+        &mut self,
+        ctx: &Ctx<'_>,
+        repo: &gix::Repository,
+        scanned: &Scanned,
+        path: &BString,
+        rule: usize,
+        hash: &KeyHash,
+    ) -> Result<bool, GitError> {
+        let Some(tree) = self.tree else {
+            return Ok(false);
+        };
+        let blob = match self.blobs.get(path) {
+            Some(b) => *b,
+            None => {
+                let b = blob_at(repo, tree, path, &mut self.buf)?;
+                self.blobs.insert(path.clone(), b);
+                b
+            }
+        };
+        let Some(blob) = blob else {
+            return Ok(false);
+        };
+        let scan = if scanned.done.contains(&blob) {
+            scanned.hits.get(&blob)
+        } else {
+            {
+                if !self.scans.contains_key(&blob) {
+                    let data = read_object(repo, &blob, &mut self.buf, gix::objs::Kind::Blob)?;
+                    let scan = scan_bytes(
+                        ctx.detector,
+                        data,
+                        &mut self.scan_buf,
+                        ctx.config.chunk_size_bytes,
+                    );
+                    self.scans.insert(blob, scan);
+                }
+                self.scans.get(&blob)
+            }
+        };
+        Ok(scan.is_some_and(|s| {
+            s.hits
+                .iter()
+                .any(|h| h.candidate.rule_index == rule && h.candidate.key.hash() == *hash)
+        }))
+    }
+}

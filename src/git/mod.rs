@@ -1,0 +1,645 @@
+//! Git scopes (#5): `--staged`, `--since`/`--range` and `--history`. Reads objects with gix (no
+//! `git` subprocess), feeds blob bytes to the `Detector`, and returns findings carrying their
+//! commits. Owns repository discovery, tree comparison, the added-line filter and history
+//! attribution. Never prints: progress goes through a callback, warnings into the outcome.
+
+mod history;
+mod lines;
+mod range;
+mod staged;
+mod tree;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use gix::bstr::{BStr, ByteSlice};
+use gix::objs::Find;
+use gix::prelude::Header;
+use gix::ObjectId;
+
+use crate::config::{GitScope, ScanConfig};
+use crate::detect::Detector;
+use crate::finding::{CommitInfo, Finding, Location};
+use crate::scan::Excludes;
+use crate::source::{self, FileError, Hit, Skip};
+
+/// What stops a git scan before it produces a report.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    /// The scan root is not inside a git repository.
+    #[error("{path} is not in a git repository (--staged, --since, --range and --history need one): {message}")]
+    NotARepository {
+        /// The scan root as given.
+        path: String,
+        /// What discovery said.
+        message: String,
+    },
+    /// More than one path, or standard input, with a git scope.
+    #[error("the git scopes scan one repository: give at most one path, not standard input")]
+    Paths,
+    /// A revision does not resolve to a commit.
+    #[error("cannot resolve `{rev}` to a commit: {message}")]
+    Revision {
+        /// The revision as given.
+        rev: String,
+        /// Why.
+        message: String,
+    },
+    /// `--range` without `..`.
+    #[error("`{spec}` is not a range: use BASE..HEAD")]
+    RangeSyntax {
+        /// The range as given.
+        spec: String,
+    },
+    /// The repository could not be read.
+    #[error("cannot read the git repository: {message}")]
+    Read {
+        /// What failed.
+        message: String,
+    },
+}
+
+impl GitError {
+    fn read(what: &str, err: impl fmt::Display) -> GitError {
+        GitError::Read {
+            message: format!("{what}: {err}"),
+        }
+    }
+}
+
+/// What a git scan found, ready for `scan::run` to sort and count.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Findings, in no particular order.
+    pub findings: Vec<Finding>,
+    /// Paths left out on purpose (`--exclude`, `--max-filesize`).
+    pub skipped: Vec<Skip>,
+    /// Blobs that could not be read.
+    pub errors: Vec<FileError>,
+    /// Report-level warnings (shallow clone, unmerged paths).
+    pub warnings: Vec<String>,
+    /// Distinct blobs scanned.
+    pub blobs_scanned: u64,
+    /// Bytes of those blobs.
+    pub bytes_scanned: u64,
+}
+
+/// Which part of a history scan is running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Listing commits and the blobs they introduce; `done` counts commits.
+    Commits,
+    /// Reading the packs in pack order; `done` of `total` objects, `bytes` of blob content.
+    Objects,
+    /// Scanning blobs outside the packs; `done` of `total` blobs.
+    Blobs,
+}
+
+/// A progress report of a long git scan, for a terminal line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// What runs.
+    pub phase: Phase,
+    /// Items done.
+    pub done: u64,
+    /// Items to do (0 when not known yet).
+    pub total: u64,
+    /// Bytes of blob content scanned.
+    pub bytes: u64,
+    /// Time since the phase started.
+    pub elapsed: Duration,
+}
+
+impl fmt::Display for Progress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.phase {
+            Phase::Commits => write!(f, "reading history: {} commits", self.done),
+            Phase::Objects | Phase::Blobs => {
+                let what = match self.phase {
+                    Phase::Objects => "objects",
+                    _ => "blobs",
+                };
+                let mib = self.bytes as f64 / (1024.0 * 1024.0);
+                let secs = self.elapsed.as_secs_f64().max(1e-3);
+                write!(
+                    f,
+                    "scanning {what}: {}/{}, {mib:.1} MiB, {:.1} MiB/s",
+                    self.done,
+                    self.total,
+                    mib / secs
+                )
+            }
+        }
+    }
+}
+
+/// The callback that receives progress (at most about ten times a second).
+pub type ProgressFn<'a> = &'a (dyn Fn(&Progress) + Sync);
+
+/// Runs the git scope of `config`.
+pub(crate) fn run(
+    scope: &GitScope,
+    config: &ScanConfig,
+    detector: &Detector,
+    excludes: &Excludes,
+    progress: ProgressFn<'_>,
+) -> Result<Outcome, GitError> {
+    let repo = open(config)?;
+    let ctx = Ctx {
+        repo: &repo,
+        detector,
+        config,
+        excludes,
+    };
+    match scope {
+        GitScope::Staged => staged::run(&ctx),
+        GitScope::Since(rev) => range::run(&ctx, rev, "HEAD"),
+        GitScope::Range(spec) => {
+            let (base, head) = parse_range(spec)?;
+            range::run(&ctx, base, head)
+        }
+        GitScope::History { branch } => history::run(&ctx, branch.as_deref(), progress),
+    }
+}
+
+/// What every scope needs.
+struct Ctx<'a> {
+    repo: &'a gix::ThreadSafeRepository,
+    detector: &'a Detector,
+    config: &'a ScanConfig,
+    excludes: &'a Excludes,
+}
+
+/// Opens the repository that holds the scan root, as git finds it (`GIT_DIR` honoured).
+fn open(config: &ScanConfig) -> Result<gix::ThreadSafeRepository, GitError> {
+    if config.paths.len() > 1 || config.paths.iter().any(|p| p.as_os_str() == "-") {
+        return Err(GitError::Paths);
+    }
+    let root = config.paths.first().map_or(Path::new("."), |p| p.as_path());
+    gix::ThreadSafeRepository::discover_with_environment_overrides(root).map_err(|e| {
+        GitError::NotARepository {
+            path: source::display_path(root),
+            message: e.to_string(),
+        }
+    })
+}
+
+/// Splits `BASE..HEAD`; an empty side means `HEAD`, as in git.
+fn parse_range(spec: &str) -> Result<(&str, &str), GitError> {
+    let bad = || GitError::RangeSyntax {
+        spec: spec.to_string(),
+    };
+    if spec.contains("...") {
+        return Err(bad());
+    }
+    let (base, head) = spec.split_once("..").ok_or_else(bad)?;
+    let base = if base.is_empty() { "HEAD" } else { base };
+    let head = if head.is_empty() { "HEAD" } else { head };
+    Ok((base, head))
+}
+
+/// Resolves `rev` to a commit id.
+fn resolve_commit(repo: &gix::Repository, rev: &str) -> Result<ObjectId, GitError> {
+    let err = |message: String| GitError::Revision {
+        rev: rev.to_string(),
+        message,
+    };
+    let id = repo.rev_parse_single(rev).map_err(|e| err(e.to_string()))?;
+    let commit = id
+        .object()
+        .map_err(|e| err(e.to_string()))?
+        .peel_to_commit()
+        .map_err(|e| err(e.to_string()))?;
+    Ok(commit.id)
+}
+
+/// The commit `HEAD` points to; `None` while the branch is unborn (no commit yet).
+fn head_commit(repo: &gix::Repository) -> Result<Option<ObjectId>, GitError> {
+    let head = repo.head().map_err(|e| GitError::read("HEAD", e))?;
+    head.try_into_peeled_id()
+        .map(|id| id.map(|id| id.detach()))
+        .map_err(|e| GitError::read("HEAD", e))
+}
+
+/// A commit as the scopes need it: its tree and the parents that are available.
+#[derive(Debug, Clone)]
+struct CommitNode {
+    tree: ObjectId,
+    /// Parents, empty for a root commit or a shallow clone's boundary commit.
+    parents: Vec<ObjectId>,
+    /// Committer time, seconds since the epoch (orders commits that the graph does not).
+    time: i64,
+}
+
+/// Reads commit `id`; the parents of `shallow` commits are not in the repository and are left out.
+fn read_commit(
+    repo: &gix::Repository,
+    id: ObjectId,
+    shallow: &[ObjectId],
+    buf: &mut Vec<u8>,
+) -> Result<CommitNode, GitError> {
+    let data = read_object(repo, &id, buf, gix::objs::Kind::Commit)?;
+    parse_commit(id, data, shallow)
+}
+
+/// Commit `id` from its raw `data` (see `read_commit`).
+fn parse_commit(id: ObjectId, data: &[u8], shallow: &[ObjectId]) -> Result<CommitNode, GitError> {
+    let commit =
+        gix::objs::CommitRef::from_bytes(data).map_err(|e| GitError::read(&id.to_string(), e))?;
+    let parents = if shallow.binary_search(&id).is_ok() {
+        Vec::new()
+    } else {
+        commit.parents().collect()
+    };
+    Ok(CommitNode {
+        tree: commit.tree(),
+        parents,
+        time: commit.time().seconds,
+    })
+}
+
+/// The shallow boundary commits, sorted (empty for a full clone).
+fn shallow_commits(repo: &gix::Repository) -> Result<Vec<ObjectId>, GitError> {
+    let commits = repo
+        .shallow_commits()
+        .map_err(|e| GitError::read("shallow file", e))?;
+    let mut v: Vec<ObjectId> = commits
+        .map(|c| c.iter().copied().collect())
+        .unwrap_or_default();
+    v.sort();
+    Ok(v)
+}
+
+/// The warning for a shallow clone.
+fn shallow_warning() -> String {
+    "this is a shallow clone: history older than its boundary is not available and was not \
+     scanned (run `git fetch --unshallow` to scan it all)"
+        .to_string()
+}
+
+/// Orders commits so that parents come before their children, older commit times first among
+/// commits ready at the same time (ties by id): the order in which keys are attributed.
+fn topo_order(nodes: &HashMap<ObjectId, CommitNode>) -> Vec<ObjectId> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let mut pending: HashMap<ObjectId, usize> = HashMap::with_capacity(nodes.len());
+    let mut children: HashMap<ObjectId, Vec<ObjectId>> = HashMap::new();
+    for (id, node) in nodes {
+        let mut n = 0;
+        for p in &node.parents {
+            if nodes.contains_key(p) {
+                n += 1;
+                children.entry(*p).or_default().push(*id);
+            }
+        }
+        pending.insert(*id, n);
+    }
+    let mut ready: BinaryHeap<Reverse<(i64, ObjectId)>> = pending
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .filter_map(|(id, _)| nodes.get(id).map(|node| Reverse((node.time, *id))))
+        .collect();
+    let mut order = Vec::with_capacity(nodes.len());
+    while let Some(Reverse((_, id))) = ready.pop() {
+        order.push(id);
+        for child in children.get(&id).map(Vec::as_slice).unwrap_or_default() {
+            if let Some(n) = pending.get_mut(child) {
+                *n -= 1;
+                if *n == 0 {
+                    if let Some(node) = nodes.get(child) {
+                        ready.push(Reverse((node.time, *child)));
+                    }
+                }
+            }
+        }
+    }
+    order
+}
+
+/// The raw data of object `id`, which must be of `kind`.
+fn read_object<'b>(
+    repo: &gix::Repository,
+    id: &gix::oid,
+    buf: &'b mut Vec<u8>,
+    kind: gix::objs::Kind,
+) -> Result<&'b [u8], GitError> {
+    let data = repo
+        .objects
+        .try_find(id, buf)
+        .map_err(|e| GitError::read(&format!("object {id}"), e))?
+        .ok_or_else(|| GitError::read(&format!("object {id}"), "missing"))?;
+    if data.kind != kind {
+        return Err(GitError::read(
+            &format!("object {id}"),
+            format_args!("expected a {kind}, found a {}", data.kind),
+        ));
+    }
+    Ok(data.data)
+}
+
+/// Keys found in one blob.
+#[derive(Debug, Clone, Default)]
+struct BlobScan {
+    /// A NUL byte in the first 8 KiB.
+    binary: bool,
+    /// Size in bytes.
+    bytes: u64,
+    /// Keys, in blob order.
+    hits: Vec<Hit>,
+}
+
+/// Scans the bytes of a blob. Blobs without any rule's prefix cost one `memmem` pass.
+fn scan_bytes(detector: &Detector, data: &[u8], buf: &mut Vec<u8>, chunk: usize) -> BlobScan {
+    let bytes = data.len() as u64;
+    if !detector.has_prefix(data) {
+        return BlobScan {
+            bytes,
+            ..BlobScan::default()
+        };
+    }
+    match source::scan_stream(data, detector, buf, chunk) {
+        Ok(s) => BlobScan {
+            binary: s.binary,
+            bytes,
+            hits: s.hits,
+        },
+        // Reading a slice cannot fail.
+        Err(_) => BlobScan {
+            bytes,
+            ..BlobScan::default()
+        },
+    }
+}
+
+/// Deleted files considered as rename sources of one added file, at most.
+const MAX_RENAME_CANDIDATES: usize = 64;
+
+/// The old version of a file added at a path that had none: the deleted file (`deleted`, blob
+/// ids) it was renamed from, if one is at least half the same (git's default threshold), so a
+/// moved key is not reported as added. `None` when it is a new file.
+fn rename_source(
+    repo: &gix::Repository,
+    new_id: &ObjectId,
+    new: &[u8],
+    deleted: &[ObjectId],
+    buf: &mut Vec<u8>,
+) -> Result<Option<Vec<u8>>, GitError> {
+    if deleted.contains(new_id) {
+        return Ok(Some(new.to_vec()));
+    }
+    let new_len = new.len() as u64;
+    let mut best: Option<(usize, Vec<u8>)> = None;
+    for id in deleted.iter().take(MAX_RENAME_CANDIDATES) {
+        let size = match repo.objects.try_header(id) {
+            Ok(Some(h)) => h.size(),
+            _ => continue,
+        };
+        // Files of very different sizes cannot be half the same.
+        if size > 2 * new_len + 64 || new_len > 2 * size + 64 {
+            continue;
+        }
+        let old = read_object(repo, id, buf, gix::objs::Kind::Blob)?;
+        let added = lines::AddedLines::between(old, new);
+        if added.is_rename() && best.as_ref().is_none_or(|(n, _)| added.count() < *n) {
+            best = Some((added.count(), old.to_vec()));
+        }
+    }
+    Ok(best.map(|(_, old)| old))
+}
+
+/// The hits of `new` that lie on lines not in `old` (all of them when there is no old side).
+fn added_hits(hits: &[Hit], old: Option<&[u8]>, new: &[u8]) -> Vec<Hit> {
+    match old {
+        None => hits.to_vec(),
+        Some(old) => {
+            let added = lines::AddedLines::between(old, new);
+            hits.iter()
+                .filter(|h| added.contains(h.line))
+                .cloned()
+                .collect()
+        }
+    }
+}
+
+/// Whether `--max-filesize` leaves blob `id` out.
+fn is_too_large(ctx: &Ctx<'_>, repo: &gix::Repository, id: &gix::oid) -> bool {
+    let Some(max) = ctx.config.max_filesize_bytes else {
+        return false;
+    };
+    matches!(repo.objects.try_header(id), Ok(Some(h)) if h.size() > max)
+}
+
+/// A repository path for reports: `/`-separated as git stores it, bytes that are not UTF-8
+/// written as `\xNN`, key-shaped runs masked.
+fn display_path(detector: &Detector, path: &BStr) -> String {
+    let mut out = String::with_capacity(path.len());
+    for chunk in path.as_bytes().utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    detector.redact(&out).into_owned()
+}
+
+/// Whether `--exclude` leaves out the repository path `path` (a display path).
+fn is_excluded(excludes: &Excludes, path: &str) -> bool {
+    // Globs without `/` match any component's name, as the walker checks each folder.
+    let mut end = 0;
+    let mut depth = 0;
+    for part in path.split('/') {
+        end += part.len();
+        depth += 1;
+        let prefix = path.get(..end).unwrap_or(path);
+        if excludes.is_excluded(Path::new(prefix), depth) {
+            return true;
+        }
+        end += 1;
+    }
+    false
+}
+
+/// The finding for `hit` in the file at `path`.
+fn finding(detector: &Detector, path: &str, binary: bool, hit: &Hit) -> Finding {
+    let c = &hit.candidate;
+    let rule_id = detector
+        .rules()
+        .get(c.rule_index)
+        .map(|r| r.id.clone())
+        .unwrap_or_default();
+    Finding::new(
+        rule_id,
+        Location {
+            path: path.to_string(),
+            line: hit.line,
+            column: hit.column,
+            byte_offset: c.offset,
+        },
+        binary,
+        c.key.clone(),
+        c.entropy,
+        c.snippet.clone(),
+        c.snippet_key_start,
+    )
+}
+
+/// The report fields of commit `id`, redacted.
+fn commit_info(
+    repo: &gix::Repository,
+    detector: &Detector,
+    id: ObjectId,
+) -> Result<CommitInfo, GitError> {
+    let mut buf = Vec::new();
+    let data = read_object(repo, &id, &mut buf, gix::objs::Kind::Commit)?;
+    let commit =
+        gix::objs::CommitRef::from_bytes(data).map_err(|e| GitError::read(&id.to_string(), e))?;
+    let author = commit.author();
+    let text = |b: &BStr| detector.redact(&b.to_str_lossy()).into_owned();
+    let date = author
+        .time()
+        .map(|t| t.format(gix::date::time::format::ISO8601_STRICT))
+        .unwrap_or_default();
+    Ok(CommitInfo {
+        id: id.to_string(),
+        author_name: text(author.name.trim().as_bstr()),
+        author_email: text(author.email.trim().as_bstr()),
+        date,
+        summary: text(commit.message().summary().as_ref()),
+    })
+}
+
+/// Hash maps and sets keyed by object ids (plus small integers): ids are already uniformly
+/// random, so a multiply-rotate hasher is enough and much cheaper than SipHash in history scans
+/// that hash every (path, object) pair. Keys that hold paths keep the default hasher.
+type IdBuild = std::hash::BuildHasherDefault<IdHasher>;
+type IdMap<K, V> = HashMap<K, V, IdBuild>;
+type IdSet<K> = std::collections::HashSet<K, IdBuild>;
+
+/// The hasher of `IdMap` and `IdSet` (FxHash's mixing step).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl IdHasher {
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            if let Some(dst) = word.get_mut(..chunk.len()) {
+                dst.copy_from_slice(chunk);
+            }
+            self.mix(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.mix(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.mix(n);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.mix(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Calls a progress callback at most every 100 ms, from any thread.
+struct Throttle<'a> {
+    callback: ProgressFn<'a>,
+    start: Instant,
+    last_ms: AtomicU64,
+}
+
+impl<'a> Throttle<'a> {
+    fn new(callback: ProgressFn<'a>) -> Throttle<'a> {
+        Throttle {
+            callback,
+            start: Instant::now(),
+            last_ms: AtomicU64::new(0),
+        }
+    }
+
+    /// Reports unless a report went out less than 100 ms ago (`force` reports anyway).
+    fn tick(&self, phase: Phase, done: u64, total: u64, bytes: u64, force: bool) {
+        let elapsed = self.start.elapsed();
+        let now = elapsed.as_millis() as u64;
+        let last = self.last_ms.load(Ordering::Relaxed);
+        if !force && now.saturating_sub(last) < 100 {
+            return;
+        }
+        if self
+            .last_ms
+            .compare_exchange(last, now.max(1), Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+            && !force
+        {
+            return;
+        }
+        (self.callback)(&Progress {
+            phase,
+            done,
+            total,
+            bytes,
+            elapsed,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_split_on_two_dots_with_head_for_an_empty_side() {
+        assert_eq!(parse_range("main..topic").unwrap(), ("main", "topic"));
+        assert_eq!(parse_range("main..").unwrap(), ("main", "HEAD"));
+        assert_eq!(parse_range("..topic").unwrap(), ("HEAD", "topic"));
+        assert!(parse_range("main").is_err());
+        assert!(parse_range("a...b").is_err());
+    }
+
+    #[test]
+    fn topo_order_puts_parents_first_then_older_commits() {
+        let id = |n: u8| ObjectId::from_bytes_or_panic(&[n; 20]);
+        let node = |parents: Vec<ObjectId>, time| CommitNode {
+            tree: id(0),
+            parents,
+            time,
+        };
+        // 1 <- 2 <- 4 (merge of 2 and 3), 1 <- 3; 3 has the oldest time but needs 1 first.
+        let nodes: HashMap<_, _> = [
+            (id(1), node(vec![], 10)),
+            (id(2), node(vec![id(1)], 30)),
+            (id(3), node(vec![id(1)], 5)),
+            (id(4), node(vec![id(2), id(3)], 40)),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(topo_order(&nodes), vec![id(1), id(3), id(2), id(4)]);
+    }
+
+    #[test]
+    fn progress_reads_as_a_status_line() {
+        let p = Progress {
+            phase: Phase::Blobs,
+            done: 3,
+            total: 10,
+            bytes: 2 * 1024 * 1024,
+            elapsed: Duration::from_secs(2),
+        };
+        assert_eq!(p.to_string(), "scanning blobs: 3/10, 2.0 MiB, 1.0 MiB/s");
+    }
+}

@@ -1,0 +1,697 @@
+//! Git scopes (#5): `--staged`, `--since`, `--range`, `--history`, on real repositories built
+//! with the git CLI in temp dirs (identity, dates and config pinned, so a fresh CI machine works).
+
+mod common;
+
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{fake_key, masked, stderr, stdout, Tree};
+use serde_json::Value;
+
+/// A git repository in a temp dir, with commit dates that advance one minute per commit.
+struct Repo {
+    tree: Tree,
+    clock: Cell<u64>,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let repo = Repo {
+            tree: Tree::new(),
+            clock: Cell::new(1_700_000_000),
+        };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo
+    }
+
+    fn path(&self) -> &Path {
+        self.tree.path()
+    }
+
+    fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> &Repo {
+        self.tree.write(rel, contents);
+        self
+    }
+
+    /// Runs git in the repository; panics on failure. Returns stdout, trimmed.
+    fn git(&self, args: &[&str]) -> String {
+        git_in(self.path(), args, self.clock.get())
+    }
+
+    /// Stages everything and commits with `message`; returns the commit id.
+    fn commit(&self, message: &str) -> String {
+        self.clock.set(self.clock.get() + 60);
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
+        self.git(&["rev-parse", "HEAD"])
+    }
+
+    /// The binary, run in the repository with a clean git environment.
+    fn scan(&self, args: &[&str]) -> Output {
+        scan_in(self.path(), args)
+    }
+
+    /// `scan` with `--format json`: the parsed report and the output.
+    fn json(&self, args: &[&str]) -> (Value, Output) {
+        let mut all = args.to_vec();
+        all.extend(["--format", "json", "--no-timing"]);
+        let out = self.scan(&all);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {}\nstderr: {}",
+                stdout(&out),
+                stderr(&out)
+            )
+        });
+        (v, out)
+    }
+}
+
+/// Pins git's identity, dates and configuration so results do not depend on the machine.
+fn git_env(cmd: &mut Command, epoch: u64) {
+    let date = format!("{epoch} +0000");
+    cmd.env("GIT_AUTHOR_NAME", "Ada Lovelace")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+        .env("GIT_COMMITTER_NAME", "Ada Lovelace")
+        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+        .env("GIT_AUTHOR_DATE", &date)
+        .env("GIT_COMMITTER_DATE", &date)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE");
+}
+
+fn git_in(dir: &Path, args: &[&str], epoch: u64) -> String {
+    let mut cmd = Command::new("git");
+    cmd.args(["-c", "commit.gpgsign=false", "-c", "core.autocrlf=false"])
+        .args(args)
+        .current_dir(dir);
+    git_env(&mut cmd, epoch);
+    let out = cmd.output().expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn scan_in(dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = common::bin();
+    cmd.args(args).current_dir(dir);
+    git_env(&mut cmd, 0);
+    cmd.output().expect("run leadey-scan")
+}
+
+fn findings(v: &Value) -> &Vec<Value> {
+    v["findings"].as_array().expect("findings array")
+}
+
+/// (path, line) of every finding.
+fn places(v: &Value) -> Vec<(String, u64)> {
+    findings(v)
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exit code")
+}
+
+// ---------------------------------------------------------------------------------------------
+// --staged
+
+#[test]
+fn staged_key_that_is_not_committed_is_found() {
+    let key = fake_key(1);
+    let repo = Repo::new();
+    repo.write("README.md", "hello\n").commit("init");
+    repo.write("config/app.env", format!("NAME=x\nLEADEY_KEY={key}\n"));
+    repo.git(&["add", "config/app.env"]);
+    let (v, out) = repo.json(&["--staged"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(places(&v), vec![("config/app.env".to_string(), 2)]);
+    let f = &findings(&v)[0];
+    assert_eq!(f["masked_key"], masked(&key));
+    assert_eq!(f["column"], 12);
+    assert!(f.get("commit").is_none(), "a staged key has no commit yet");
+    assert!(f.get("present_at_head").is_none());
+    assert!(!stdout(&out).contains(&key));
+}
+
+#[test]
+fn key_in_an_unstaged_edit_only_is_not_found_by_staged() {
+    let key = fake_key(2);
+    let repo = Repo::new();
+    repo.write("app.py", "x = 1\n").commit("init");
+    repo.write("app.py", format!("x = 1\nkey = '{key}'\n"));
+    let (v, out) = repo.json(&["--staged"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(findings(&v).is_empty());
+    // The working tree scan does see it: the scope, not the detector, leaves it out.
+    assert_eq!(code(&repo.scan(&["-q"])), 1);
+}
+
+#[test]
+fn unstaged_removal_does_not_hide_a_staged_key() {
+    let key = fake_key(3);
+    let repo = Repo::new();
+    repo.write("a.txt", "a\n").commit("init");
+    repo.write("a.txt", format!("a\n{key}\n"));
+    repo.git(&["add", "a.txt"]);
+    repo.write("a.txt", "a\n");
+    let (v, out) = repo.json(&["--staged"]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(places(&v), vec![("a.txt".to_string(), 2)]);
+}
+
+#[test]
+fn staged_change_reports_only_the_lines_it_adds() {
+    let old = fake_key(4);
+    let new = fake_key(5);
+    let repo = Repo::new();
+    repo.write("keys.txt", format!("first {old}\nsecond\n"))
+        .commit("old key");
+    repo.write("keys.txt", format!("first {old}\nsecond\nthird {new}\n"));
+    repo.git(&["add", "keys.txt"]);
+    let (v, _) = repo.json(&["--staged"]);
+    assert_eq!(places(&v), vec![("keys.txt".to_string(), 3)]);
+    assert_eq!(findings(&v)[0]["masked_key"], masked(&new));
+}
+
+#[test]
+fn staged_rename_of_a_committed_key_adds_nothing() {
+    let key = fake_key(6);
+    let repo = Repo::new();
+    let body: String = (0..10).map(|i| format!("line {i}\n")).collect();
+    repo.write("old/name.txt", format!("{body}{key}\n"))
+        .commit("key");
+    repo.git(&["mv", "old/name.txt", "new.txt"]);
+    let (v, out) = repo.json(&["--staged"]);
+    assert_eq!(code(&out), 0, "{v}");
+    // Renamed and edited (still mostly the same file): only the edit counts.
+    repo.write("new.txt", format!("{body}{key}\nmore\n"));
+    repo.git(&["add", "new.txt"]);
+    let (v, out) = repo.json(&["--staged"]);
+    assert_eq!(code(&out), 0, "{v}");
+}
+
+#[test]
+fn staged_in_a_repository_without_commits_reports_every_staged_key() {
+    let key = fake_key(7);
+    let repo = Repo::new();
+    repo.write(
+        "src/deep/er/main.rs",
+        format!("const K: &str = \"{key}\";\n"),
+    );
+    repo.git(&["add", "."]);
+    let (v, out) = repo.json(&["--staged"]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(places(&v), vec![("src/deep/er/main.rs".to_string(), 1)]);
+}
+
+#[test]
+fn staged_paths_are_relative_to_the_repository_root_from_a_subfolder() {
+    let key = fake_key(8);
+    let repo = Repo::new();
+    repo.write("a/b/readme", "x\n").commit("init");
+    repo.write("a/b/c.txt", format!("{key}\n"));
+    repo.git(&["add", "."]);
+    let out = scan_in(&repo.path().join("a/b"), &["--staged", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(places(&v), vec![("a/b/c.txt".to_string(), 1)]);
+}
+
+#[test]
+fn staged_reads_the_index_git_names_in_git_index_file() {
+    // `git commit -a` runs hooks on a temporary index named by GIT_INDEX_FILE.
+    let key = fake_key(9);
+    let repo = Repo::new();
+    repo.write("a.txt", "a\n").commit("init");
+    repo.write("a.txt", format!("a\n{key}\n"));
+    let alt = repo.path().join(".git/alt-index");
+    std::fs::copy(repo.path().join(".git/index"), &alt).unwrap();
+    let mut add = Command::new("git");
+    add.args(["add", "a.txt"]).current_dir(repo.path());
+    git_env(&mut add, 0);
+    assert!(add.env("GIT_INDEX_FILE", &alt).status().unwrap().success());
+    assert_eq!(
+        code(&repo.scan(&["--staged", "-q"])),
+        0,
+        "the real index is clean"
+    );
+    let mut cmd = common::bin();
+    cmd.args(["--staged", "-q"]).current_dir(repo.path());
+    git_env(&mut cmd, 0);
+    let out = cmd.env("GIT_INDEX_FILE", &alt).output().unwrap();
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+}
+
+#[test]
+fn staged_key_in_a_binary_file_is_found() {
+    let key = fake_key(10);
+    let repo = Repo::new();
+    repo.write("x", "x\n").commit("init");
+    let mut blob = vec![0u8, 1, 2, 3, 0, 255];
+    blob.extend_from_slice(format!("\0{key}\0").as_bytes());
+    repo.write("assets/data.bin", &blob);
+    repo.git(&["add", "."]);
+    let (v, _) = repo.json(&["--staged"]);
+    assert_eq!(findings(&v).len(), 1);
+    assert_eq!(findings(&v)[0]["binary"], true);
+    assert_eq!(findings(&v)[0]["byte_offset"], 7);
+}
+
+#[test]
+fn staged_respects_exclude_globs() {
+    let key = fake_key(11);
+    let repo = Repo::new();
+    repo.write("x", "x\n").commit("init");
+    repo.write("fixtures/k.txt", format!("{key}\n"));
+    repo.git(&["add", "."]);
+    let (v, out) = repo.json(&["--staged", "--exclude", "fixtures"]);
+    assert_eq!(code(&out), 0);
+    assert_eq!(v["skipped"][0]["path"], "fixtures/k.txt");
+    assert_eq!(v["skipped"][0]["reason"], "excluded");
+}
+
+// ---------------------------------------------------------------------------------------------
+// --since / --range
+
+#[test]
+fn since_reports_each_added_key_with_the_commit_that_added_it() {
+    let k1 = fake_key(20);
+    let k2 = fake_key(21);
+    let repo = Repo::new();
+    repo.write("README", "r\n");
+    let base = repo.commit("base");
+    repo.write("a.txt", format!("{k1}\n"));
+    let c1 = repo.commit("Add a\n\nThe body is not the summary.");
+    repo.write("a.txt", format!("{k1}\nb = {k2}\n"));
+    let c2 = repo.commit("Add b");
+    let (v, out) = repo.json(&["--since", &base]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(
+        places(&v),
+        vec![("a.txt".to_string(), 1), ("a.txt".to_string(), 2)]
+    );
+    let f = findings(&v);
+    assert_eq!(f[0]["commit"]["id"], c1.as_str());
+    assert_eq!(f[0]["commit"]["summary"], "Add a");
+    assert_eq!(f[0]["commit"]["author_name"], "Ada Lovelace");
+    assert_eq!(f[0]["commit"]["author_email"], "ada@example.com");
+    assert_eq!(f[0]["commit"]["date"], "2023-11-14T22:15:20+00:00");
+    assert_eq!(f[1]["commit"]["id"], c2.as_str());
+    assert!(f[0].get("present_at_head").is_none());
+    // The same through --range, and a base that already has the first key.
+    let (v, _) = repo.json(&["--range", &format!("{c1}..HEAD")]);
+    assert_eq!(places(&v), vec![("a.txt".to_string(), 2)]);
+    // Human output names the commit.
+    let out = repo.scan(&["--since", &base]);
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "= commit {} Ada Lovelace <ada@example.com> 2023-11-14T22:15:20+00:00: Add a",
+            &c1[..7]
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn key_added_on_a_branch_and_merged_is_reported_once_with_the_branch_commit() {
+    let key = fake_key(22);
+    let repo = Repo::new();
+    repo.write("main.txt", "m\n");
+    let base = repo.commit("base");
+    repo.git(&["checkout", "-q", "-b", "topic"]);
+    repo.write("topic.txt", format!("token: {key}\n"));
+    let added = repo.commit("topic adds a key");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("main.txt", "m\nmore\n");
+    repo.commit("main moves on");
+    repo.git(&["merge", "-q", "--no-ff", "-m", "merge topic", "topic"]);
+    let merge = repo.git(&["rev-parse", "HEAD"]);
+    assert_ne!(merge, added);
+
+    for args in [
+        vec!["--since".to_string(), base.clone()],
+        vec!["--range".to_string(), format!("{base}..main")],
+        vec!["--history".to_string()],
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (v, out) = repo.json(&args);
+        assert_eq!(code(&out), 1, "{args:?}");
+        assert_eq!(places(&v), vec![("topic.txt".to_string(), 1)], "{args:?}");
+        assert_eq!(findings(&v)[0]["commit"]["id"], added.as_str(), "{args:?}");
+    }
+    // The merge alone (its first parent as base) adds the branch's lines: that is what merging
+    // the branch brings to main, so it is reported there, attributed to the branch commit.
+    let (v, _) = repo.json(&["--range", "HEAD^1..HEAD"]);
+    assert_eq!(findings(&v).len(), 1);
+    assert_eq!(findings(&v)[0]["commit"]["id"], added.as_str());
+    // With the branch as base, the merge adds nothing new.
+    let (v, out) = repo.json(&["--range", "topic..main"]);
+    assert_eq!(code(&out), 0, "{v}");
+}
+
+#[test]
+fn evil_merge_line_is_reported_with_the_merge_commit() {
+    let key = fake_key(23);
+    let repo = Repo::new();
+    repo.write("a.txt", "a\n");
+    let base = repo.commit("base");
+    repo.git(&["checkout", "-q", "-b", "topic"]);
+    repo.write("b.txt", "b\n").commit("topic");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("c.txt", "c\n").commit("main");
+    repo.git(&["merge", "-q", "--no-ff", "--no-commit", "topic"]);
+    repo.write("a.txt", format!("a\n{key}\n"));
+    let merge = repo.commit("merge with an extra line");
+    let (v, _) = repo.json(&["--since", &base]);
+    assert_eq!(places(&v), vec![("a.txt".to_string(), 2)]);
+    assert_eq!(findings(&v)[0]["commit"]["id"], merge.as_str());
+}
+
+#[test]
+fn range_that_adds_nothing_exits_clean() {
+    let key = fake_key(24);
+    let repo = Repo::new();
+    repo.write("a.txt", format!("{key}\n"));
+    let base = repo.commit("key");
+    repo.write("b.txt", "no keys here\n").commit("docs");
+    let (v, out) = repo.json(&["--range", &format!("{base}..HEAD")]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(findings(&v).is_empty());
+    assert_eq!(v["stats"]["files_scanned"], 1);
+}
+
+#[test]
+fn base_equal_to_head_exits_clean() {
+    let key = fake_key(25);
+    let repo = Repo::new();
+    repo.write("a.txt", format!("{key}\n")).commit("key");
+    for args in [
+        ["--range", "HEAD..HEAD"],
+        ["--since", "HEAD"],
+        ["--range", "main.."],
+    ] {
+        let (v, out) = repo.json(&args);
+        assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
+        assert!(findings(&v).is_empty());
+        assert_eq!(v["stats"]["files_scanned"], 0);
+    }
+}
+
+#[test]
+fn renamed_file_in_a_range_adds_no_new_finding() {
+    let key = fake_key(26);
+    let repo = Repo::new();
+    repo.write("README", "r\n");
+    let base = repo.commit("base");
+    repo.write("a.txt", format!("one\ntwo\n{key}\n"));
+    let added = repo.commit("add");
+    repo.git(&["mv", "a.txt", "b.txt"]);
+    repo.commit("rename");
+    let (v, _) = repo.json(&["--since", &base]);
+    assert_eq!(places(&v), vec![("a.txt".to_string(), 3)]);
+    assert_eq!(findings(&v)[0]["commit"]["id"], added.as_str());
+}
+
+#[test]
+fn unknown_revision_or_bad_range_is_an_error() {
+    let repo = Repo::new();
+    repo.write("a", "a\n").commit("init");
+    let out = repo.scan(&["--since", "no-such-branch"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("cannot resolve `no-such-branch`"),
+        "{}",
+        stderr(&out)
+    );
+    let out = repo.scan(&["--range", "main"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("use BASE..HEAD"), "{}", stderr(&out));
+}
+
+// ---------------------------------------------------------------------------------------------
+// --history
+
+#[test]
+fn key_committed_then_deleted_is_found_by_history_and_marked_deleted() {
+    let gone = fake_key(30);
+    let kept = fake_key(31);
+    let repo = Repo::new();
+    repo.write("settings.py", format!("A = '{gone}'\nB = '{kept}'\n"));
+    let added = repo.commit("settings");
+    repo.write("settings.py", format!("A = None\nB = '{kept}'\n"));
+    repo.commit("remove key A");
+    let (v, out) = repo.json(&["--history"]);
+    assert_eq!(code(&out), 1);
+    let f = findings(&v);
+    assert_eq!(f.len(), 2, "{v}");
+    assert_eq!(f[0]["masked_key"], masked(&gone));
+    assert_eq!(f[0]["present_at_head"], false);
+    assert_eq!(f[0]["commit"]["id"], added.as_str());
+    assert_eq!(f[1]["masked_key"], masked(&kept));
+    assert_eq!(f[1]["present_at_head"], true);
+    assert_eq!(f[1]["commit"]["id"], added.as_str(), "first commit kept");
+    let text = stdout(&repo.scan(&["--history"]));
+    assert_eq!(
+        text.matches("deleted later: still needs revoking").count(),
+        1,
+        "{text}"
+    );
+    // The working tree no longer has the deleted key.
+    let (v, _) = repo.json(&[]);
+    assert_eq!(findings(&v).len(), 1);
+}
+
+#[test]
+fn renamed_file_gives_one_finding_per_path_with_the_first_commit() {
+    let key = fake_key(32);
+    let repo = Repo::new();
+    repo.write("old.cfg", format!("key={key}\n"));
+    let first = repo.commit("add");
+    repo.write("unrelated", "u\n").commit("other");
+    repo.git(&["mv", "old.cfg", "new.cfg"]);
+    let renamed = repo.commit("rename");
+    repo.write("new.cfg", format!("# header\nkey={key}\n"));
+    repo.commit("edit");
+    let (v, _) = repo.json(&["--history"]);
+    let f = findings(&v);
+    assert_eq!(
+        places(&v),
+        vec![("new.cfg".to_string(), 1), ("old.cfg".to_string(), 1)]
+    );
+    assert_eq!(f[0]["commit"]["id"], renamed.as_str());
+    assert_eq!(f[0]["present_at_head"], true);
+    assert_eq!(f[1]["commit"]["id"], first.as_str());
+    assert_eq!(f[1]["present_at_head"], false);
+}
+
+#[test]
+fn key_in_a_binary_blob_is_found_by_history() {
+    let key = fake_key(33);
+    let repo = Repo::new();
+    let mut blob: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
+    blob.extend_from_slice(key.as_bytes());
+    blob.push(0);
+    repo.write("img/logo.png", &blob);
+    repo.commit("binary");
+    repo.git(&["rm", "-q", "img/logo.png"]);
+    repo.commit("remove binary");
+    let (v, _) = repo.json(&["--history"]);
+    let f = findings(&v);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["path"], "img/logo.png");
+    assert_eq!(f[0]["binary"], true);
+    assert_eq!(f[0]["byte_offset"], 4096);
+    assert_eq!(f[0]["present_at_head"], false);
+}
+
+#[test]
+fn history_scans_each_distinct_blob_once() {
+    let key = fake_key(34);
+    let repo = Repo::new();
+    repo.write("a.txt", format!("{key}\n"));
+    repo.write("copy/a.txt", format!("{key}\n"));
+    repo.commit("one blob at two paths");
+    for i in 0..5 {
+        repo.write("counter", format!("{i}\n")).commit("tick");
+    }
+    let (v, _) = repo.json(&["--history"]);
+    // Blobs: the key file (shared), and five counter versions.
+    assert_eq!(v["stats"]["files_scanned"], 6, "{v}");
+    assert_eq!(findings(&v).len(), 2, "one per path");
+}
+
+#[test]
+fn history_covers_every_ref_unless_a_branch_is_given() {
+    let key = fake_key(35);
+    let repo = Repo::new();
+    repo.write("a", "a\n").commit("init");
+    repo.git(&["checkout", "-q", "-b", "wip"]);
+    repo.write("wip.txt", format!("{key}\n"));
+    let wip = repo.commit("wip key");
+    repo.git(&["checkout", "-q", "main"]);
+    let (v, _) = repo.json(&["--history"]);
+    assert_eq!(places(&v), vec![("wip.txt".to_string(), 1)]);
+    assert_eq!(findings(&v)[0]["commit"]["id"], wip.as_str());
+    assert_eq!(
+        findings(&v)[0]["present_at_head"],
+        false,
+        "not on HEAD (main)"
+    );
+    let (v, out) = repo.json(&["--history", "--branch", "main"]);
+    assert_eq!(code(&out), 0);
+    assert!(findings(&v).is_empty());
+    let (v, _) = repo.json(&["--history", "--branch", "wip"]);
+    assert_eq!(
+        findings(&v)[0]["present_at_head"],
+        true,
+        "present at the branch tip"
+    );
+}
+
+#[test]
+fn shallow_clone_is_scanned_for_what_it_holds_with_a_warning() {
+    let old = fake_key(36);
+    let new = fake_key(37);
+    let origin = Repo::new();
+    origin
+        .write("old.txt", format!("{old}\n"))
+        .commit("old key");
+    origin.git(&["rm", "-q", "old.txt"]);
+    origin.commit("remove old key");
+    origin
+        .write("new.txt", format!("{new}\n"))
+        .commit("new key");
+    let parent = Tree::new();
+    let url = format!("file://{}", origin.path().display());
+    git_in(
+        parent.path(),
+        &["clone", "-q", "--depth", "2", &url, "clone"],
+        1_700_000_000,
+    );
+    let clone: PathBuf = parent.path().join("clone");
+    assert!(clone.join(".git/shallow").exists());
+
+    let out = scan_in(&clone, &["--history", "--format", "json", "--no-timing"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(places(&v), vec![("new.txt".to_string(), 1)]);
+    assert!(
+        stderr(&out).contains("warning: this is a shallow clone"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(v["warnings"][0].as_str().unwrap().contains("shallow clone"));
+    // Ranges work on what the clone holds; a base it does not hold is an error.
+    let out = scan_in(&clone, &["--since", "HEAD~1", "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(places(&v), vec![("new.txt".to_string(), 1)]);
+    let out = scan_in(&clone, &["--since", "HEAD~5", "-q"]);
+    assert_eq!(
+        code(&out),
+        2,
+        "HEAD~5 is not in the clone: {}",
+        stderr(&out)
+    );
+    let out = scan_in(&clone, &["--range", "..HEAD", "-q"]);
+    assert_eq!(code(&out), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+#[test]
+fn git_flags_outside_a_repository_exit_2_with_a_clear_error() {
+    let tree = Tree::new();
+    tree.write("a.txt", format!("{}\n", fake_key(40)));
+    let ceiling = tree.path().parent().unwrap().display().to_string();
+    for flag in [&["--staged"][..], &["--since", "main"], &["--history"]] {
+        let mut cmd = common::bin();
+        cmd.args(flag).current_dir(tree.path());
+        git_env(&mut cmd, 0);
+        let out = cmd
+            .env("GIT_CEILING_DIRECTORIES", &ceiling)
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 2, "{flag:?}");
+        assert!(
+            stderr(&out).contains("is not in a git repository"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn git_scopes_take_one_path_and_not_stdin() {
+    let repo = Repo::new();
+    repo.write("a", "a\n").commit("init");
+    let out = repo.scan(&["--staged", ".", "-"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("at most one path"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn history_reads_packed_and_loose_objects_alike() {
+    let gone = fake_key(38);
+    let kept = fake_key(39);
+    let repo = Repo::new();
+    let body: String = (0..200)
+        .map(|i| format!("line {i} of some text\n"))
+        .collect();
+    repo.write("a.txt", format!("{body}{gone}\n"));
+    let first = repo.commit("a");
+    for i in 0..5 {
+        repo.write("a.txt", format!("{body}{gone}\nedit {i}\n"));
+        repo.commit("edit");
+    }
+    repo.write("a.txt", format!("{body}edit\n"));
+    repo.write("dir/b.bin", format!("\0\0{kept}\0"));
+    repo.commit("swap keys");
+    let summary = |v: &Value| -> Vec<String> {
+        findings(v)
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {} {} {} {}",
+                    f["path"], f["line"], f["masked_key"], f["commit"]["id"], f["present_at_head"]
+                )
+            })
+            .collect()
+    };
+    let (loose, _) = repo.json(&["--history"]);
+    repo.git(&["gc", "-q", "--aggressive"]);
+    assert!(std::fs::read_dir(repo.path().join(".git/objects/pack"))
+        .unwrap()
+        .any(|e| e.unwrap().path().extension().is_some_and(|x| x == "pack")));
+    let (packed, _) = repo.json(&["--history"]);
+    assert_eq!(summary(&loose), summary(&packed));
+    assert_eq!(findings(&packed).len(), 2);
+    assert_eq!(findings(&packed)[0]["commit"]["id"], first.as_str());
+    assert_eq!(findings(&packed)[0]["present_at_head"], false);
+    assert_eq!(findings(&packed)[1]["path"], "dir/b.bin");
+    // Each of the 8 distinct blobs is counted once, packed or not.
+    assert_eq!(loose["stats"]["files_scanned"], 8);
+    assert_eq!(packed["stats"]["files_scanned"], 8);
+}
