@@ -181,8 +181,8 @@ fn read_commits(
     shallow: &[ObjectId],
     packed: &IdMap<ObjectId, Vec<u8>>,
     throttle: &Throttle<'_>,
-) -> Result<HashMap<ObjectId, CommitNode>, GitError> {
-    let mut nodes = HashMap::new();
+) -> Result<IdMap<ObjectId, CommitNode>, GitError> {
+    let mut nodes = IdMap::default();
     let mut stack = tips;
     let mut buf = Vec::new();
     while let Some(id) = stack.pop() {
@@ -225,7 +225,7 @@ impl Introduced {
 fn introduce(
     ctx: &Ctx<'_>,
     repo: &gix::Repository,
-    nodes: &HashMap<ObjectId, CommitNode>,
+    nodes: &IdMap<ObjectId, CommitNode>,
     order: &[ObjectId],
     trees: &IdMap<ObjectId, Vec<u8>>,
 ) -> Result<Introduced, GitError> {

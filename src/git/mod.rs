@@ -282,11 +282,11 @@ fn shallow_warning() -> String {
 
 /// Orders commits so that parents come before their children, older commit times first among
 /// commits ready at the same time (ties by id): the order in which keys are attributed.
-fn topo_order(nodes: &HashMap<ObjectId, CommitNode>) -> Vec<ObjectId> {
+fn topo_order(nodes: &IdMap<ObjectId, CommitNode>) -> Vec<ObjectId> {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
-    let mut pending: HashMap<ObjectId, usize> = HashMap::with_capacity(nodes.len());
-    let mut children: HashMap<ObjectId, Vec<ObjectId>> = HashMap::new();
+    let mut pending: IdMap<ObjectId, usize> = IdMap::default();
+    let mut children: IdMap<ObjectId, Vec<ObjectId>> = IdMap::default();
     for (id, node) in nodes {
         let mut n = 0;
         for p in &node.parents {
@@ -620,7 +620,7 @@ mod tests {
             time,
         };
         // 1 <- 2 <- 4 (merge of 2 and 3), 1 <- 3; 3 has the oldest time but needs 1 first.
-        let nodes: HashMap<_, _> = [
+        let nodes: IdMap<_, _> = [
             (id(1), node(vec![], 10)),
             (id(2), node(vec![id(1)], 30)),
             (id(3), node(vec![id(1)], 5)),
