@@ -401,7 +401,10 @@ fn rename_source(
         if size > 2 * new_len + 64 || new_len > 2 * size + 64 {
             continue;
         }
-        let old = read_object(repo, id, buf, gix::objs::Kind::Blob)?;
+        // A candidate that cannot be read is no rename source.
+        let Ok(old) = read_object(repo, id, buf, gix::objs::Kind::Blob) else {
+            continue;
+        };
         let added = lines::AddedLines::between(old, new);
         if added.is_rename() && best.as_ref().map_or(true, |(n, _)| added.count() < *n) {
             best = Some((added.count(), old.to_vec()));
