@@ -571,6 +571,7 @@ fn scan_blobs(ctx: &Ctx<'_>, blobs: &[ObjectId], throttle: &Throttle<'_>) -> Sca
     }
     let total = blobs.len() as u64;
     let done = AtomicU64::new(0);
+    let bytes = AtomicU64::new(0);
     let parts = parallel(ctx, blobs.len(), &|r, i, w: &mut Worker| {
         let Some(id) = blobs.get(i) else { return };
         if is_too_large(ctx, r, id) {
@@ -578,13 +579,16 @@ fn scan_blobs(ctx: &Ctx<'_>, blobs: &[ObjectId], throttle: &Throttle<'_>) -> Sca
             return;
         }
         match read_object(r, id, &mut w.buf, gix::objs::Kind::Blob) {
-            Ok(data) => w.scanned.scan(ctx, *id, data, &mut w.scan_buf),
+            Ok(data) => {
+                w.scanned.scan(ctx, *id, data, &mut w.scan_buf);
+                bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+            }
             Err(e) => {
                 w.scanned.errors.insert(*id, e.to_string());
             }
         }
         let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-        throttle.tick(Phase::Blobs, d, total, 0, false);
+        throttle.tick(Phase::Blobs, d, total, bytes.load(Ordering::Relaxed), false);
     });
     let mut all = Scanned::default();
     for part in parts {

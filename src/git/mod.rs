@@ -109,7 +109,7 @@ pub struct Progress {
     pub total: u64,
     /// Bytes of blob content scanned.
     pub bytes: u64,
-    /// Time since the phase started.
+    /// Time since the scan started.
     pub elapsed: Duration,
 }
 
