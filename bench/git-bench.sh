@@ -49,8 +49,9 @@ fi
 
 ms() { python3 -c "import sys; print(f'{float(sys.argv[1])*1000:.1f}')" "$1"; }
 
-# Median wall time in seconds of a command run in the current folder. SHELL_MODE=none runs a
-# plain command without a shell (no shell start-up in the number); pipelines need the default.
+# "MEDIAN_WALL MEAN_CPU" in seconds for a command run in the current folder (CPU: user + system,
+# children included; empty without hyperfine). SHELL_MODE=none runs a plain command without a
+# shell (no shell start-up in the number); pipelines need the default.
 median() {
   local cmd="$1" runs="$2" warmup="$3" shell_args=()
   [ "${SHELL_MODE:-}" = none ] && shell_args=(-N)
@@ -58,7 +59,7 @@ median() {
     # -i: leadey-scan exits 1 when it finds keys, which these repositories hold.
     hyperfine --style none --warmup "$warmup" --runs "$runs" -i "${shell_args[@]}" \
       --export-json "$DIR/hf.json" "$cmd" >/dev/null 2>&1 || die "hyperfine failed on: $cmd"
-    python3 -c "import json; print(json.load(open('$DIR/hf.json'))['results'][0]['median'])"
+    python3 -c "import json; r=json.load(open('$DIR/hf.json'))['results'][0]; print(r['median'], r['user'] + r['system'])"
   else
     local times=() i t0 t1
     for ((i = 0; i < warmup; i++)); do bash -c "$cmd" >/dev/null 2>&1 || true; done
@@ -69,7 +70,7 @@ median() {
       times+=($((t1 - t0)))
     done
     printf '%s\n' "${times[@]}" | sort -n |
-      python3 -c "import sys; v=[int(x) for x in sys.stdin]; print(v[len(v)//2]/1e9)"
+      python3 -c "import sys; v=[int(x) for x in sys.stdin]; print(v[len(v)//2]/1e9, '')"
   fi
 }
 
@@ -108,8 +109,7 @@ files=$(cd "$STAGED" && git ls-files | wc -l)
 found=$(cd "$STAGED" && "$BIN" --staged --format json --no-timing -q |
   python3 -c "import json,sys; print(len(json.load(sys.stdin)['findings']))" || true)
 [ "$found" = 1 ] || { log "--staged found $found keys, expected 1"; status=1; }
-staged_s=$(cd "$STAGED" && SHELL_MODE=none median "$BIN --staged -q --no-timing" "$RUNS" 3)
-staged_ms=$(ms "$staged_s")
+read -r staged_s _ < <(cd "$STAGED" && SHELL_MODE=none median "$BIN --staged -q --no-timing" "$RUNS" 3)
 
 # --- 2. --history on COMMITS commits -------------------------------------------------------
 HIST="$DIR/history-$COMMITS"
@@ -268,17 +268,18 @@ naive_keys=$(cd "$HIST" && git log -p --all | "$BIN" - --format json --no-timing
   python3 -c 'import json,sys; print(len({f["key_sha256"] for f in json.load(sys.stdin)["findings"]}))' || true)
 [ "$hist_keys" = "$planted" ] || { log "--history found $hist_keys distinct keys, $planted planted"; status=1; }
 
+load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
 log "timing --history ($HRUNS runs) and the naive pipeline ($HRUNS runs)"
-hist_s=$(cd "$HIST" && SHELL_MODE=none median "$BIN --history -q --no-timing" "$HRUNS" 1)
-naive_s=$(cd "$HIST" && median "git log -p --all | $BIN - -q --no-timing" "$HRUNS" 1)
+read -r hist_s hist_cpu < <(cd "$HIST" && SHELL_MODE=none median "$BIN --history -q --no-timing" "$HRUNS" 1)
+read -r naive_s naive_cpu < <(cd "$HIST" && median "git log -p --all | $BIN - -q --no-timing" "$HRUNS" 1)
 naive_bytes=$(cd "$HIST" && git log -p --all | wc -c)
 
 python3 - "$files" "$staged_s" "$hist_commits" "$hist_merges" "$pack_mb" "$hist_blobs" \
   "$hist_bytes" "$hist_s" "$naive_s" "$naive_bytes" "$planted" "$hist_keys" "$hist_found" \
-  "$naive_keys" "$RUNS" "$HRUNS" <<'PY'
+  "$naive_keys" "$RUNS" "$HRUNS" "${hist_cpu:-}" "${naive_cpu:-}" "$load" "$(nproc)" <<'PY'
 import sys
 (files, staged_s, commits, merges, pack_mb, blobs, hbytes, hist_s, naive_s, nbytes, planted,
- hkeys, hfound, nkeys, runs, hruns) = sys.argv[1:]
+ hkeys, hfound, nkeys, runs, hruns, hist_cpu, naive_cpu, load, cpus) = sys.argv[1:]
 staged_s, hist_s, naive_s = float(staged_s), float(hist_s), float(naive_s)
 mb = int(hbytes) / 1e6
 print(f"--staged, {files} files, one staged change:   median {staged_s*1000:.1f} ms over {runs} runs (goal < 50 ms)")
@@ -287,6 +288,10 @@ print(f"  leadey-scan --history:            {hist_s:.2f} s median of {hruns}; {b
       f"{mb:.1f} MB -> {mb/hist_s:.1f} MB/s; {hkeys}/{planted} planted keys ({hfound} path findings)")
 print(f"  git log -p --all | leadey-scan -: {naive_s:.2f} s median of {hruns}; "
       f"{int(nbytes)/1e6:.1f} MB of patch text; {nkeys}/{planted} planted keys")
-print(f"  speed-up: {naive_s/hist_s:.1f}x (goal >= 5x)")
+print(f"  speed-up: {naive_s/hist_s:.1f}x wall (goal >= 5x)", end="")
+if hist_cpu and naive_cpu:
+    print(f"; CPU (user+sys) {float(hist_cpu):.2f} s vs {float(naive_cpu):.2f} s = "
+          f"{float(naive_cpu)/float(hist_cpu):.1f}x", end="")
+print(f"\n  machine: {cpus} CPUs, load average {load} (before the timings)")
 PY
 exit "$status"

@@ -466,12 +466,16 @@ fn key_committed_then_deleted_is_found_by_history_and_marked_deleted() {
     assert_eq!(f[1]["masked_key"], masked(&kept));
     assert_eq!(f[1]["present_at_head"], true);
     assert_eq!(f[1]["commit"]["id"], added.as_str(), "first commit kept");
-    let text = stdout(&repo.scan(&["--history"]));
+    let out = repo.scan(&["--history"]);
+    let text = stdout(&out);
     assert_eq!(
         text.matches("deleted later: still needs revoking").count(),
         1,
         "{text}"
     );
+    // stderr is not a terminal here: no progress line, only the summary.
+    assert!(!stderr(&out).contains("scanning"), "{}", stderr(&out));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
     // The working tree no longer has the deleted key.
     let (v, _) = repo.json(&[]);
     assert_eq!(findings(&v).len(), 1);
@@ -694,4 +698,17 @@ fn history_reads_packed_and_loose_objects_alike() {
     // Each of the 8 distinct blobs is counted once, packed or not.
     assert_eq!(loose["stats"]["files_scanned"], 8);
     assert_eq!(packed["stats"]["files_scanned"], 8);
+}
+
+#[test]
+fn history_respects_exclude_globs_on_repository_paths() {
+    let key = fake_key(41);
+    let repo = Repo::new();
+    repo.write("fixtures/keys.txt", format!("{key}\n"));
+    repo.write("src/app.txt", format!("{key}\n"));
+    repo.commit("keys");
+    let (v, _) = repo.json(&["--history", "--exclude", "fixtures"]);
+    assert_eq!(places(&v), vec![("src/app.txt".to_string(), 1)]);
+    assert_eq!(v["skipped"][0]["path"], "fixtures/keys.txt");
+    assert_eq!(v["skipped"][0]["reason"], "excluded");
 }

@@ -1,9 +1,11 @@
-//! `--history` (#5): everything ever committed on any ref (or one `--branch`). Commits are put
-//! in attribution order (parents first, older first); walking their trees while skipping every
+//! `--history` (#5): everything ever committed on any ref (or one `--branch`). First one pass
+//! over the packs (gix's delta-tree traversal: every object inflated once, on all threads)
+//! scans every packed blob and keeps trees and commits in memory. Then commits are put in
+//! attribution order (parents first, older first); walking their trees while skipping every
 //! (folder, tree id) already seen yields each (path, blob) pair once, with the first commit that
-//! had it. Each distinct blob is then scanned once, in parallel (one gix handle per thread), and
-//! each key is reported once per path, with its first commit and whether `HEAD` (or the
-//! `--branch` tip) still has it there.
+//! had it. Reachable blobs outside the packs (loose objects) are scanned one by one. Each key is
+//! reported once per path, with its first commit and whether `HEAD` (or the `--branch` tip)
+//! still has it there. Never prints.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -12,7 +14,7 @@ use std::sync::Mutex;
 use gix::bstr::{BString, ByteSlice};
 use gix::ObjectId;
 
-use super::tree::{blob_at, join, parse_tree, read_tree, Kind};
+use super::tree::{blob_at, join, kind_of, Kind};
 use super::{
     commit_info, display_path, finding, head_commit, is_excluded, is_too_large, parse_commit,
     read_commit, read_object, resolve_commit, scan_bytes, shallow_commits, shallow_warning,
@@ -66,7 +68,7 @@ pub(super) fn run(
         .copied()
         .collect();
     let mut scanned = pass.scanned;
-    scanned.merge(scan_blobs(ctx, &repo, &rest, &throttle));
+    scanned.merge(scan_blobs(ctx, &rest, &throttle));
     out.blobs_scanned = scanned.blobs;
     out.bytes_scanned = scanned.bytes;
     for (bi, id) in intro.blobs.iter().enumerate() {
@@ -179,8 +181,8 @@ fn read_commits(
     shallow: &[ObjectId],
     packed: &IdMap<ObjectId, Vec<u8>>,
     throttle: &Throttle<'_>,
-) -> Result<HashMap<ObjectId, CommitNode>, GitError> {
-    let mut nodes = HashMap::new();
+) -> Result<IdMap<ObjectId, CommitNode>, GitError> {
+    let mut nodes = IdMap::default();
     let mut stack = tips;
     let mut buf = Vec::new();
     while let Some(id) = stack.pop() {
@@ -223,7 +225,7 @@ impl Introduced {
 fn introduce(
     ctx: &Ctx<'_>,
     repo: &gix::Repository,
-    nodes: &HashMap<ObjectId, CommitNode>,
+    nodes: &IdMap<ObjectId, CommitNode>,
     order: &[ObjectId],
     trees: &IdMap<ObjectId, Vec<u8>>,
 ) -> Result<Introduced, GitError> {
@@ -240,7 +242,7 @@ fn introduce(
     let mut seen_pairs: IdSet<(u32, ObjectId)> = IdSet::default();
     // The entries of each folder as last walked: an entry unchanged since then (same name, same
     // id) was handled then, and is skipped without building its path.
-    let mut last: IdMap<u32, Vec<(BString, ObjectId, u32)>> = IdMap::default();
+    let mut last: IdMap<u32, Vec<(u32, ObjectId)>> = IdMap::default();
     let mut buf = Vec::new();
     let mut stack = Vec::new();
     for (k, id) in order.iter().enumerate() {
@@ -251,26 +253,45 @@ fn introduce(
             if !seen_trees.insert((dir, tree)) {
                 continue;
             }
-            let entries = match trees.get(&tree) {
-                Some(data) => parse_tree(&tree, data)?,
-                None => read_tree(repo, &tree, &mut buf)?,
+            let data: &[u8] = match trees.get(&tree) {
+                Some(data) => data,
+                None if tree.is_empty_tree() => &[],
+                None => read_object(repo, &tree, &mut buf, gix::objs::Kind::Tree)?,
+            };
+            // A folder's entries are named by the tail of their interned path.
+            let skip = match intro.paths.get(dir as usize) {
+                Some(p) if !p.is_empty() => p.len() + 1,
+                _ => 0,
             };
             let prev = last.remove(&dir).unwrap_or_default();
-            let mut now = Vec::with_capacity(entries.len());
+            let mut now = Vec::with_capacity(prev.len());
             let mut j = 0;
-            for entry in entries {
-                if entry.kind == Kind::Other {
+            for entry in gix::objs::TreeRefIter::from_bytes(data) {
+                let entry = entry.map_err(|e| GitError::read(&format!("tree {tree}"), e))?;
+                let kind = kind_of(entry.mode);
+                if kind == Kind::Other {
                     continue;
                 }
-                while prev.get(j).is_some_and(|p| p.0 < entry.name) {
+                let name: &[u8] = entry.filename.as_ref();
+                let oid = entry.oid.to_owned();
+                let name_of = |pid: u32| -> &[u8] {
+                    intro
+                        .paths
+                        .get(pid as usize)
+                        .and_then(|p| p.get(skip..))
+                        .unwrap_or_default()
+                };
+                while prev.get(j).is_some_and(|&(p, _)| name_of(p) < name) {
                     j += 1;
                 }
-                if let Some(p) = prev.get(j).filter(|p| p.0 == entry.name && p.1 == entry.id) {
-                    now.push((entry.name, entry.id, p.2));
-                    continue;
+                if let Some(&(p, id)) = prev.get(j) {
+                    if id == oid && name_of(p) == name {
+                        now.push((p, id));
+                        continue;
+                    }
                 }
                 let prefix = intro.paths.get(dir as usize).map(|p| p.as_slice());
-                let path = join(prefix.unwrap_or_default(), &entry.name);
+                let path = join(prefix.unwrap_or_default(), name);
                 let pid = match path_ids.get(&path) {
                     Some(pid) => *pid,
                     None => {
@@ -280,12 +301,12 @@ fn introduce(
                         pid
                     }
                 };
-                now.push((entry.name.clone(), entry.id, pid));
-                if entry.kind == Kind::Tree {
-                    stack.push((pid, entry.id));
+                now.push((pid, oid));
+                if kind == Kind::Tree {
+                    stack.push((pid, oid));
                     continue;
                 }
-                if !seen_pairs.insert((pid, entry.id)) {
+                if !seen_pairs.insert((pid, oid)) {
                     continue;
                 }
                 let out = *is_out
@@ -295,13 +316,13 @@ fn introduce(
                     intro.excluded.insert(pid);
                     continue;
                 }
-                let bi = match intro.blob_index.get(&entry.id) {
+                let bi = match intro.blob_index.get(&oid) {
                     Some(bi) => *bi,
                     None => {
                         let bi = intro.blobs.len();
-                        intro.blobs.push(entry.id);
+                        intro.blobs.push(oid);
                         intro.pairs.push(Vec::new());
-                        intro.blob_index.insert(entry.id, bi);
+                        intro.blob_index.insert(oid, bi);
                         bi
                     }
                 };
@@ -544,17 +565,13 @@ fn thread_count(ctx: &Ctx<'_>) -> usize {
 }
 
 /// Scans `blobs` (those the pack pass did not read), in parallel.
-fn scan_blobs(
-    ctx: &Ctx<'_>,
-    repo: &gix::Repository,
-    blobs: &[ObjectId],
-    throttle: &Throttle<'_>,
-) -> Scanned {
+fn scan_blobs(ctx: &Ctx<'_>, blobs: &[ObjectId], throttle: &Throttle<'_>) -> Scanned {
     if blobs.is_empty() {
         return Scanned::default();
     }
     let total = blobs.len() as u64;
     let done = AtomicU64::new(0);
+    let bytes = AtomicU64::new(0);
     let parts = parallel(ctx, blobs.len(), &|r, i, w: &mut Worker| {
         let Some(id) = blobs.get(i) else { return };
         if is_too_large(ctx, r, id) {
@@ -562,15 +579,17 @@ fn scan_blobs(
             return;
         }
         match read_object(r, id, &mut w.buf, gix::objs::Kind::Blob) {
-            Ok(data) => w.scanned.scan(ctx, *id, data, &mut w.scan_buf),
+            Ok(data) => {
+                w.scanned.scan(ctx, *id, data, &mut w.scan_buf);
+                bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+            }
             Err(e) => {
                 w.scanned.errors.insert(*id, e.to_string());
             }
         }
         let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-        throttle.tick(Phase::Blobs, d, total, 0, false);
+        throttle.tick(Phase::Blobs, d, total, bytes.load(Ordering::Relaxed), false);
     });
-    let _ = repo;
     let mut all = Scanned::default();
     for part in parts {
         all.merge(part.scanned);

@@ -109,7 +109,7 @@ pub struct Progress {
     pub total: u64,
     /// Bytes of blob content scanned.
     pub bytes: u64,
-    /// Time since the phase started.
+    /// Time since the scan started.
     pub elapsed: Duration,
 }
 
@@ -282,11 +282,11 @@ fn shallow_warning() -> String {
 
 /// Orders commits so that parents come before their children, older commit times first among
 /// commits ready at the same time (ties by id): the order in which keys are attributed.
-fn topo_order(nodes: &HashMap<ObjectId, CommitNode>) -> Vec<ObjectId> {
+fn topo_order(nodes: &IdMap<ObjectId, CommitNode>) -> Vec<ObjectId> {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
-    let mut pending: HashMap<ObjectId, usize> = HashMap::with_capacity(nodes.len());
-    let mut children: HashMap<ObjectId, Vec<ObjectId>> = HashMap::new();
+    let mut pending: IdMap<ObjectId, usize> = IdMap::default();
+    let mut children: IdMap<ObjectId, Vec<ObjectId>> = IdMap::default();
     for (id, node) in nodes {
         let mut n = 0;
         for p in &node.parents {
@@ -401,7 +401,10 @@ fn rename_source(
         if size > 2 * new_len + 64 || new_len > 2 * size + 64 {
             continue;
         }
-        let old = read_object(repo, id, buf, gix::objs::Kind::Blob)?;
+        // A candidate that cannot be read is no rename source.
+        let Ok(old) = read_object(repo, id, buf, gix::objs::Kind::Blob) else {
+            continue;
+        };
         let added = lines::AddedLines::between(old, new);
         if added.is_rename() && best.as_ref().is_none_or(|(n, _)| added.count() < *n) {
             best = Some((added.count(), old.to_vec()));
@@ -620,7 +623,7 @@ mod tests {
             time,
         };
         // 1 <- 2 <- 4 (merge of 2 and 3), 1 <- 3; 3 has the oldest time but needs 1 first.
-        let nodes: HashMap<_, _> = [
+        let nodes: IdMap<_, _> = [
             (id(1), node(vec![], 10)),
             (id(2), node(vec![id(1)], 30)),
             (id(3), node(vec![id(1)], 5)),

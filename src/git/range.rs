@@ -12,7 +12,7 @@ use super::tree::{diff_trees, Change};
 use super::{
     added_hits, commit_info, display_path, finding, is_excluded, is_too_large, read_commit,
     read_object, rename_source, resolve_commit, scan_bytes, shallow_commits, shallow_warning,
-    topo_order, BlobScan, CommitNode, Ctx, GitError, Outcome,
+    topo_order, BlobScan, CommitNode, Ctx, GitError, IdMap, Outcome,
 };
 use crate::finding::KeyHash;
 use crate::source::{Hit, Skip, SkipReason};
@@ -108,8 +108,8 @@ fn walk_range(
     head: ObjectId,
     base: ObjectId,
     buf: &mut Vec<u8>,
-) -> Result<HashMap<ObjectId, CommitNode>, GitError> {
-    let mut nodes = HashMap::new();
+) -> Result<IdMap<ObjectId, CommitNode>, GitError> {
+    let mut nodes = IdMap::default();
     let walk = repo
         .rev_walk([head])
         .with_hidden([base])
@@ -130,7 +130,7 @@ fn walk_range_shallow(
     base: ObjectId,
     shallow: &[ObjectId],
     buf: &mut Vec<u8>,
-) -> Result<HashMap<ObjectId, CommitNode>, GitError> {
+) -> Result<IdMap<ObjectId, CommitNode>, GitError> {
     let mut hidden = HashSet::new();
     let mut stack = vec![base];
     while let Some(id) = stack.pop() {
@@ -138,7 +138,7 @@ fn walk_range_shallow(
             stack.extend(read_commit(repo, id, shallow, buf)?.parents);
         }
     }
-    let mut nodes = HashMap::new();
+    let mut nodes = IdMap::default();
     let mut stack = vec![head];
     while let Some(id) = stack.pop() {
         if hidden.contains(&id) || nodes.contains_key(&id) {

@@ -63,18 +63,22 @@ pub(crate) fn parse_tree(id: &ObjectId, data: &[u8]) -> Result<Vec<Entry>, GitEr
     let mut entries = Vec::new();
     for entry in gix::objs::TreeRefIter::from_bytes(data) {
         let entry = entry.map_err(|e| GitError::read(&format!("tree {id}"), e))?;
-        let kind = match entry.mode.kind() {
-            EntryKind::Tree => Kind::Tree,
-            EntryKind::Blob | EntryKind::BlobExecutable => Kind::Blob,
-            EntryKind::Link | EntryKind::Commit => Kind::Other,
-        };
         entries.push(Entry {
             name: entry.filename.to_owned(),
-            kind,
+            kind: kind_of(entry.mode),
             id: entry.oid.to_owned(),
         });
     }
     Ok(entries)
+}
+
+/// What a tree entry of `mode` holds.
+pub(crate) fn kind_of(mode: gix::objs::tree::EntryMode) -> Kind {
+    match mode.kind() {
+        EntryKind::Tree => Kind::Tree,
+        EntryKind::Blob | EntryKind::BlobExecutable => Kind::Blob,
+        EntryKind::Link | EntryKind::Commit => Kind::Other,
+    }
 }
 
 /// `prefix` joined with `name` by `/` (no `/` when `prefix` is empty).
