@@ -81,6 +81,7 @@ mod tests {
     fn report(findings: Vec<Finding>, errors: usize) -> Report {
         Report {
             findings,
+            suppressed: Vec::new(),
             skipped: Vec::new(),
             errors: (0..errors)
                 .map(|i| FileError {

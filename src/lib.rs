@@ -11,6 +11,7 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod suppress;
 pub mod term;
 pub mod verify;
 

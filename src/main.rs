@@ -14,6 +14,7 @@ use leadey_scan::report::human::{summary, Human};
 use leadey_scan::report::json::Json;
 use leadey_scan::report::sarif::Sarif;
 use leadey_scan::report::{RenderOptions, Report, Reporter};
+use leadey_scan::suppress::Suppressor;
 use leadey_scan::term::{escape, use_color};
 use leadey_scan::verify::{self, VerifyConfig};
 
@@ -36,14 +37,26 @@ fn main() -> ExitCode {
 fn run(args: Args) -> anyhow::Result<u8> {
     // Checked before the scan, so that a refused API base costs nothing and sends nothing.
     let verify_config = args.verify_config().context("cannot verify keys")?;
+    let suppress_options = args.suppress_options();
     let (scan_config, out_config) = args.into_configs();
-    let mut report = leadey_scan::run(&scan_config).context("cannot start the scan")?;
+    // #7: config file and baseline are read before the scan, so a mistake in them costs nothing.
+    let suppressor = Suppressor::load(&suppress_options, &scan_config.paths)
+        .context("cannot start the scan")?;
+    let rules = suppressor
+        .rule_set(&scan_config.rule_files)
+        .context("cannot start the scan")?;
+    let mut report =
+        leadey_scan::scan::run_with_rules(&scan_config, rules).context("cannot start the scan")?;
     if !out_config.timing {
         report.stats.elapsed_ms = None;
     }
     if let Some(config) = &verify_config {
         verify(&mut report, config, &out_config)?;
     }
+    // After verification, so that a live key is never suppressed.
+    let outcome = suppressor
+        .apply(&mut report)
+        .context("cannot update the baseline")?;
     write_report(&report, &out_config)?;
     if out_config.format == Format::Sarif {
         let options = RenderOptions {
@@ -55,6 +68,9 @@ fn run(args: Args) -> anyhow::Result<u8> {
         }
     }
     print_diagnostics(&report, &out_config);
+    for line in outcome.messages(out_config.list_stale, out_config.quiet) {
+        eprintln!("leadey-scan: {}", escape(&line));
+    }
     Ok(exit_code(&report, out_config.fail_on))
 }
 
@@ -76,6 +92,7 @@ fn write_report(report: &Report, cfg: &OutputConfig) -> anyhow::Result<()> {
     let to_terminal = cfg.output.is_none() && io::stdout().is_terminal();
     let options = RenderOptions {
         show_secrets: cfg.show_secrets,
+        show_suppressed: cfg.show_suppressed,
         color: cfg.format == Format::Human
             && use_color(
                 cfg.color,

@@ -39,8 +39,13 @@ pub const STDIN_PATH: &str = "<stdin>";
 
 /// Scans everything `config` names and returns the sorted report.
 pub fn run(config: &ScanConfig) -> Result<Report, ScanError> {
+    run_with_rules(config, RuleSet::load(&config.rule_files)?)
+}
+
+/// Scans everything `config` names with `rules` (ignoring `config.rule_files`), and returns
+/// the sorted report. For callers that build the rule set themselves (the config file, #7).
+pub fn run_with_rules(config: &ScanConfig, rules: RuleSet) -> Result<Report, ScanError> {
     let started = Instant::now();
-    let rules = RuleSet::load(&config.rule_files)?;
     let detector = Detector::new(&rules);
     let excludes = Excludes::new(&config.excludes)?;
     let acc = Arc::new(Mutex::new(Partial::default()));
@@ -121,10 +126,12 @@ pub fn run(config: &ScanConfig) -> Result<Report, ScanError> {
         findings: findings.len() as u64,
         skipped: skipped.len() as u64,
         errors: errors.len() as u64,
+        suppressed: 0,
         elapsed_ms: Some(started.elapsed().as_millis() as u64),
     };
     Ok(Report {
         findings,
+        suppressed: Vec::new(),
         skipped,
         errors,
         stats,
@@ -174,7 +181,7 @@ impl Partial {
                         column: hit.column,
                         byte_offset: c.offset,
                     };
-                    self.findings.push(Finding::new(
+                    let mut finding = Finding::new(
                         rule_id,
                         location,
                         scan.binary,
@@ -182,7 +189,9 @@ impl Partial {
                         c.entropy,
                         c.snippet,
                         c.snippet_key_start,
-                    ));
+                    );
+                    finding.allow_marker = c.allow_marker;
+                    self.findings.push(finding);
                 }
             }
             Err(e) => self.errors.push(FileError {

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::detect::{Candidate, Detector};
+use crate::detect::{allow, Candidate, Detector};
 
 /// How many leading bytes are looked at to call a file binary (a NUL among them).
 pub const BINARY_SNIFF_BYTES: usize = 8192;
@@ -184,6 +184,7 @@ pub fn scan_stream<R: Read>(
     let mut accept_from = 0usize;
     let mut tracker = LineTracker::default();
     let mut candidates = Vec::new();
+    let mut allow = LineAllow::default();
     let mut first = true;
     loop {
         let eof = fill(&mut reader, buf, &mut filled)?;
@@ -198,8 +199,16 @@ pub fn scan_stream<R: Read>(
         }
         let accept_to = if eof { filled } else { filled - overlap };
         detector.scan_chunk(chunk, base, accept_from..accept_to, &mut candidates);
-        for candidate in candidates.drain(..) {
+        allow.resolve_open(chunk, base, eof, &mut out.hits);
+        let newlines = if candidates.is_empty() {
+            (None, None)
+        } else {
+            (memchr::memchr(b'\n', chunk), memchr::memrchr(b'\n', chunk))
+        };
+        for mut candidate in candidates.drain(..) {
             tracker.advance_to(chunk, base, candidate.offset);
+            let line_goes_on = !eof;
+            allow.complete(chunk.len(), base, newlines, line_goes_on, &mut candidate, out.hits.len());
             out.hits.push(Hit {
                 line: tracker.line,
                 column: tracker.column(),
@@ -212,11 +221,94 @@ pub fn scan_stream<R: Read>(
         }
         // Keep the overlap plus the context before it; the next chunk accepts from `ctx`.
         let keep = accept_to - ctx;
+        allow.before_drop(chunk, keep);
         tracker.advance_to(chunk, base, base + keep as u64);
         buf.copy_within(keep..filled, 0);
         filled -= keep;
         base += keep as u64;
         accept_from = ctx;
+    }
+}
+
+/// #7: allow markers on lines longer than what one chunk holds. The detector searches the part
+/// of a key's line inside its chunk; this adds the part before the chunk (`carry`, the marker
+/// found on the current line in bytes already dropped) and the part after it (hits whose line
+/// goes on past the chunk stay `open` until its end is read).
+#[derive(Debug, Default)]
+struct LineAllow {
+    /// A marker starting before the current chunk, on the line that goes on into it.
+    carry: Option<&'static str>,
+    /// Indices into the hits whose line goes on past the bytes searched so far.
+    open: Vec<usize>,
+    /// Absolute offset up to which the line of the open hits has been searched.
+    searched_to: u64,
+}
+
+impl LineAllow {
+    /// Continues the search of the open hits' line in `chunk` (at absolute `base`).
+    fn resolve_open(&mut self, chunk: &[u8], base: u64, eof: bool, hits: &mut [Hit]) {
+        if self.open.is_empty() {
+            return;
+        }
+        let from = usize::try_from(self.searched_to.saturating_sub(base))
+            .unwrap_or(usize::MAX)
+            .min(chunk.len());
+        let rest = chunk.get(from..).unwrap_or_default();
+        let newline = memchr::memchr(b'\n', rest).map(|i| from + i);
+        let end = newline.unwrap_or(chunk.len());
+        let start = from.saturating_sub(allow::MAX_MARKER_LEN - 1);
+        let marker = allow::find_marker(chunk.get(start..end).unwrap_or_default());
+        if let Some(marker) = marker {
+            for &i in &self.open {
+                if let Some(hit) = hits.get_mut(i) {
+                    hit.candidate.allow_marker.get_or_insert(marker);
+                }
+            }
+        }
+        if marker.is_some() || newline.is_some() || eof {
+            self.open.clear();
+        } else {
+            self.searched_to = base + chunk.len() as u64;
+        }
+    }
+
+    /// Adds the parts of `candidate`'s line outside its chunk (`len` bytes at absolute `base`,
+    /// whose first and last `\n` are `newlines`; `more` when input follows it); `index` is the
+    /// hit it becomes.
+    fn complete(
+        &mut self,
+        len: usize,
+        base: u64,
+        newlines: (Option<usize>, Option<usize>),
+        more: bool,
+        candidate: &mut Candidate,
+        index: usize,
+    ) {
+        if candidate.allow_marker.is_some() {
+            return;
+        }
+        let pos = usize::try_from(candidate.offset - base).unwrap_or(usize::MAX);
+        let (first, last) = newlines;
+        if base > 0 && first.is_none_or(|i| i >= pos) {
+            candidate.allow_marker = self.carry;
+        }
+        if candidate.allow_marker.is_none() && more && last.is_none_or(|i| i < pos) {
+            if self.open.is_empty() {
+                self.searched_to = base + len as u64;
+            }
+            self.open.push(index);
+        }
+    }
+
+    /// Before the bytes `..keep` of `chunk` are dropped: remembers a marker on the line that
+    /// goes on past `keep`.
+    fn before_drop(&mut self, chunk: &[u8], keep: usize) {
+        let dropped = chunk.get(..keep).unwrap_or_default();
+        let found = |from| allow::find_marker_starting_in(chunk, from..keep);
+        self.carry = match memchr::memrchr(b'\n', dropped) {
+            Some(i) => found(i + 1),
+            None => self.carry.or_else(|| found(0)),
+        };
     }
 }
 
