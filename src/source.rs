@@ -477,6 +477,43 @@ mod tests {
     }
 
     #[test]
+    fn allow_markers_on_long_lines_are_found_at_every_chunk_size() {
+        // #7: markers far before or after the key on its line, markers on the next line (which
+        // must not count), several keys on one long line, lines of every length.
+        let mut text = String::new();
+        let mut want = Vec::new();
+        for i in 0..12 {
+            let pad = "x ".repeat(i * 170);
+            let line = match i % 4 {
+                0 => format!("# leadey-scan:allow {pad}{KEY}\n"),
+                1 => format!("{KEY} {pad}// gitleaks:allow\n"),
+                2 => format!("{pad}{KEY} {pad}\n# leadey-scan:allow\n"),
+                _ => format!("{KEY} {pad} {KEY} pragma: allowlist secret {pad}{KEY}\n"),
+            };
+            let keys = if i % 4 == 3 { 3 } else { 1 };
+            let marker = match i % 4 {
+                0 => Some("leadey-scan:allow"),
+                1 => Some("gitleaks:allow"),
+                2 => None,
+                _ => Some("pragma: allowlist secret"),
+            };
+            want.extend(std::iter::repeat_n(marker, keys));
+            text.push_str(&line);
+        }
+        let markers = |s: &StreamScan| -> Vec<Option<&'static str>> {
+            s.hits.iter().map(|h| h.candidate.allow_marker).collect()
+        };
+        assert_eq!(markers(&scan(text.as_bytes(), 1 << 20)), want);
+        for chunk in (800..1400).step_by(7).chain([1, 2048, 4097]) {
+            assert_eq!(
+                markers(&scan(text.as_bytes(), chunk)),
+                want,
+                "chunk size {chunk}"
+            );
+        }
+    }
+
+    #[test]
     fn display_path_drops_dot_slash_and_escapes_invalid_bytes() {
         assert_eq!(display_path(Path::new("./x")), "x");
         assert_eq!(display_path(Path::new(".")), ".");
