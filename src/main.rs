@@ -40,8 +40,8 @@ fn run(args: Args) -> anyhow::Result<u8> {
     let suppress_options = args.suppress_options();
     let (scan_config, out_config) = args.into_configs();
     // #7: config file and baseline are read before the scan, so a mistake in them costs nothing.
-    let suppressor = Suppressor::load(&suppress_options, &scan_config.paths)
-        .context("cannot start the scan")?;
+    let suppressor =
+        Suppressor::load(&suppress_options, &scan_config.paths).context("cannot start the scan")?;
     let rules = suppressor
         .rule_set(&scan_config.rule_files)
         .context("cannot start the scan")?;

@@ -208,7 +208,14 @@ pub fn scan_stream<R: Read>(
         for mut candidate in candidates.drain(..) {
             tracker.advance_to(chunk, base, candidate.offset);
             let line_goes_on = !eof;
-            allow.complete(chunk.len(), base, newlines, line_goes_on, &mut candidate, out.hits.len());
+            allow.complete(
+                chunk.len(),
+                base,
+                newlines,
+                line_goes_on,
+                &mut candidate,
+                out.hits.len(),
+            );
             out.hits.push(Hit {
                 line: tracker.line,
                 column: tracker.column(),

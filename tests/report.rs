@@ -83,7 +83,14 @@ fn json_report_follows_the_documented_schema() {
     let top: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(
         top,
-        vec!["errors", "findings", "skipped", "stats", "suppressed", "version"]
+        vec![
+            "errors",
+            "findings",
+            "skipped",
+            "stats",
+            "suppressed",
+            "version"
+        ]
     );
     let f = v["findings"][0].as_object().unwrap();
     let mut fields: Vec<&str> = f.keys().map(String::as_str).collect();

@@ -91,15 +91,9 @@ fn allow_markers_suppress_whatever_the_comment_syntax() {
     .write(
         "next.txt",
         // On the line before or after, a marker does not count.
-        format!(
-            "# leadey-scan:allow\nk = {}\n# gitleaks:allow\n",
-            keys[6]
-        ),
+        format!("# leadey-scan:allow\nk = {}\n# gitleaks:allow\n", keys[6]),
     )
-    .write(
-        "case.txt",
-        format!("k = {} # LEADEY-SCAN:ALLOW\n", keys[7]),
-    );
+    .write("case.txt", format!("k = {} # LEADEY-SCAN:ALLOW\n", keys[7]));
     let (v, out) = json(t.cmd().arg("."));
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     assert_eq!(
@@ -218,7 +212,9 @@ fn only_suppressed_findings_exit_0_and_the_summary_counts_them_by_reason() {
             "= suppressed: accepted key (key sha256 listed in .leadey-scan.toml)",
         ),
     ] {
-        let at = text.find(path).unwrap_or_else(|| panic!("{path} in {text}"));
+        let at = text
+            .find(path)
+            .unwrap_or_else(|| panic!("{path} in {text}"));
         let block = &text[at..];
         let block = &block[..block.find("\n\n").unwrap()];
         assert!(block.contains(why), "{why} in {block}");
@@ -397,10 +393,13 @@ fn schema_errors(log: &Value) -> Vec<String> {
 fn sarif_carries_suppressed_findings_as_suppressed_results() {
     let (a, b, c) = (fake_key(61), fake_key(62), fake_key(63));
     let t = Tree::new();
-    t.write("in_source.py", format!("k = \"{a}\"  # leadey-scan:allow\n"))
-        .write("fixtures/x.env", format!("{b}\n"))
-        .write("open.env", format!("{c}\n"))
-        .write(".leadey-scan.toml", "[allow]\npaths = [\"fixtures\"]\n");
+    t.write(
+        "in_source.py",
+        format!("k = \"{a}\"  # leadey-scan:allow\n"),
+    )
+    .write("fixtures/x.env", format!("{b}\n"))
+    .write("open.env", format!("{c}\n"))
+    .write(".leadey-scan.toml", "[allow]\npaths = [\"fixtures\"]\n");
     let out = run(t.cmd().args([".", "--format", "sarif", "--no-timing"]));
     assert_eq!(code(&out), 1);
     let log: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -415,7 +414,9 @@ fn sarif_carries_suppressed_findings_as_suppressed_results() {
     };
     assert_eq!(results.len(), 3);
     assert!(by_uri("open.env").get("suppressions").is_none());
-    assert!(by_uri("open.env")["properties"].get("suppression").is_none());
+    assert!(by_uri("open.env")["properties"]
+        .get("suppression")
+        .is_none());
     assert_eq!(
         by_uri("in_source.py")["suppressions"],
         json!([{
@@ -473,7 +474,10 @@ fn start_api(live: String) -> (String, Arc<AtomicUsize>) {
                 }
             }
             let (status, body) = if auth == format!("Bearer {live}") {
-                (200, r#"{"data":{"organization":{"id":"org_1","name":"Acme"}}}"#)
+                (
+                    200,
+                    r#"{"data":{"organization":{"id":"org_1","name":"Acme"}}}"#,
+                )
             } else {
                 (401, r#"{"error":"invalid key"}"#)
             };
@@ -502,7 +506,14 @@ fn verify_cmd(t: &Tree, base: &str) -> std::process::Command {
     ] {
         c.env_remove(v);
     }
-    c.args([".", "--verify", "--api-base", base, "--verify-timeout", "20"]);
+    c.args([
+        ".",
+        "--verify",
+        "--api-base",
+        base,
+        "--verify-timeout",
+        "20",
+    ]);
     c
 }
 
@@ -518,7 +529,11 @@ fn a_suppressed_live_key_is_reported_and_fails_the_run() {
 
     let (v, out) = json(&mut verify_cmd(&t, &base));
     assert_eq!(code(&out), 1, "{}", stderr(&out));
-    assert_eq!(count.load(Ordering::SeqCst), 2, "suppressed keys are verified too");
+    assert_eq!(
+        count.load(Ordering::SeqCst),
+        2,
+        "suppressed keys are verified too"
+    );
     assert_eq!(
         listed(&v, "findings"),
         vec![("demo.py".to_string(), 1, masked(&live))]
@@ -579,7 +594,8 @@ fn a_live_key_is_never_written_to_a_baseline_nor_hidden_by_one() {
     // Without --verify both go into the baseline.
     let out = run(t.cmd().args([".", "--write-baseline", "base.json", "-q"]));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let written: Value = serde_json::from_slice(&std::fs::read(t.join("base.json")).unwrap()).unwrap();
+    let written: Value =
+        serde_json::from_slice(&std::fs::read(t.join("base.json")).unwrap()).unwrap();
     assert_eq!(written["entries"].as_array().unwrap().len(), 2);
 
     // Using it with --verify: the live key is reported.

@@ -60,7 +60,8 @@ pub fn find_marker_starting_in(bytes: &[u8], starts: Range<usize>) -> Option<&'s
 pub fn line_around(bytes: &[u8], pos: usize) -> Range<usize> {
     let pos = pos.min(bytes.len());
     let start = memchr::memrchr(b'\n', bytes.get(..pos).unwrap_or_default()).map_or(0, |i| i + 1);
-    let end = memchr::memchr(b'\n', bytes.get(pos..).unwrap_or_default()).map_or(bytes.len(), |i| pos + i);
+    let end = memchr::memchr(b'\n', bytes.get(pos..).unwrap_or_default())
+        .map_or(bytes.len(), |i| pos + i);
     start..end
 }
 

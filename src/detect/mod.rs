@@ -128,7 +128,8 @@ impl Detector {
                         Some((line, marker)) if line.contains(&pos) => *marker,
                         _ => {
                             let line = allow::line_around(chunk, pos);
-                            let marker = allow::find_marker(chunk.get(line.clone()).unwrap_or_default());
+                            let marker =
+                                allow::find_marker(chunk.get(line.clone()).unwrap_or_default());
                             line_marker = Some((line, marker));
                             marker
                         }

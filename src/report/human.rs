@@ -190,12 +190,20 @@ pub fn summary(report: &Report) -> String {
     let ignored = report
         .findings
         .iter()
-        .filter(|f| f.suppression.as_ref().is_some_and(|s| s.overridden.is_some()))
+        .filter(|f| {
+            f.suppression
+                .as_ref()
+                .is_some_and(|s| s.overridden.is_some())
+        })
         .count();
     if ignored > 0 {
         line.push_str(&format!(
             "; {ignored} {} ignored: live {}",
-            if ignored == 1 { "suppression" } else { "suppressions" },
+            if ignored == 1 {
+                "suppression"
+            } else {
+                "suppressions"
+            },
             if ignored == 1 { "key" } else { "keys" }
         ));
     }

@@ -51,6 +51,14 @@ pub enum BaselineError {
         /// What is wrong and what was expected.
         message: String,
     },
+    /// The file parses but its content is not usable.
+    #[error("{path}: {message}")]
+    Content {
+        /// The file, as displayed.
+        path: String,
+        /// What is wrong and what was expected.
+        message: String,
+    },
     /// The file could not be written.
     #[error("{path}: cannot write baseline: {error}")]
     Write {
@@ -76,7 +84,12 @@ pub struct Entry {
 
 impl Entry {
     fn sort_key(&self) -> (&str, &str, &str, &str) {
-        (&self.path, &self.rule_id, &self.masked_key, &self.fingerprint)
+        (
+            &self.path,
+            &self.rule_id,
+            &self.masked_key,
+            &self.fingerprint,
+        )
     }
 }
 
@@ -129,35 +142,28 @@ impl Baseline {
             let message = format!(
                 "{}; expected a baseline written by --write-baseline ({{\"version\": 1, \
                  \"entries\": [...]}})",
-                e.to_string()
-                    .split(" at line ")
-                    .next()
-                    .unwrap_or_default()
+                e.to_string().split(" at line ").next().unwrap_or_default()
             );
             invalid(e.line(), e.column(), message)
         })?;
+        let content = |message: String| BaselineError::Content {
+            path: shown.clone(),
+            message: crate::redact_builtin(&message),
+        };
         if doc.version != BASELINE_VERSION {
-            return Err(invalid(
-                0,
-                0,
-                format!(
-                    "baseline version {} is not supported: expected {BASELINE_VERSION} (write \
+            return Err(content(format!(
+                "baseline version {} is not supported: expected {BASELINE_VERSION} (write \
                      it again with this version's --write-baseline)",
-                    doc.version
-                ),
-            ));
+                doc.version
+            )));
         }
         for (i, e) in doc.entries.iter().enumerate() {
             let fp = &e.fingerprint;
             if fp.len() != 32 || !fp.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(invalid(
-                    0,
-                    0,
-                    format!(
-                        "entry {i}: fingerprint `{}` is not 32 hexadecimal characters",
-                        fp.chars().take(40).collect::<String>()
-                    ),
-                ));
+                return Err(content(format!(
+                    "entry {i}: fingerprint `{}` is not 32 hexadecimal characters",
+                    fp.chars().take(40).collect::<String>()
+                )));
             }
         }
         let entries = doc
@@ -211,7 +217,10 @@ impl Baseline {
 
     /// The fingerprints, for matching.
     pub fn fingerprints(&self) -> BTreeSet<&str> {
-        self.entries.iter().map(|e| e.fingerprint.as_str()).collect()
+        self.entries
+            .iter()
+            .map(|e| e.fingerprint.as_str())
+            .collect()
     }
 }
 
@@ -250,7 +259,11 @@ mod tests {
         b.save().unwrap();
         let back = Baseline::load(&path).unwrap();
         assert_eq!(back.entries, b.entries);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
     }
 
     #[test]
@@ -260,7 +273,10 @@ mod tests {
         std::fs::write(&path, "{\"version\": 1,\n \"entries\": [1]}").unwrap();
         let e = Baseline::load(&path).unwrap_err().to_string();
         assert!(e.contains("b.json:2:"), "{e}");
-        assert!(e.contains("expected a baseline written by --write-baseline"), "{e}");
+        assert!(
+            e.contains("expected a baseline written by --write-baseline"),
+            "{e}"
+        );
         std::fs::write(&path, "{\"version\": 2, \"entries\": []}").unwrap();
         let e = Baseline::load(&path).unwrap_err().to_string();
         assert!(e.contains("baseline version 2 is not supported"), "{e}");

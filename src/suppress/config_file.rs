@@ -159,13 +159,19 @@ impl ConfigFile {
         let mut keys = HashSet::new();
         for key in &spec.allow.keys {
             keys.insert(check_hex(key.get_ref(), 64).map_err(|_| {
-                at(key.span(), bad_hex_message(key.get_ref(), KEY_HASH_EXPECTED))
+                at(
+                    key.span(),
+                    bad_hex_message(key.get_ref(), KEY_HASH_EXPECTED),
+                )
             })?);
         }
         let mut fingerprints = HashSet::new();
         for fp in &spec.allow.fingerprints {
             fingerprints.insert(check_hex(fp.get_ref(), 32).map_err(|_| {
-                at(fp.span(), bad_hex_message(fp.get_ref(), FINGERPRINT_EXPECTED))
+                at(
+                    fp.span(),
+                    bad_hex_message(fp.get_ref(), FINGERPRINT_EXPECTED),
+                )
             })?);
         }
 

@@ -384,9 +384,11 @@ impl Suppressor {
             }
         }
 
-        let (suppressed, findings): (Vec<Finding>, Vec<Finding>) = all
-            .into_iter()
-            .partition(|f| f.suppression.as_ref().is_some_and(|s| s.overridden.is_none()));
+        let (suppressed, findings): (Vec<Finding>, Vec<Finding>) = all.into_iter().partition(|f| {
+            f.suppression
+                .as_ref()
+                .is_some_and(|s| s.overridden.is_none())
+        });
         report.findings = findings;
         report.suppressed.extend(suppressed);
         report.stats.findings = report.findings.len() as u64;
