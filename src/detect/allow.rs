@@ -27,10 +27,8 @@ pub const MAX_MARKER_LEN: usize = 24;
 /// assert_eq!(find_marker(b"k = 1  # leadey-scan: allow"), None);
 /// ```
 pub fn find_marker(bytes: &[u8]) -> Option<&'static str> {
-    // All markers contain `allow`: one pass for it, then a look around each hit.
-    if memchr::memmem::find(bytes, b"allow").is_none() {
-        return None;
-    }
+    // All markers contain `allow`: one pass for it first, most lines end the search there.
+    memchr::memmem::find(bytes, b"allow")?;
     ALLOW_MARKERS
         .into_iter()
         .find(|m| memchr::memmem::find(bytes, m.as_bytes()).is_some())
@@ -44,9 +42,7 @@ pub fn find_marker_starting_in(bytes: &[u8], starts: Range<usize>) -> Option<&'s
         .saturating_add(MAX_MARKER_LEN - 1)
         .min(bytes.len());
     let window = bytes.get(starts.start..end)?;
-    if memchr::memmem::find(window, b"allow").is_none() {
-        return None;
-    }
+    memchr::memmem::find(window, b"allow")?;
     let limit = starts.end.saturating_sub(starts.start);
     ALLOW_MARKERS.into_iter().find(|m| {
         memchr::memmem::find_iter(window, m.as_bytes())
