@@ -200,19 +200,16 @@ pub fn scan_stream<R: Read>(
         let accept_to = if eof { filled } else { filled - overlap };
         detector.scan_chunk(chunk, base, accept_from..accept_to, &mut candidates);
         allow.resolve_open(chunk, base, eof, &mut out.hits);
-        let newlines = if candidates.is_empty() {
-            (None, None)
-        } else {
-            (memchr::memchr(b'\n', chunk), memchr::memrchr(b'\n', chunk))
-        };
+        let mut last_newline = None;
         for mut candidate in candidates.drain(..) {
             tracker.advance_to(chunk, base, candidate.offset);
-            let line_goes_on = !eof;
+            let last = *last_newline.get_or_insert_with(|| memchr::memrchr(b'\n', chunk));
+            let line = (tracker.line_start, last);
             allow.complete(
                 chunk.len(),
                 base,
-                newlines,
-                line_goes_on,
+                line,
+                !eof,
                 &mut candidate,
                 out.hits.len(),
             );
@@ -228,8 +225,8 @@ pub fn scan_stream<R: Read>(
         }
         // Keep the overlap plus the context before it; the next chunk accepts from `ctx`.
         let keep = accept_to - ctx;
-        allow.before_drop(chunk, keep);
         tracker.advance_to(chunk, base, base + keep as u64);
+        allow.before_drop(chunk, base, keep, tracker.line_start);
         buf.copy_within(keep..filled, 0);
         filled -= keep;
         base += keep as u64;
@@ -279,14 +276,14 @@ impl LineAllow {
         }
     }
 
-    /// Adds the parts of `candidate`'s line outside its chunk (`len` bytes at absolute `base`,
-    /// whose first and last `\n` are `newlines`; `more` when input follows it); `index` is the
-    /// hit it becomes.
+    /// Adds the parts of `candidate`'s line outside its chunk (`len` bytes at absolute `base`;
+    /// `more` when input follows it). `line` is the absolute start of the candidate's line and
+    /// the index of the chunk's last `\n`; `index` is the hit the candidate becomes.
     fn complete(
         &mut self,
         len: usize,
         base: u64,
-        newlines: (Option<usize>, Option<usize>),
+        line: (u64, Option<usize>),
         more: bool,
         candidate: &mut Candidate,
         index: usize,
@@ -294,12 +291,12 @@ impl LineAllow {
         if candidate.allow_marker.is_some() {
             return;
         }
-        let pos = usize::try_from(candidate.offset - base).unwrap_or(usize::MAX);
-        let (first, last) = newlines;
-        if base > 0 && first.is_none_or(|i| i >= pos) {
+        let pos = usize::try_from(candidate.offset.saturating_sub(base)).unwrap_or(usize::MAX);
+        let (line_start, last_newline) = line;
+        if line_start < base {
             candidate.allow_marker = self.carry;
         }
-        if candidate.allow_marker.is_none() && more && last.is_none_or(|i| i < pos) {
+        if candidate.allow_marker.is_none() && more && last_newline.is_none_or(|i| i < pos) {
             if self.open.is_empty() {
                 self.searched_to = base + len as u64;
             }
@@ -307,14 +304,15 @@ impl LineAllow {
         }
     }
 
-    /// Before the bytes `..keep` of `chunk` are dropped: remembers a marker on the line that
-    /// goes on past `keep`.
-    fn before_drop(&mut self, chunk: &[u8], keep: usize) {
-        let dropped = chunk.get(..keep).unwrap_or_default();
+    /// Before the bytes `..keep` of `chunk` (at absolute `base`) are dropped: remembers a
+    /// marker on the line that goes on past `keep`, which starts at absolute `line_start`.
+    /// Each dropped byte is searched once, however long the line.
+    fn before_drop(&mut self, chunk: &[u8], base: u64, keep: usize, line_start: u64) {
         let found = |from| allow::find_marker_starting_in(chunk, from..keep);
-        self.carry = match memchr::memrchr(b'\n', dropped) {
-            Some(i) => found(i + 1),
-            None => self.carry.or_else(|| found(0)),
+        self.carry = if line_start >= base {
+            found(usize::try_from(line_start - base).unwrap_or(usize::MAX))
+        } else {
+            self.carry.or_else(|| found(0))
         };
     }
 }
