@@ -214,14 +214,6 @@ impl Baseline {
         }
         result.map_err(err)
     }
-
-    /// The fingerprints, for matching.
-    pub fn fingerprints(&self) -> BTreeSet<&str> {
-        self.entries
-            .iter()
-            .map(|e| e.fingerprint.as_str())
-            .collect()
-    }
 }
 
 #[cfg(test)]

@@ -407,11 +407,6 @@ impl PathGlobs {
         }
         None
     }
-
-    /// Whether there is no glob.
-    pub fn is_empty(&self) -> bool {
-        self.name_globs.is_empty() && self.path_globs.is_empty()
-    }
 }
 
 impl PathGlobsBuilder {

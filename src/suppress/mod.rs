@@ -294,23 +294,6 @@ impl Suppressor {
         })
     }
 
-    /// A suppressor with a config file and baseline already loaded (for tests and callers
-    /// that build them otherwise).
-    pub fn new(root: ScanRoot, config: Option<ConfigFile>, baseline: Option<Baseline>) -> Self {
-        Suppressor {
-            root,
-            config,
-            baseline,
-            write_baseline: None,
-            prune_baseline: false,
-        }
-    }
-
-    /// The config file in use, if any.
-    pub fn config(&self) -> Option<&ConfigFile> {
-        self.config.as_ref()
-    }
-
     /// The rules to scan with: built-in, the config file's `[[rule]]`s, `rule_files`, then the
     /// config file's overrides.
     pub fn rule_set(&self, rule_files: &[PathBuf]) -> Result<RuleSet, RuleSetError> {
