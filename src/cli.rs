@@ -7,6 +7,7 @@ use clap::{Parser, ValueEnum};
 
 use crate::config::{GitScope, ScanConfig, DEFAULT_CHUNK_SIZE_BYTES};
 use crate::exit::FailOn;
+use crate::suppress::{ConfigChoice, Options as SuppressOptions};
 use crate::term::ColorChoice;
 use crate::verify::{
     ApiBase, VerifyConfig, VerifyError, DEFAULT_API_BASE, DEFAULT_CONCURRENCY,
@@ -125,6 +126,31 @@ pub struct Args {
     /// before the extension, for their own code scanning category).
     #[arg(long, value_name = "FILE", help_heading = "CI")]
     pub sarif_file: Option<PathBuf>,
+    /// Read allow lists, rule overrides and extra rules from FILE instead of
+    /// `.leadey-scan.toml` at the root of the scan (README.md, "Living with findings").
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore `.leadey-scan.toml` at the root of the scan.
+    #[arg(long)]
+    pub no_config: bool,
+
+    /// Report only findings that are not in the baseline FILE (made by --write-baseline).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Record the current findings in the baseline FILE (fingerprints, paths and masked keys,
+    /// never keys) and suppress them in this run. Live keys (--verify) are left out.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// List the --baseline entries that match no finding and remove them from its file.
+    #[arg(long, requires = "baseline", conflicts_with = "write_baseline")]
+    pub prune_baseline: bool,
+
+    /// List suppressed findings in the human report too (JSON and SARIF always carry them).
+    #[arg(long)]
+    pub show_suppressed: bool,
 
     /// Size of one read in bytes (for tests of chunk boundaries).
     #[arg(long, hide = true, value_name = "BYTES", default_value_t = DEFAULT_CHUNK_SIZE_BYTES)]
@@ -215,6 +241,10 @@ pub struct OutputConfig {
     pub github: bool,
     /// Also write a SARIF log here.
     pub sarif_file: Option<PathBuf>,
+    /// List suppressed findings in the human report.
+    pub show_suppressed: bool,
+    /// List stale baseline entries one by one (`--prune-baseline`).
+    pub list_stale: bool,
 }
 
 impl Args {
@@ -252,8 +282,24 @@ impl Args {
             fail_on: self.fail_on,
             github: self.github,
             sarif_file: self.sarif_file,
+            show_suppressed: self.show_suppressed,
+            list_stale: self.prune_baseline,
         };
         (scan, output)
+    }
+
+    /// The suppression settings (#7): config file choice and baselines.
+    pub fn suppress_options(&self) -> SuppressOptions {
+        SuppressOptions {
+            config: match (&self.config, self.no_config) {
+                (Some(file), _) => ConfigChoice::File(file.clone()),
+                (None, true) => ConfigChoice::Off,
+                (None, false) => ConfigChoice::Auto,
+            },
+            baseline: self.baseline.clone(),
+            write_baseline: self.write_baseline.clone(),
+            prune_baseline: self.prune_baseline,
+        }
     }
 
     /// The verification settings when `--verify` is given, `None` otherwise. The API base is
@@ -449,6 +495,42 @@ mod tests {
             scope(&["--branch", "dev"]).is_err(),
             "--branch needs --history"
         );
+    }
+
+    #[test]
+    fn suppression_flags_map_to_options() {
+        let args = Args::parse_from(["leadey-scan"]);
+        assert_eq!(args.suppress_options(), SuppressOptions::default());
+        let args = Args::parse_from([
+            "leadey-scan",
+            "--config",
+            "c.toml",
+            "--baseline",
+            "b.json",
+            "--prune-baseline",
+            "--show-suppressed",
+        ]);
+        let o = args.suppress_options();
+        assert_eq!(o.config, ConfigChoice::File(PathBuf::from("c.toml")));
+        assert_eq!(o.baseline, Some(PathBuf::from("b.json")));
+        assert!(o.prune_baseline && o.write_baseline.is_none());
+        let out = args.into_configs().1;
+        assert!(out.show_suppressed && out.list_stale);
+        let o = Args::parse_from(["leadey-scan", "--no-config", "--write-baseline", "w.json"])
+            .suppress_options();
+        assert_eq!(o.config, ConfigChoice::Off);
+        assert_eq!(o.write_baseline, Some(PathBuf::from("w.json")));
+        assert!(Args::try_parse_from(["leadey-scan", "--config", "c", "--no-config"]).is_err());
+        assert!(Args::try_parse_from(["leadey-scan", "--prune-baseline"]).is_err());
+        assert!(Args::try_parse_from([
+            "leadey-scan",
+            "--baseline",
+            "b",
+            "--write-baseline",
+            "b",
+            "--prune-baseline"
+        ])
+        .is_err());
     }
 
     #[test]

@@ -17,7 +17,9 @@ pub const EXIT_CODES_HELP: &str = "Exit codes:
   1  at least one key found that fails the run (--fail-on any: every key;
      live: keys the API accepts; live-or-unknown: keys not known to be revoked)
   2  no failing key found, but an error prevented a full scan
-     (bad arguments or rule file, unreadable path)";
+     (bad arguments, rule, config or baseline file, unreadable path)
+Suppressed findings (allow comments, .leadey-scan.toml, --baseline) never fail the
+run, unless --verify finds their key live.";
 
 /// `--fail-on`: which findings make the exit code 1. Every finding is reported whatever the
 /// setting.
@@ -81,6 +83,7 @@ mod tests {
     fn report(findings: Vec<Finding>, errors: usize) -> Report {
         Report {
             findings,
+            suppressed: Vec::new(),
             skipped: Vec::new(),
             errors: (0..errors)
                 .map(|i| FileError {

@@ -283,6 +283,12 @@ pub struct Finding {
     /// tip). `false` means it was deleted later, and still needs revoking.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub present_at_head: Option<bool>,
+    /// Why the finding is suppressed (or would be, when `overridden`), if it is (#7).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<Suppression>,
+    /// The allow marker on the key's line, if any (#7); the suppression stage decides.
+    #[serde(skip)]
+    pub allow_marker: Option<&'static str>,
     #[serde(skip)]
     key: Key,
 }
@@ -306,6 +312,64 @@ impl CommitInfo {
     /// The first 7 characters of the id, as `git log --oneline` shows it.
     pub fn short_id(&self) -> &str {
         self.id.get(..7).unwrap_or(&self.id)
+    }
+}
+
+/// Why a finding is not reported as open (#7). Serialized as `{"kind": "baseline", "detail":
+/// "…"}`, with `overridden` when the key is live and the suppression was not applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suppression {
+    /// The mechanism.
+    pub kind: SuppressionKind,
+    /// What matched, in words: the marker, the glob and its file, the baseline file.
+    pub detail: String,
+    /// Why the suppression was not applied (the key is live), when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overridden: Option<String>,
+}
+
+/// The mechanisms that suppress a finding, in the order they are tried. Serialized in
+/// kebab-case (`allow-comment`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SuppressionKind {
+    /// `leadey-scan:allow` (or `gitleaks:allow`, `pragma: allowlist secret`) on the key's line.
+    AllowComment,
+    /// The path matches a glob of `[allow] paths` in the config file.
+    ConfigPath,
+    /// The key's SHA-256 is listed in `[allow] keys` of the config file.
+    AcceptedKey,
+    /// The finding's fingerprint is listed in `[allow] fingerprints` of the config file.
+    AcceptedFingerprint,
+    /// The finding's fingerprint is in the `--baseline` file.
+    Baseline,
+}
+
+impl SuppressionKind {
+    /// Every kind, in order.
+    pub const ALL: [SuppressionKind; 5] = [
+        SuppressionKind::AllowComment,
+        SuppressionKind::ConfigPath,
+        SuppressionKind::AcceptedKey,
+        SuppressionKind::AcceptedFingerprint,
+        SuppressionKind::Baseline,
+    ];
+
+    /// The kind in words, as the summary counts it (`allow comment`).
+    pub fn describe(self) -> &'static str {
+        match self {
+            SuppressionKind::AllowComment => "allow comment",
+            SuppressionKind::ConfigPath => "config path",
+            SuppressionKind::AcceptedKey => "accepted key",
+            SuppressionKind::AcceptedFingerprint => "accepted fingerprint",
+            SuppressionKind::Baseline => "baseline",
+        }
+    }
+
+    /// Whether the suppression is written in the scanned file itself (SARIF `inSource`), not
+    /// kept elsewhere (`external`).
+    pub fn is_in_source(self) -> bool {
+        self == SuppressionKind::AllowComment
     }
 }
 
@@ -335,6 +399,8 @@ impl Finding {
             verification: None,
             commit: None,
             present_at_head: None,
+            suppression: None,
+            allow_marker: None,
             key,
         }
     }

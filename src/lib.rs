@@ -1,6 +1,7 @@
 //! leadey-scan: finds leaked Leadey API keys. The pipeline is Source → Detector → Finding →
-//! Verifier (only with `--verify`, `verify::verify_keys`) → Reporter (see `STYLE.md`);
-//! `scan::run` ties the scan together. The library never prints.
+//! Verifier (only with `--verify`, `verify::verify_keys`) → Suppression (`suppress`: allow
+//! comments, config file, baselines) → Reporter (see `STYLE.md`); `scan::run` ties the scan
+//! together. The library never prints.
 
 pub mod cli;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod suppress;
 pub mod term;
 pub mod verify;
 

@@ -17,6 +17,7 @@ use leadey_scan::report::json::Json;
 use leadey_scan::report::sarif::Sarif;
 use leadey_scan::report::short::Short;
 use leadey_scan::report::{RenderOptions, Report, Reporter};
+use leadey_scan::suppress::Suppressor;
 use leadey_scan::term::{escape, use_color};
 use leadey_scan::verify::{self, VerifyConfig};
 
@@ -49,6 +50,7 @@ fn run(mut args: Args) -> anyhow::Result<u8> {
     }
     // Checked before the scan, so that a refused API base costs nothing and sends nothing.
     let verify_config = args.verify_config().context("cannot verify keys")?;
+    let suppress_options = args.suppress_options();
     let (mut scan_config, out_config) = args.into_configs();
     let mut range_note = None;
     if out_config.github && scan_config.git.is_none() {
@@ -71,14 +73,21 @@ fn run(mut args: Args) -> anyhow::Result<u8> {
             Plan::Tree => {}
         }
     }
+    // #7: config file and baseline are read before the scan, so a mistake in them costs nothing.
+    let suppressor =
+        Suppressor::load(&suppress_options, &scan_config.paths).context("cannot start the scan")?;
+    let rules = suppressor
+        .rule_set(&scan_config.rule_files)
+        .context("cannot start the scan")?;
     // #5: a history scan takes a while; show progress on a terminal only, never in CI logs.
     let progress = scan_config.git.is_some() && !out_config.quiet && io::stderr().is_terminal();
     let mut report = if progress {
-        let report = leadey_scan::run_with_progress(&scan_config, &print_progress);
+        let report =
+            leadey_scan::scan::run_with_rules_and_progress(&scan_config, rules, &print_progress);
         eprint!("\r\x1b[K");
         report
     } else {
-        leadey_scan::run(&scan_config)
+        leadey_scan::scan::run_with_rules(&scan_config, rules)
     }
     .with_context(|| range_note.unwrap_or_else(|| "cannot start the scan".to_string()))?;
     if !out_config.timing {
@@ -87,6 +96,10 @@ fn run(mut args: Args) -> anyhow::Result<u8> {
     if let Some(config) = &verify_config {
         verify(&mut report, config, &out_config)?;
     }
+    // After verification, so that a live key is never suppressed.
+    let outcome = suppressor
+        .apply(&mut report)
+        .context("cannot update the baseline")?;
     write_report(&report, &out_config)?;
     if out_config.format == Format::Sarif {
         let options = RenderOptions {
@@ -104,6 +117,9 @@ fn run(mut args: Args) -> anyhow::Result<u8> {
     };
     if out_config.github {
         github_report(&report, sarif_files.as_ref())?;
+    }
+    for line in outcome.messages(out_config.list_stale, out_config.quiet) {
+        eprintln!("leadey-scan: {}", escape(&line));
     }
     Ok(exit_code(&report, out_config.fail_on))
 }
@@ -213,6 +229,7 @@ fn write_report(report: &Report, cfg: &OutputConfig) -> anyhow::Result<()> {
     let to_terminal = cfg.output.is_none() && io::stdout().is_terminal();
     let options = RenderOptions {
         show_secrets: cfg.show_secrets,
+        show_suppressed: cfg.show_suppressed,
         color: cfg.format == Format::Human
             && use_color(
                 cfg.color,

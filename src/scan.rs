@@ -50,8 +50,22 @@ pub fn run_with_progress(
     config: &ScanConfig,
     progress: crate::git::ProgressFn<'_>,
 ) -> Result<Report, ScanError> {
+    run_with_rules_and_progress(config, RuleSet::load(&config.rule_files)?, progress)
+}
+
+/// Scans everything `config` names with `rules` (ignoring `config.rule_files`), and returns
+/// the sorted report. For callers that build the rule set themselves (the config file, #7).
+pub fn run_with_rules(config: &ScanConfig, rules: RuleSet) -> Result<Report, ScanError> {
+    run_with_rules_and_progress(config, rules, &|_| {})
+}
+
+/// `run_with_rules` with progress of long git scans sent to `progress`.
+pub fn run_with_rules_and_progress(
+    config: &ScanConfig,
+    rules: RuleSet,
+    progress: crate::git::ProgressFn<'_>,
+) -> Result<Report, ScanError> {
     let started = Instant::now();
-    let rules = RuleSet::load(&config.rule_files)?;
     let detector = Detector::new(&rules);
     let excludes = Excludes::new(&config.excludes)?;
     let acc = Arc::new(Mutex::new(Partial::default()));
@@ -153,10 +167,12 @@ pub fn run_with_progress(
         findings: findings.len() as u64,
         skipped: skipped.len() as u64,
         errors: errors.len() as u64,
+        suppressed: 0,
         elapsed_ms: Some(started.elapsed().as_millis() as u64),
     };
     Ok(Report {
         findings,
+        suppressed: Vec::new(),
         skipped,
         errors,
         stats,
@@ -215,7 +231,7 @@ impl Partial {
                         column: hit.column,
                         byte_offset: c.offset,
                     };
-                    self.findings.push(Finding::new(
+                    let mut finding = Finding::new(
                         rule_id,
                         location,
                         scan.binary,
@@ -223,7 +239,9 @@ impl Partial {
                         c.entropy,
                         c.snippet,
                         c.snippet_key_start,
-                    ));
+                    );
+                    finding.allow_marker = c.allow_marker;
+                    self.findings.push(finding);
                 }
             }
             Err(e) => self.errors.push(FileError {

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::detect::{Candidate, Detector};
+use crate::detect::{allow, Candidate, Detector};
 
 /// How many leading bytes are looked at to call a file binary (a NUL among them).
 pub const BINARY_SNIFF_BYTES: usize = 8192;
@@ -184,6 +184,7 @@ pub fn scan_stream<R: Read>(
     let mut accept_from = 0usize;
     let mut tracker = LineTracker::default();
     let mut candidates = Vec::new();
+    let mut allow = LineAllow::default();
     let mut first = true;
     loop {
         let eof = fill(&mut reader, buf, &mut filled)?;
@@ -198,8 +199,20 @@ pub fn scan_stream<R: Read>(
         }
         let accept_to = if eof { filled } else { filled - overlap };
         detector.scan_chunk(chunk, base, accept_from..accept_to, &mut candidates);
-        for candidate in candidates.drain(..) {
+        allow.resolve_open(chunk, base, eof, &mut out.hits);
+        let mut last_newline = None;
+        for mut candidate in candidates.drain(..) {
             tracker.advance_to(chunk, base, candidate.offset);
+            let last = *last_newline.get_or_insert_with(|| memchr::memrchr(b'\n', chunk));
+            let line = (tracker.line_start, last);
+            allow.complete(
+                chunk.len(),
+                base,
+                line,
+                !eof,
+                &mut candidate,
+                out.hits.len(),
+            );
             out.hits.push(Hit {
                 line: tracker.line,
                 column: tracker.column(),
@@ -213,10 +226,94 @@ pub fn scan_stream<R: Read>(
         // Keep the overlap plus the context before it; the next chunk accepts from `ctx`.
         let keep = accept_to - ctx;
         tracker.advance_to(chunk, base, base + keep as u64);
+        allow.before_drop(chunk, base, keep, tracker.line_start);
         buf.copy_within(keep..filled, 0);
         filled -= keep;
         base += keep as u64;
         accept_from = ctx;
+    }
+}
+
+/// #7: allow markers on lines longer than what one chunk holds. The detector searches the part
+/// of a key's line inside its chunk; this adds the part before the chunk (`carry`, the marker
+/// found on the current line in bytes already dropped) and the part after it (hits whose line
+/// goes on past the chunk stay `open` until its end is read).
+#[derive(Debug, Default)]
+struct LineAllow {
+    /// A marker starting before the current chunk, on the line that goes on into it.
+    carry: Option<&'static str>,
+    /// Indices into the hits whose line goes on past the bytes searched so far.
+    open: Vec<usize>,
+    /// Absolute offset up to which the line of the open hits has been searched.
+    searched_to: u64,
+}
+
+impl LineAllow {
+    /// Continues the search of the open hits' line in `chunk` (at absolute `base`).
+    fn resolve_open(&mut self, chunk: &[u8], base: u64, eof: bool, hits: &mut [Hit]) {
+        if self.open.is_empty() {
+            return;
+        }
+        let from = usize::try_from(self.searched_to.saturating_sub(base))
+            .unwrap_or(usize::MAX)
+            .min(chunk.len());
+        let rest = chunk.get(from..).unwrap_or_default();
+        let newline = memchr::memchr(b'\n', rest).map(|i| from + i);
+        let end = newline.unwrap_or(chunk.len());
+        let start = from.saturating_sub(allow::MAX_MARKER_LEN - 1);
+        let marker = allow::find_marker(chunk.get(start..end).unwrap_or_default());
+        if let Some(marker) = marker {
+            for &i in &self.open {
+                if let Some(hit) = hits.get_mut(i) {
+                    hit.candidate.allow_marker.get_or_insert(marker);
+                }
+            }
+        }
+        if marker.is_some() || newline.is_some() || eof {
+            self.open.clear();
+        } else {
+            self.searched_to = base + chunk.len() as u64;
+        }
+    }
+
+    /// Adds the parts of `candidate`'s line outside its chunk (`len` bytes at absolute `base`;
+    /// `more` when input follows it). `line` is the absolute start of the candidate's line and
+    /// the index of the chunk's last `\n`; `index` is the hit the candidate becomes.
+    fn complete(
+        &mut self,
+        len: usize,
+        base: u64,
+        line: (u64, Option<usize>),
+        more: bool,
+        candidate: &mut Candidate,
+        index: usize,
+    ) {
+        if candidate.allow_marker.is_some() {
+            return;
+        }
+        let pos = usize::try_from(candidate.offset.saturating_sub(base)).unwrap_or(usize::MAX);
+        let (line_start, last_newline) = line;
+        if line_start < base {
+            candidate.allow_marker = self.carry;
+        }
+        if candidate.allow_marker.is_none() && more && last_newline.is_none_or(|i| i < pos) {
+            if self.open.is_empty() {
+                self.searched_to = base + len as u64;
+            }
+            self.open.push(index);
+        }
+    }
+
+    /// Before the bytes `..keep` of `chunk` (at absolute `base`) are dropped: remembers a
+    /// marker on the line that goes on past `keep`, which starts at absolute `line_start`.
+    /// Each dropped byte is searched once, however long the line.
+    fn before_drop(&mut self, chunk: &[u8], base: u64, keep: usize, line_start: u64) {
+        let found = |from| allow::find_marker_starting_in(chunk, from..keep);
+        self.carry = if line_start >= base {
+            found(usize::try_from(line_start - base).unwrap_or(usize::MAX))
+        } else {
+            self.carry.or_else(|| found(0))
+        };
     }
 }
 
@@ -381,6 +478,43 @@ mod tests {
                 .collect();
             assert_eq!(got, want, "chunk size {chunk}");
             assert_eq!(s.bytes, text.len() as u64);
+        }
+    }
+
+    #[test]
+    fn allow_markers_on_long_lines_are_found_at_every_chunk_size() {
+        // #7: markers far before or after the key on its line, markers on the next line (which
+        // must not count), several keys on one long line, lines of every length.
+        let mut text = String::new();
+        let mut want = Vec::new();
+        for i in 0..12 {
+            let pad = "x ".repeat(i * 170);
+            let line = match i % 4 {
+                0 => format!("# leadey-scan:allow {pad}{KEY}\n"),
+                1 => format!("{KEY} {pad}// gitleaks:allow\n"),
+                2 => format!("{pad}{KEY} {pad}\n# leadey-scan:allow\n"),
+                _ => format!("{KEY} {pad} {KEY} pragma: allowlist secret {pad}{KEY}\n"),
+            };
+            let keys = if i % 4 == 3 { 3 } else { 1 };
+            let marker = match i % 4 {
+                0 => Some("leadey-scan:allow"),
+                1 => Some("gitleaks:allow"),
+                2 => None,
+                _ => Some("pragma: allowlist secret"),
+            };
+            want.extend(std::iter::repeat_n(marker, keys));
+            text.push_str(&line);
+        }
+        let markers = |s: &StreamScan| -> Vec<Option<&'static str>> {
+            s.hits.iter().map(|h| h.candidate.allow_marker).collect()
+        };
+        assert_eq!(markers(&scan(text.as_bytes(), 1 << 20)), want);
+        for chunk in (800..1400).step_by(7).chain([1, 2048, 4097]) {
+            assert_eq!(
+                markers(&scan(text.as_bytes(), chunk)),
+                want,
+                "chunk size {chunk}"
+            );
         }
     }
 

@@ -83,7 +83,14 @@ fn json_report_follows_the_documented_schema() {
     let top: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(
         top,
-        vec!["errors", "findings", "skipped", "stats", "version"]
+        vec![
+            "errors",
+            "findings",
+            "skipped",
+            "stats",
+            "suppressed",
+            "version"
+        ]
     );
     let f = v["findings"][0].as_object().unwrap();
     let mut fields: Vec<&str> = f.keys().map(String::as_str).collect();
@@ -118,7 +125,8 @@ fn json_report_follows_the_documented_schema() {
             "files_scanned",
             "files_with_findings",
             "findings",
-            "skipped"
+            "skipped",
+            "suppressed"
         ]
     );
     let (v, _) = json(t.cmd().arg(".").arg("--show-secrets"));

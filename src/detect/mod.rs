@@ -2,6 +2,7 @@
 //! printing, no globals, so it is `Sync` and runs on any thread. Snippets are redacted here,
 //! before any other stage sees them.
 
+pub mod allow;
 pub mod entropy;
 
 use std::borrow::Cow;
@@ -35,6 +36,9 @@ pub struct Candidate {
     pub snippet: String,
     /// Character index of the masked key in `snippet`.
     pub snippet_key_start: usize,
+    /// The allow marker (`allow::ALLOW_MARKERS`) on the key's line, as far as the chunk holds
+    /// the line (#7).
+    pub allow_marker: Option<&'static str>,
 }
 
 /// Why a prefix occurrence was not reported (used by tests and `--explain`-style debugging).
@@ -106,6 +110,8 @@ impl Detector {
         out: &mut Vec<Candidate>,
     ) {
         let start_len = out.len();
+        // #7: the line of the last key and its marker; keys on one long line search it once.
+        let mut line_marker: Option<(Range<usize>, Option<&'static str>)> = None;
         for (rule_index, rule) in self.rules.iter().enumerate() {
             let end = (accept.end + rule.prefix.len().saturating_sub(1)).min(chunk.len());
             let Some(window) = chunk.get(accept.start..end) else {
@@ -118,6 +124,16 @@ impl Detector {
                     let key_bytes = chunk.get(pos..key_end).unwrap_or_default();
                     let key = Key::new(key_bytes, rule.prefix.len());
                     let (snippet, snippet_key_start) = self.snippet(chunk, base, pos..key_end);
+                    let allow_marker = match &line_marker {
+                        Some((line, marker)) if line.contains(&pos) => *marker,
+                        _ => {
+                            let line = allow::line_around(chunk, pos);
+                            let marker =
+                                allow::find_marker(chunk.get(line.clone()).unwrap_or_default());
+                            line_marker = Some((line, marker));
+                            marker
+                        }
+                    };
                     out.push(Candidate {
                         rule_index,
                         offset: base + pos as u64,
@@ -125,6 +141,7 @@ impl Detector {
                         entropy,
                         snippet,
                         snippet_key_start,
+                        allow_marker,
                     });
                 }
             }

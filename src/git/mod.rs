@@ -473,7 +473,7 @@ fn finding(detector: &Detector, path: &str, binary: bool, hit: &Hit) -> Finding 
         .get(c.rule_index)
         .map(|r| r.id.clone())
         .unwrap_or_default();
-    Finding::new(
+    let mut finding = Finding::new(
         rule_id,
         Location {
             path: path.to_string(),
@@ -486,7 +486,10 @@ fn finding(detector: &Detector, path: &str, binary: bool, hit: &Hit) -> Finding 
         c.entropy,
         c.snippet.clone(),
         c.snippet_key_start,
-    )
+    );
+    // #7: allow comments apply to keys found in git objects too.
+    finding.allow_marker = c.allow_marker;
+    finding
 }
 
 /// The report fields of commit `id`, redacted.

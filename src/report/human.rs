@@ -34,6 +34,18 @@ impl Reporter for Human {
                 )?;
             }
         }
+        if self.options.show_suppressed && !report.suppressed.is_empty() {
+            let n = report.suppressed.len() as u64;
+            writeln!(
+                out,
+                "{}: {n} suppressed {} (they do not fail the run):\n",
+                p.paint(Style::Help, "note"),
+                plural(n, "finding", "findings")
+            )?;
+            for finding in &report.suppressed {
+                self.render_finding(report, finding, &p, out)?;
+            }
+        }
         Ok(())
     }
 }
@@ -139,6 +151,22 @@ impl Human {
                 p.paint(Style::Error, "deleted later: still needs revoking")
             )?;
         }
+        if let Some(s) = &f.suppression {
+            let what = format!("{} ({})", s.kind.describe(), escape(&s.detail));
+            match &s.overridden {
+                Some(why) => writeln!(
+                    out,
+                    "{pad} {} {}",
+                    p.paint(Style::Gutter, "="),
+                    p.paint(Style::Error, &format!("suppression ignored: {what}: {why}"))
+                )?,
+                None => writeln!(
+                    out,
+                    "{pad} {} suppressed: {what}",
+                    p.paint(Style::Gutter, "=")
+                )?,
+            }
+        }
         if self.options.show_secrets {
             writeln!(
                 out,
@@ -168,6 +196,37 @@ pub fn summary(report: &Report) -> String {
         s.errors,
         plural(s.errors, "error", "errors"),
     );
+    if !report.suppressed.is_empty() {
+        let kinds: Vec<String> = crate::suppress::count_by_kind(&report.suppressed)
+            .into_iter()
+            .map(|(kind, n)| format!("{n} {}", kind.describe()))
+            .collect();
+        line.push_str(&format!(
+            "; {} suppressed ({})",
+            report.suppressed.len(),
+            kinds.join(", ")
+        ));
+    }
+    let ignored = report
+        .findings
+        .iter()
+        .filter(|f| {
+            f.suppression
+                .as_ref()
+                .is_some_and(|s| s.overridden.is_some())
+        })
+        .count();
+    if ignored > 0 {
+        line.push_str(&format!(
+            "; {ignored} {} ignored: live {}",
+            if ignored == 1 {
+                "suppression"
+            } else {
+                "suppressions"
+            },
+            if ignored == 1 { "key" } else { "keys" }
+        ));
+    }
     let verified: Vec<&Verification> = report
         .findings
         .iter()

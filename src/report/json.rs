@@ -23,6 +23,7 @@ pub struct Json {
 struct Document<'a> {
     version: u32,
     findings: Vec<JsonFinding<'a>>,
+    suppressed: Vec<JsonFinding<'a>>,
     stats: &'a Stats,
     errors: &'a [FileError],
     skipped: &'a [Skip],
@@ -40,19 +41,17 @@ struct JsonFinding<'a> {
 
 impl Reporter for Json {
     fn render(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+        let entry = |finding| JsonFinding {
+            finding,
+            secret: self
+                .options
+                .show_secrets
+                .then(|| String::from_utf8_lossy(finding.key().expose()).into_owned()),
+        };
         let doc = Document {
             version: JSON_SCHEMA_VERSION,
-            findings: report
-                .findings
-                .iter()
-                .map(|finding| JsonFinding {
-                    finding,
-                    secret: self
-                        .options
-                        .show_secrets
-                        .then(|| String::from_utf8_lossy(finding.key().expose()).into_owned()),
-                })
-                .collect(),
+            findings: report.findings.iter().map(entry).collect(),
+            suppressed: report.suppressed.iter().map(entry).collect(),
             stats: &report.stats,
             errors: &report.errors,
             skipped: &report.skipped,

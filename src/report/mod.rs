@@ -29,6 +29,8 @@ pub struct Stats {
     pub skipped: u64,
     /// Paths that could not be read.
     pub errors: u64,
+    /// Findings suppressed (allow comments, config file, baseline), not counted in `findings`.
+    pub suppressed: u64,
     /// Wall time of the scan, milliseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub elapsed_ms: Option<u64>,
@@ -39,6 +41,9 @@ pub struct Stats {
 pub struct Report {
     /// Sorted by path, line, column, rule id.
     pub findings: Vec<Finding>,
+    /// Findings suppressed by an allow comment, the config file or a baseline (#7), each with
+    /// its `suppression`; same order. Not counted in `stats.findings`.
+    pub suppressed: Vec<Finding>,
     /// Sorted by path.
     pub skipped: Vec<Skip>,
     /// Sorted by path.
@@ -58,6 +63,8 @@ pub struct RenderOptions {
     pub show_secrets: bool,
     /// Use ANSI colours.
     pub color: bool,
+    /// List suppressed findings too (human report; JSON and SARIF always carry them).
+    pub show_suppressed: bool,
 }
 
 /// Something that renders a report.

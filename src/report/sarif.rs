@@ -19,7 +19,7 @@ use serde_sarif::sarif::{
     ArtifactContent, ArtifactLocation, Invocation, Location, Message, MultiformatMessageString,
     Notification, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
     ReportingDescriptor, ReportingDescriptorReference, Result as SarifResult, ResultLevel, Run,
-    Sarif as SarifLog, Tool, ToolComponent,
+    Sarif as SarifLog, Suppression, Tool, ToolComponent,
 };
 
 use super::{RenderOptions, Report, Reporter};
@@ -126,7 +126,7 @@ impl Sarif {
     /// The one warning `main` prints when findings were left out, or `None`.
     pub fn truncation_warning(&self, report: &Report) -> Option<String> {
         let cut = self.truncated(report);
-        (cut > 0).then(|| truncation_text(cut, report.findings.len()))
+        (cut > 0).then(|| truncation_text(cut, result_count(report)))
     }
 
     /// The whole log.
@@ -182,7 +182,7 @@ impl Sarif {
                     .descriptor(descriptor_ref(TRUNCATED_ID, 1))
                     .message(text_message(&truncation_text(
                         selection.truncated,
-                        report.findings.len(),
+                        result_count(report),
                     )))
                     .build(),
             );
@@ -228,6 +228,8 @@ impl Sarif {
         let mut order: Vec<&Finding> = report.findings.iter().collect();
         // Stable: report order is kept within a rank.
         order.sort_by_cached_key(|f| verification_rank(f.verification.as_ref()));
+        // #7: suppressed findings are results too (GitHub shows them dismissed), after the rest.
+        order.extend(report.suppressed.iter());
         let mut results = Vec::new();
         let mut bytes = 0usize;
         for finding in order {
@@ -243,7 +245,7 @@ impl Sarif {
             results.push(result);
         }
         Selection {
-            truncated: report.findings.len() - results.len(),
+            truncated: result_count(report) - results.len(),
             results,
         }
     }
@@ -260,8 +262,17 @@ impl Sarif {
             Some(_) => " (could not be verified)",
             None => "",
         };
+        let suppression_text = match &f.suppression {
+            Some(s) if s.overridden.is_some() => format!(
+                " It is suppressed ({}), but the suppression is ignored: {}.",
+                s.kind.describe(),
+                crate::suppress::LIVE_OVERRIDE_REASON
+            ),
+            _ => String::new(),
+        };
         let message = format!(
-            "Leaked {title} {}{status_text}. Revoke and rotate it: see the rule's help.",
+            "Leaked {title} {}{status_text}. Revoke and rotate it: see the rule's \
+             help.{suppression_text}",
             f.masked_key
         );
 
@@ -305,6 +316,18 @@ impl Sarif {
             )
             .build();
         result.rule_index = rule_index.map(|i| i as i64);
+        if let Some(s) = f.suppression.as_ref().filter(|s| s.overridden.is_none()) {
+            let kind = if s.kind.is_in_source() {
+                "inSource"
+            } else {
+                "external"
+            };
+            result.suppressions = Some(vec![Suppression::builder()
+                .kind(json!(kind))
+                .status(json!("accepted"))
+                .justification(format!("{}: {}", s.kind.describe(), s.detail))
+                .build()]);
+        }
         result
     }
 
@@ -318,6 +341,9 @@ impl Sarif {
         props.insert("binary".to_string(), json!(f.binary));
         if let Some(v) = &f.verification {
             props.insert("verification".to_string(), to_json(v));
+        }
+        if let Some(s) = &f.suppression {
+            props.insert("suppression".to_string(), to_json(s));
         }
         if self.options.show_secrets {
             // The only place a full key may appear in the log: never in a message.
@@ -347,6 +373,11 @@ impl Sarif {
                 .build(),
         }
     }
+}
+
+/// Findings that become results when nothing is cut: reported and suppressed ones.
+fn result_count(report: &Report) -> usize {
+    report.findings.len() + report.suppressed.len()
 }
 
 /// The truncation warning, for the log and for stderr.
@@ -746,6 +777,7 @@ mod tests {
                 ..Stats::default()
             },
             findings,
+            suppressed: Vec::new(),
             skipped: Vec::new(),
             errors: Vec::new(),
             rules: RuleSet::builtin().expect("built-in rules compile"),

@@ -1,0 +1,532 @@
+//! Suppression (#7): the stage after the scan (and after `--verify`) that moves findings a team
+//! has accepted out of `Report::findings` into `Report::suppressed`, each with the reason:
+//! an allow comment on the key's line, a path glob, key hash or fingerprint of the config file,
+//! or a baseline entry. It never hides a live key: a finding whose key the API says is live
+//! stays a finding, its suppression marked `overridden`. Also writes baselines
+//! (`--write-baseline`) and prunes stale baseline entries (`--prune-baseline`).
+//! Reads the config and baseline files it is given; never prints.
+
+pub mod baseline;
+pub mod config_file;
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+
+use crate::finding::{Finding, Fingerprint, Suppression, SuppressionKind};
+use crate::report::Report;
+use crate::rules::RuleSet;
+use crate::source::display_path;
+use baseline::{Baseline, BaselineError, Entry};
+use config_file::{ConfigError, ConfigFile, RuleSetError, CONFIG_FILE_NAME};
+
+/// Why a suppression was not applied to a live key: in reports and on standard error.
+pub const LIVE_OVERRIDE_REASON: &str = "the key is live: allow comments, config files and \
+     baselines are for examples, fixtures and revoked keys, never for a working credential; \
+     revoke it";
+
+/// Which config file to use.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ConfigChoice {
+    /// `.leadey-scan.toml` at the scan root, if there is one.
+    #[default]
+    Auto,
+    /// `--config FILE`: this file, which must exist.
+    File(PathBuf),
+    /// `--no-config`.
+    Off,
+}
+
+/// The suppression settings from the command line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Which config file.
+    pub config: ConfigChoice,
+    /// `--baseline FILE`.
+    pub baseline: Option<PathBuf>,
+    /// `--write-baseline FILE`.
+    pub write_baseline: Option<PathBuf>,
+    /// `--prune-baseline`: rewrite the `--baseline` file without entries that match nothing.
+    pub prune_baseline: bool,
+}
+
+/// What stops suppression from starting or finishing.
+#[derive(Debug, thiserror::Error)]
+pub enum SuppressError {
+    /// The config file is unusable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A baseline file is unusable or cannot be written.
+    #[error(transparent)]
+    Baseline(#[from] BaselineError),
+}
+
+/// The root of a scan: what config globs and baseline paths are relative to, and where
+/// `.leadey-scan.toml` is looked for. The only PATH when exactly one is given and it is a
+/// directory; otherwise the current directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanRoot {
+    /// The root as given (`.` for the current directory).
+    pub path: PathBuf,
+    /// Lexical absolute form of the root, `/`-separated.
+    abs: Option<String>,
+    /// Lexical absolute form of the current directory.
+    cwd: Option<String>,
+}
+
+impl ScanRoot {
+    /// The root of a scan of `paths`.
+    pub fn of(paths: &[PathBuf]) -> ScanRoot {
+        let path = match paths {
+            [only] if only.as_os_str() != "-" && only.is_dir() => only.clone(),
+            _ => PathBuf::from("."),
+        };
+        let cwd = std::env::current_dir()
+            .ok()
+            .map(|d| normalize(&display_path(&d)));
+        ScanRoot::new(path, cwd)
+    }
+
+    /// A root at `path`, with `cwd` (display form) as the current directory.
+    pub fn new(path: PathBuf, cwd: Option<String>) -> ScanRoot {
+        let abs = cwd.as_deref().map(|c| absolute(&display_path(&path), c));
+        ScanRoot { path, abs, cwd }
+    }
+
+    /// `path` (a finding's display path) relative to the root, `/`-separated; unchanged when it
+    /// is not below the root.
+    ///
+    /// ```
+    /// use leadey_scan::suppress::ScanRoot;
+    /// let root = ScanRoot::new("repo".into(), Some("/home/me".into()));
+    /// assert_eq!(root.relative("repo/src/a.rs"), "src/a.rs");
+    /// assert_eq!(root.relative("/home/me/repo/src/a.rs"), "src/a.rs");
+    /// assert_eq!(root.relative("other/a.rs"), "other/a.rs");
+    /// ```
+    pub fn relative(&self, path: &str) -> String {
+        let (Some(abs), Some(cwd)) = (&self.abs, &self.cwd) else {
+            return path.to_string();
+        };
+        let p = absolute(path, cwd);
+        let rest = if abs == "/" {
+            p.strip_prefix('/')
+        } else {
+            p.strip_prefix(abs.as_str())
+                .and_then(|r| r.strip_prefix('/'))
+        };
+        match rest {
+            Some(r) if !r.is_empty() => r.to_string(),
+            _ => path.to_string(),
+        }
+    }
+
+    /// The fingerprint of `f` with its path relative to the root: what baselines record, so
+    /// that a baseline works from any directory the same tree is scanned from.
+    pub fn fingerprint(&self, f: &Finding) -> Fingerprint {
+        Fingerprint::new(&f.rule_id, &self.relative(&f.location.path), &f.key_sha256)
+    }
+}
+
+/// `path` made absolute against `cwd` and normalized lexically (`.` and `..` resolved).
+fn absolute(path: &str, cwd: &str) -> String {
+    if Path::new(path).is_absolute() || path.starts_with('/') {
+        normalize(path)
+    } else {
+        normalize(&format!("{cwd}/{path}"))
+    }
+}
+
+fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    let joined = parts.join("/");
+    if path.starts_with('/') {
+        format!("/{joined}")
+    } else {
+        joined
+    }
+}
+
+/// The loaded suppression settings of a run.
+#[derive(Debug, Clone)]
+pub struct Suppressor {
+    root: ScanRoot,
+    config: Option<ConfigFile>,
+    baseline: Option<Baseline>,
+    write_baseline: Option<PathBuf>,
+    prune_baseline: bool,
+}
+
+/// What the stage did, beyond moving findings: for messages on standard error.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// Findings whose suppression was not applied because the key is live: (path, line,
+    /// masked key, kind).
+    pub overridden: Vec<(String, u64, String, SuppressionKind)>,
+    /// `--baseline` entries that matched no finding.
+    pub stale: Vec<Entry>,
+    /// The `--baseline` file, when `--prune-baseline` rewrote it.
+    pub pruned: Option<String>,
+    /// Why `--prune-baseline` did not rewrite the file, when it did not.
+    pub prune_refused: Option<String>,
+    /// The `--write-baseline` file and its number of entries.
+    pub written: Option<(String, usize)>,
+    /// Live keys left out of the written baseline.
+    pub live_not_written: usize,
+}
+
+impl Outcome {
+    /// Lines for standard error, without the `leadey-scan: ` prefix; `list_stale` lists each
+    /// stale entry (with `--prune-baseline`), otherwise they are counted; `quiet` leaves out
+    /// what is neither a warning nor asked for.
+    pub fn messages(&self, list_stale: bool, quiet: bool) -> Vec<String> {
+        let mut lines = Vec::new();
+        for (path, line, masked, kind) in &self.overridden {
+            lines.push(format!(
+                "warning: {path}:{line}: {masked} is suppressed by {}, but the suppression is \
+                 ignored: {LIVE_OVERRIDE_REASON}",
+                describe_kind(*kind)
+            ));
+        }
+        if let Some((file, n)) = self.written.as_ref().filter(|_| !quiet) {
+            lines.push(format!(
+                "wrote baseline {file} ({n} {})",
+                if *n == 1 { "entry" } else { "entries" }
+            ));
+        }
+        if self.live_not_written > 0 {
+            lines.push(format!(
+                "warning: {} live {} not written to the baseline: revoke {}",
+                self.live_not_written,
+                if self.live_not_written == 1 {
+                    "key was"
+                } else {
+                    "keys were"
+                },
+                if self.live_not_written == 1 {
+                    "it"
+                } else {
+                    "them"
+                }
+            ));
+        }
+        if list_stale {
+            for e in &self.stale {
+                lines.push(format!(
+                    "stale baseline entry: {} {} {} (fingerprint {})",
+                    e.path, e.rule_id, e.masked_key, e.fingerprint
+                ));
+            }
+        } else if !self.stale.is_empty() && !quiet {
+            let n = self.stale.len();
+            lines.push(format!(
+                "{n} baseline {} matched no finding (--prune-baseline lists and removes them)",
+                if n == 1 { "entry" } else { "entries" }
+            ));
+        }
+        if let Some(file) = &self.pruned {
+            lines.push(format!(
+                "pruned {} stale {} from {file}",
+                self.stale.len(),
+                if self.stale.len() == 1 {
+                    "entry"
+                } else {
+                    "entries"
+                }
+            ));
+        }
+        if let Some(why) = &self.prune_refused {
+            lines.push(format!("warning: baseline not pruned: {why}"));
+        }
+        lines
+    }
+}
+
+fn describe_kind(kind: SuppressionKind) -> &'static str {
+    match kind {
+        SuppressionKind::AllowComment => "an allow comment",
+        SuppressionKind::ConfigPath => "a path glob of the config file",
+        SuppressionKind::AcceptedKey => "an accepted key hash of the config file",
+        SuppressionKind::AcceptedFingerprint => "an accepted fingerprint of the config file",
+        SuppressionKind::Baseline => "the baseline",
+    }
+}
+
+impl Suppressor {
+    /// Loads the config file and baseline `options` name, for a scan of `paths`. A missing
+    /// `.leadey-scan.toml` is no error; a missing `--config` or `--baseline` file is.
+    pub fn load(options: &Options, paths: &[PathBuf]) -> Result<Suppressor, SuppressError> {
+        let root = ScanRoot::of(paths);
+        let config = match &options.config {
+            ConfigChoice::Off => None,
+            ConfigChoice::File(file) => Some(ConfigFile::load(file)?),
+            ConfigChoice::Auto => {
+                let file = if root.path == Path::new(".") {
+                    PathBuf::from(CONFIG_FILE_NAME)
+                } else {
+                    root.path.join(CONFIG_FILE_NAME)
+                };
+                if file.is_file() {
+                    Some(ConfigFile::load(&file)?)
+                } else {
+                    None
+                }
+            }
+        };
+        let baseline = options
+            .baseline
+            .as_deref()
+            .map(Baseline::load)
+            .transpose()?;
+        Ok(Suppressor {
+            root,
+            config,
+            baseline,
+            write_baseline: options.write_baseline.clone(),
+            prune_baseline: options.prune_baseline,
+        })
+    }
+
+    /// The rules to scan with: built-in, the config file's `[[rule]]`s, `rule_files`, then the
+    /// config file's overrides.
+    pub fn rule_set(&self, rule_files: &[PathBuf]) -> Result<RuleSet, RuleSetError> {
+        match &self.config {
+            Some(config) => config.rule_set(rule_files),
+            None => Ok(RuleSet::load(rule_files)?),
+        }
+    }
+
+    /// Runs the stage on `report`: marks and moves suppressed findings, keeps live keys as
+    /// findings, writes or prunes baselines as asked, and updates the counts.
+    pub fn apply(&self, report: &mut Report) -> Result<Outcome, SuppressError> {
+        let mut outcome = Outcome::default();
+        let mut all = std::mem::take(&mut report.findings);
+        for f in all.iter_mut() {
+            f.suppression = self.suppression_before_baseline(f);
+        }
+
+        let mut baseline_fps: HashSet<String> = self
+            .baseline
+            .as_ref()
+            .map(|b| b.entries.iter().map(|e| e.fingerprint.clone()).collect())
+            .unwrap_or_default();
+        let mut baseline_name = self.baseline.as_ref().map(Baseline::display);
+        if let Some(path) = &self.write_baseline {
+            let mut entries = Vec::new();
+            for f in all.iter().filter(|f| f.suppression.is_none()) {
+                if is_live(f) {
+                    outcome.live_not_written += 1;
+                    continue;
+                }
+                entries.push(Entry {
+                    fingerprint: self.root.fingerprint(f).0,
+                    rule_id: f.rule_id.clone(),
+                    path: self.root.relative(&f.location.path),
+                    masked_key: f.masked_key.clone(),
+                });
+            }
+            let written = Baseline::new(path.clone(), entries);
+            written.save()?;
+            baseline_fps.extend(written.entries.iter().map(|e| e.fingerprint.clone()));
+            outcome.written = Some((written.display(), written.entries.len()));
+            baseline_name = Some(written.display());
+        }
+
+        let mut matched: BTreeSet<String> = BTreeSet::new();
+        if let Some(name) = &baseline_name {
+            for f in all.iter_mut().filter(|f| f.suppression.is_none()) {
+                let fp = self.root.fingerprint(f).0;
+                if baseline_fps.contains(&fp) {
+                    f.suppression = Some(Suppression {
+                        kind: SuppressionKind::Baseline,
+                        detail: format!("fingerprint {fp} in baseline {name}"),
+                        overridden: None,
+                    });
+                    matched.insert(fp);
+                }
+            }
+        }
+
+        for f in all.iter_mut() {
+            let live = is_live(f);
+            if let Some(s) = f.suppression.as_mut().filter(|_| live) {
+                s.overridden = Some(LIVE_OVERRIDE_REASON.to_string());
+                outcome.overridden.push((
+                    f.location.path.clone(),
+                    f.location.line,
+                    f.masked_key.clone(),
+                    s.kind,
+                ));
+            }
+        }
+
+        let (suppressed, findings): (Vec<Finding>, Vec<Finding>) = all.into_iter().partition(|f| {
+            f.suppression
+                .as_ref()
+                .is_some_and(|s| s.overridden.is_none())
+        });
+        report.findings = findings;
+        report.suppressed.extend(suppressed);
+        report.stats.findings = report.findings.len() as u64;
+        report.stats.suppressed = report.suppressed.len() as u64;
+        report.stats.files_with_findings = report
+            .findings
+            .iter()
+            .map(|f| f.location.path.as_str())
+            .collect::<BTreeSet<_>>()
+            .len() as u64;
+
+        if let Some(loaded) = &self.baseline {
+            outcome.stale = loaded
+                .entries
+                .iter()
+                .filter(|e| !matched.contains(&e.fingerprint))
+                .cloned()
+                .collect();
+            if self.prune_baseline && !outcome.stale.is_empty() {
+                if report.errors.is_empty() {
+                    let kept = loaded
+                        .entries
+                        .iter()
+                        .filter(|e| matched.contains(&e.fingerprint))
+                        .cloned()
+                        .collect();
+                    Baseline::new(loaded.path.clone(), kept).save()?;
+                    outcome.pruned = Some(loaded.display());
+                } else {
+                    outcome.prune_refused = Some(
+                        "some paths could not be read, so entries for them would be lost"
+                            .to_string(),
+                    );
+                }
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// The first suppression of `f` other than a baseline: allow comment, config path,
+    /// accepted key, accepted fingerprint.
+    fn suppression_before_baseline(&self, f: &Finding) -> Option<Suppression> {
+        let make = |kind, detail: String| {
+            Some(Suppression {
+                kind,
+                detail,
+                overridden: None,
+            })
+        };
+        if let Some(marker) = f.allow_marker {
+            return make(
+                SuppressionKind::AllowComment,
+                format!("`{marker}` on the key's line"),
+            );
+        }
+        let config = self.config.as_ref()?;
+        let rel = self.root.relative(&f.location.path);
+        if let Some(glob) = config.paths.matching(&rel) {
+            return make(
+                SuppressionKind::ConfigPath,
+                format!("path matches `{glob}` in {}", config.display),
+            );
+        }
+        if config.keys.contains(&f.key_sha256.to_hex()) {
+            return make(
+                SuppressionKind::AcceptedKey,
+                format!("key sha256 listed in {}", config.display),
+            );
+        }
+        if !config.fingerprints.is_empty() {
+            let rooted = self.root.fingerprint(f);
+            for fp in [&f.fingerprint, &rooted] {
+                if config.fingerprints.contains(&fp.0) {
+                    return make(
+                        SuppressionKind::AcceptedFingerprint,
+                        format!("fingerprint {fp} listed in {}", config.display),
+                    );
+                }
+            }
+        }
+        None
+    }
+}
+
+fn is_live(f: &Finding) -> bool {
+    f.verification.as_ref().is_some_and(|v| v.is_live())
+}
+
+/// Suppressed findings counted by kind, in `SuppressionKind::ALL` order, zeros left out.
+pub fn count_by_kind(suppressed: &[Finding]) -> Vec<(SuppressionKind, usize)> {
+    SuppressionKind::ALL
+        .into_iter()
+        .map(|k| {
+            let n = suppressed
+                .iter()
+                .filter(|f| f.suppression.as_ref().is_some_and(|s| s.kind == k))
+                .count();
+            (k, n)
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_made_relative_to_the_root_lexically() {
+        let cwd = Some("/w/t".to_string());
+        let dot = ScanRoot::new(".".into(), cwd.clone());
+        assert_eq!(dot.relative("a/b.txt"), "a/b.txt");
+        assert_eq!(dot.relative("/w/t/a/b.txt"), "a/b.txt");
+        assert_eq!(dot.relative("../x/a.txt"), "../x/a.txt");
+        assert_eq!(dot.relative("<stdin>"), "<stdin>");
+        let sub = ScanRoot::new("./repo/".into(), cwd.clone());
+        assert_eq!(sub.relative("repo/a.txt"), "a.txt");
+        assert_eq!(sub.relative("repo/./b/../a.txt"), "a.txt");
+        assert_eq!(sub.relative("repository/a.txt"), "repository/a.txt");
+        let abs = ScanRoot::new("/w/t/repo".into(), cwd);
+        assert_eq!(abs.relative("/w/t/repo/src/k.env"), "src/k.env");
+        let slash = ScanRoot::new("/".into(), Some("/".into()));
+        assert_eq!(slash.relative("/etc/k"), "etc/k");
+    }
+
+    #[test]
+    fn kinds_are_counted_in_order() {
+        use crate::finding::{Key, Location};
+        let finding = |kind| {
+            let location = Location {
+                path: "a".into(),
+                line: 1,
+                column: 1,
+                byte_offset: 0,
+            };
+            let key = Key::new(b"leadey_sk_live_u8jzPde0IgxLd6GncfBA", 15);
+            let mut f = Finding::new("r".into(), location, false, key, 4.0, String::new(), 0);
+            f.suppression = Some(Suppression {
+                kind,
+                detail: String::new(),
+                overridden: None,
+            });
+            f
+        };
+        let list = vec![
+            finding(SuppressionKind::Baseline),
+            finding(SuppressionKind::AllowComment),
+            finding(SuppressionKind::Baseline),
+        ];
+        assert_eq!(
+            count_by_kind(&list),
+            vec![
+                (SuppressionKind::AllowComment, 1),
+                (SuppressionKind::Baseline, 2)
+            ]
+        );
+    }
+}

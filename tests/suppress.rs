@@ -1,0 +1,628 @@
+//! Suppression (#7): allow comments, the config file's allow lists, how suppressed findings are
+//! reported (human summary and `--show-suppressed`, JSON, SARIF validated against the schema),
+//! exit codes, and that a live key is never suppressed (`--verify` against a local server).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::process::Output;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::thread;
+
+use common::{fake_key, json, masked, run, stderr, stdout, Tree};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exit code")
+}
+
+fn sha256(key: &str) -> String {
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// (path, line, masked key) of each entry of a JSON list.
+fn listed(v: &Value, list: &str) -> Vec<(String, u64, String)> {
+    v[list]
+        .as_array()
+        .unwrap_or_else(|| panic!("{list} array in {v:#}"))
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["masked_key"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The `suppression.kind` of each suppressed finding.
+fn kinds(v: &Value) -> Vec<String> {
+    v["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["suppression"]["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn assert_no_full_key(text: &str, keys: &[&str]) {
+    for key in keys {
+        assert!(!text.contains(key), "full key {key} in:\n{text}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Allow comments.
+
+#[test]
+fn allow_markers_suppress_whatever_the_comment_syntax() {
+    let keys: Vec<String> = (1..=8).map(fake_key).collect();
+    let t = Tree::new();
+    t.write(
+        "app.py",
+        format!(
+            "a = \"{}\"  # leadey-scan:allow\nb = \"{}\"\n",
+            keys[0], keys[1]
+        ),
+    )
+    .write(
+        "app.js",
+        format!("const k = \"{}\"; // gitleaks:allow\n", keys[2]),
+    )
+    .write(
+        "doc.md",
+        format!("<!-- pragma: allowlist secret --> `{}`\n", keys[3]),
+    )
+    .write(
+        "q.sql",
+        format!("SELECT '{}'; -- leadey-scan:allow\n", keys[4]),
+    )
+    .write(
+        "s.txt",
+        format!("msg = \"{} leadey-scan:allow\"\n", keys[5]),
+    )
+    .write(
+        "next.txt",
+        // On the line before or after, a marker does not count.
+        format!("# leadey-scan:allow\nk = {}\n# gitleaks:allow\n", keys[6]),
+    )
+    .write("case.txt", format!("k = {} # LEADEY-SCAN:ALLOW\n", keys[7]));
+    let (v, out) = json(t.cmd().arg("."));
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(
+        listed(&v, "findings"),
+        vec![
+            ("app.py".to_string(), 2, masked(&keys[1])),
+            ("case.txt".to_string(), 1, masked(&keys[7])),
+            ("next.txt".to_string(), 2, masked(&keys[6])),
+        ]
+    );
+    assert_eq!(
+        listed(&v, "suppressed"),
+        vec![
+            ("app.js".to_string(), 1, masked(&keys[2])),
+            ("app.py".to_string(), 1, masked(&keys[0])),
+            ("doc.md".to_string(), 1, masked(&keys[3])),
+            ("q.sql".to_string(), 1, masked(&keys[4])),
+            ("s.txt".to_string(), 1, masked(&keys[5])),
+        ]
+    );
+    assert_eq!(kinds(&v), vec!["allow-comment"; 5]);
+    let details: Vec<&str> = v["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["suppression"]["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        details,
+        vec![
+            "`gitleaks:allow` on the key's line",
+            "`leadey-scan:allow` on the key's line",
+            "`pragma: allowlist secret` on the key's line",
+            "`leadey-scan:allow` on the key's line",
+            "`leadey-scan:allow` on the key's line",
+        ]
+    );
+    assert_eq!(v["stats"]["findings"], 3);
+    assert_eq!(v["stats"]["suppressed"], 5);
+    assert_eq!(v["stats"]["files_with_findings"], 3);
+}
+
+#[test]
+fn markers_far_from_the_key_on_long_lines_count_at_any_chunk_size() {
+    let (a, b, c) = (fake_key(11), fake_key(12), fake_key(13));
+    let pad = "word ".repeat(2000);
+    let t = Tree::new();
+    t.write(
+        "long.txt",
+        format!(
+            "# leadey-scan:allow {pad}{a}\n{b} {pad} // gitleaks:allow\n{pad}{c} {pad}\n\
+             # leadey-scan:allow\n"
+        ),
+    );
+    for chunk in ["1", "1000", "4097", "524288"] {
+        let (v, out) = json(t.cmd().args([".", "--chunk-size", chunk]));
+        assert_eq!(code(&out), 1, "chunk {chunk}");
+        assert_eq!(
+            listed(&v, "findings"),
+            vec![("long.txt".to_string(), 3, masked(&c))],
+            "chunk {chunk}"
+        );
+        assert_eq!(
+            listed(&v, "suppressed"),
+            vec![
+                ("long.txt".to_string(), 1, masked(&a)),
+                ("long.txt".to_string(), 2, masked(&b)),
+            ],
+            "chunk {chunk}"
+        );
+    }
+}
+
+#[test]
+fn only_suppressed_findings_exit_0_and_the_summary_counts_them_by_reason() {
+    let (a, b, c) = (fake_key(21), fake_key(22), fake_key(23));
+    let t = Tree::new();
+    t.write("x.env", format!("A={a} # leadey-scan:allow\n"))
+        .write("fixtures/y.env", format!("B={b}\n"))
+        .write("z.env", format!("C={c}\n"))
+        .write(
+            ".leadey-scan.toml",
+            format!(
+                "[allow]\npaths = [\"fixtures\"]\nkeys = [\"{}\"]\n",
+                sha256(&c)
+            ),
+        );
+    let out = run(t.cmd().args([".", "--no-timing", "--color", "never"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), "", "nothing listed without --show-suppressed");
+    assert_eq!(
+        stderr(&out),
+        "leadey-scan: 0 findings in 0 files; scanned 4 files (275 B); 0 skipped; 0 errors; \
+         3 suppressed (1 allow comment, 1 config path, 1 accepted key)\n"
+    );
+    let out = run(t
+        .cmd()
+        .args([".", "--no-timing", "--color", "never", "--show-suppressed"]));
+    assert_eq!(code(&out), 0);
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("note: 3 suppressed findings (they do not fail the run):\n"),
+        "{text}"
+    );
+    for (path, why) in [
+        (
+            "fixtures/y.env:1:3",
+            "= suppressed: config path (path matches `fixtures` in .leadey-scan.toml)",
+        ),
+        (
+            "x.env:1:3",
+            "= suppressed: allow comment (`leadey-scan:allow` on the key's line)",
+        ),
+        (
+            "z.env:1:3",
+            "= suppressed: accepted key (key sha256 listed in .leadey-scan.toml)",
+        ),
+    ] {
+        let at = text
+            .find(path)
+            .unwrap_or_else(|| panic!("{path} in {text}"));
+        let block = &text[at..];
+        let block = &block[..block.find("\n\n").unwrap()];
+        assert!(block.contains(why), "{why} in {block}");
+    }
+    assert_no_full_key(&text, &[&a, &b, &c]);
+    assert_no_full_key(&stderr(&out), &[&a, &b, &c]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The config file's allow lists.
+
+#[test]
+fn config_paths_are_scanned_and_suppressed_not_skipped() {
+    let (a, b, c) = (fake_key(31), fake_key(32), fake_key(33));
+    let t = Tree::new();
+    t.write("tests/fixtures/deep/a.env", format!("{a}\n"))
+        .write("docs/guide.md", format!("{b}\n"))
+        .write("src/tests/fixtures/c.env", format!("{c}\n"))
+        .write(
+            ".leadey-scan.toml",
+            "[allow]\npaths = [\"tests/fixtures/**\", \"*.md\"]\n",
+        );
+    let (v, out) = json(t.cmd().arg("."));
+    assert_eq!(code(&out), 1);
+    assert_eq!(
+        listed(&v, "findings"),
+        vec![("src/tests/fixtures/c.env".to_string(), 1, masked(&c))],
+        "a glob with `/` is relative to the scan root"
+    );
+    assert_eq!(
+        listed(&v, "suppressed"),
+        vec![
+            ("docs/guide.md".to_string(), 1, masked(&b)),
+            ("tests/fixtures/deep/a.env".to_string(), 1, masked(&a)),
+        ]
+    );
+    assert_eq!(v["stats"]["files_scanned"], 4, "suppressed files are read");
+    assert_eq!(v["skipped"], json!([]));
+    assert_eq!(
+        v["suppressed"][1]["suppression"],
+        json!({"kind": "config-path",
+               "detail": "path matches `tests/fixtures/**` in .leadey-scan.toml"})
+    );
+
+    // --no-config ignores the file; --config names another one.
+    let (v, out) = json(t.cmd().args([".", "--no-config"]));
+    assert_eq!(code(&out), 1);
+    assert_eq!(listed(&v, "findings").len(), 3);
+    assert_eq!(v["suppressed"], json!([]));
+    t.write("ci/other.toml", "[allow]\npaths = [\"src\"]\n");
+    let (v, _) = json(t.cmd().args([".", "--config", "ci/other.toml"]));
+    assert_eq!(
+        listed(&v, "suppressed"),
+        vec![("src/tests/fixtures/c.env".to_string(), 1, masked(&c))]
+    );
+    assert_eq!(
+        v["suppressed"][0]["suppression"]["detail"],
+        "path matches `src` in ci/other.toml"
+    );
+}
+
+#[test]
+fn the_config_file_is_found_at_the_root_of_a_scanned_directory() {
+    let (a, b) = (fake_key(41), fake_key(42));
+    let t = Tree::new();
+    t.write("repo/fixtures/a.env", format!("{a}\n"))
+        .write("repo/src/b.env", format!("{b}\n"))
+        .write(
+            "repo/.leadey-scan.toml",
+            "[allow]\npaths = [\"fixtures/**\"]\n",
+        );
+    // From the parent: the root is `repo`, globs are relative to it.
+    let (v, out) = json(t.cmd().arg("repo"));
+    assert_eq!(code(&out), 1);
+    assert_eq!(
+        listed(&v, "suppressed"),
+        vec![("repo/fixtures/a.env".to_string(), 1, masked(&a))]
+    );
+    assert_eq!(
+        v["suppressed"][0]["suppression"]["detail"],
+        "path matches `fixtures/**` in repo/.leadey-scan.toml"
+    );
+    // An absolute root works the same.
+    let (v, _) = json(t.cmd().arg(t.join("repo")));
+    assert_eq!(listed(&v, "suppressed").len(), 1);
+    // Several paths: the root is the current directory, where there is no config file.
+    let (v, _) = json(t.cmd().args(["repo/src", "repo/fixtures"]));
+    assert_eq!(listed(&v, "findings").len(), 2);
+    assert_eq!(v["suppressed"], json!([]));
+}
+
+#[test]
+fn accepted_keys_match_everywhere_and_fingerprints_one_place() {
+    let (demo, other) = (fake_key(51), fake_key(52));
+    let t = Tree::new();
+    t.write("a.txt", format!("{demo}\n{other}\n"))
+        .write("b.txt", format!("{other}\n"))
+        .write("c.txt", format!("{demo}\n"));
+    let (v, _) = json(t.cmd().arg("."));
+    let fp_of_other_in_b = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "b.txt")
+        .unwrap()["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.write(
+        ".leadey-scan.toml",
+        format!(
+            "[allow]\nkeys = [\"{}\"]\nfingerprints = [\"{}\"]\n",
+            sha256(&demo).to_uppercase(),
+            fp_of_other_in_b
+        ),
+    );
+    let (v, out) = json(t.cmd().arg("."));
+    assert_eq!(code(&out), 1);
+    assert_eq!(
+        listed(&v, "findings"),
+        vec![("a.txt".to_string(), 2, masked(&other))],
+        "the same key in another file has another fingerprint"
+    );
+    assert_eq!(
+        listed(&v, "suppressed"),
+        vec![
+            ("a.txt".to_string(), 1, masked(&demo)),
+            ("b.txt".to_string(), 1, masked(&other)),
+            ("c.txt".to_string(), 1, masked(&demo)),
+        ]
+    );
+    assert_eq!(
+        kinds(&v),
+        vec!["accepted-key", "accepted-fingerprint", "accepted-key"]
+    );
+    assert_eq!(
+        v["suppressed"][1]["suppression"]["detail"],
+        format!("fingerprint {fp_of_other_in_b} listed in .leadey-scan.toml")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// SARIF: suppressed findings are results with `suppressions`, and the log stays valid.
+
+const SCHEMA: &str = include_str!("data/sarif-schema-2.1.0.json");
+
+/// Draft-04 (what the schema declares) and draft-07 (which checks `uri-reference`), as in
+/// tests/sarif.rs; nothing is fetched.
+fn schema_errors(log: &Value) -> Vec<String> {
+    static V: OnceLock<[jsonschema::Validator; 2]> = OnceLock::new();
+    let validators = V.get_or_init(|| {
+        let schema: Value = serde_json::from_str(SCHEMA).expect("schema is JSON");
+        let build = |draft| {
+            jsonschema::options()
+                .with_draft(draft)
+                .should_validate_formats(true)
+                .build(&schema)
+                .expect("schema compiles")
+        };
+        [
+            build(jsonschema::Draft::Draft4),
+            build(jsonschema::Draft::Draft7),
+        ]
+    });
+    validators
+        .iter()
+        .flat_map(|v| {
+            v.iter_errors(log)
+                .map(|e| format!("{}: {e}", e.instance_path))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn sarif_carries_suppressed_findings_as_suppressed_results() {
+    let (a, b, c) = (fake_key(61), fake_key(62), fake_key(63));
+    let t = Tree::new();
+    t.write(
+        "in_source.py",
+        format!("k = \"{a}\"  # leadey-scan:allow\n"),
+    )
+    .write("fixtures/x.env", format!("{b}\n"))
+    .write("open.env", format!("{c}\n"))
+    .write(".leadey-scan.toml", "[allow]\npaths = [\"fixtures\"]\n");
+    let out = run(t.cmd().args([".", "--format", "sarif", "--no-timing"]));
+    assert_eq!(code(&out), 1);
+    let log: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors = schema_errors(&log);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let by_uri = |uri: &str| {
+        results
+            .iter()
+            .find(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == uri)
+            .unwrap_or_else(|| panic!("{uri} in {results:#?}"))
+    };
+    assert_eq!(results.len(), 3);
+    assert!(by_uri("open.env").get("suppressions").is_none());
+    assert!(by_uri("open.env")["properties"]
+        .get("suppression")
+        .is_none());
+    assert_eq!(
+        by_uri("in_source.py")["suppressions"],
+        json!([{
+            "kind": "inSource",
+            "status": "accepted",
+            "justification": "allow comment: `leadey-scan:allow` on the key's line"
+        }])
+    );
+    assert_eq!(
+        by_uri("fixtures/x.env")["suppressions"],
+        json!([{
+            "kind": "external",
+            "status": "accepted",
+            "justification": "config path: path matches `fixtures` in .leadey-scan.toml"
+        }])
+    );
+    assert_eq!(
+        by_uri("fixtures/x.env")["properties"]["suppression"]["kind"],
+        "config-path"
+    );
+    // Open results come first.
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "open.env"
+    );
+    assert_eq!(log["runs"][0]["properties"]["stats"]["suppressed"], 2);
+    assert_no_full_key(&stdout(&out), &[&a, &b, &c]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A suppression never hides a live key.
+
+/// A server for `GET /v1/me`: 200 with an organization for `live`, 401 for any other key.
+/// Counts requests.
+fn start_api(live: String) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            seen.fetch_add(1, Ordering::SeqCst);
+            let mut reader = BufReader::new(&stream);
+            let mut auth = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = line.split_once(':') {
+                    if k.eq_ignore_ascii_case("authorization") {
+                        auth = v.trim().to_string();
+                    }
+                }
+            }
+            let (status, body) = if auth == format!("Bearer {live}") {
+                (
+                    200,
+                    r#"{"data":{"organization":{"id":"org_1","name":"Acme"}}}"#,
+                )
+            } else {
+                (401, r#"{"error":"invalid key"}"#)
+            };
+            let reply = format!(
+                "HTTP/1.1 {status} Test\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let mut s = &stream;
+            let _ = s.write_all(reply.as_bytes());
+        }
+    });
+    (format!("http://127.0.0.1:{port}/v1"), count)
+}
+
+fn verify_cmd(t: &Tree, base: &str) -> std::process::Command {
+    let mut c = t.cmd();
+    for v in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+    ] {
+        c.env_remove(v);
+    }
+    c.args([
+        ".",
+        "--verify",
+        "--api-base",
+        base,
+        "--verify-timeout",
+        "20",
+    ]);
+    c
+}
+
+#[test]
+fn a_suppressed_live_key_is_reported_and_fails_the_run() {
+    let (live, revoked) = (fake_key(71), fake_key(72));
+    let t = Tree::new();
+    t.write(
+        "demo.py",
+        format!("LIVE = \"{live}\"  # leadey-scan:allow\nOLD = \"{revoked}\"  # gitleaks:allow\n"),
+    );
+    let (base, count) = start_api(live.clone());
+
+    let (v, out) = json(&mut verify_cmd(&t, &base));
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(
+        count.load(Ordering::SeqCst),
+        2,
+        "suppressed keys are verified too"
+    );
+    assert_eq!(
+        listed(&v, "findings"),
+        vec![("demo.py".to_string(), 1, masked(&live))]
+    );
+    let f = &v["findings"][0];
+    assert_eq!(f["verification"]["status"], "live");
+    assert_eq!(f["suppression"]["kind"], "allow-comment");
+    let why = f["suppression"]["overridden"].as_str().unwrap();
+    assert!(why.starts_with("the key is live: allow comments, config files and baselines are for examples, fixtures and revoked keys, never for a working credential"), "{why}");
+    assert_eq!(
+        listed(&v, "suppressed"),
+        vec![("demo.py".to_string(), 2, masked(&revoked))]
+    );
+    assert_eq!(v["suppressed"][0]["verification"]["status"], "invalid");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "leadey-scan: warning: demo.py:1: {} is suppressed by an allow comment, but the \
+             suppression is ignored: the key is live",
+            masked(&live)
+        )),
+        "{err}"
+    );
+    assert!(err.contains("1 suppression ignored: live key"), "{err}");
+    assert_no_full_key(&err, &[&live, &revoked]);
+    assert_no_full_key(&stdout(&out), &[&live, &revoked]);
+
+    // --fail-on live still fails on it; the human report says why.
+    let out = run(verify_cmd(&t, &base).args(["--fail-on", "live", "--color", "never"]));
+    assert_eq!(code(&out), 1);
+    let text = stdout(&out);
+    assert!(
+        text.contains("= suppression ignored: allow comment (`leadey-scan:allow` on the key's line): the key is live"),
+        "{text}"
+    );
+
+    // SARIF: the live key is an open result, without `suppressions`.
+    let out = run(verify_cmd(&t, &base).args(["--format", "sarif"]));
+    let log: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(schema_errors(&log).is_empty());
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert!(results[0].get("suppressions").is_none());
+    assert_eq!(results[0]["properties"]["verification"]["status"], "live");
+    assert!(results[0]["message"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("the suppression is ignored: the key is live"));
+    assert_eq!(results[1]["suppressions"][0]["kind"], "inSource");
+}
+
+#[test]
+fn a_live_key_is_never_written_to_a_baseline_nor_hidden_by_one() {
+    let (live, revoked) = (fake_key(81), fake_key(82));
+    let t = Tree::new();
+    t.write("a.env", format!("A={live}\nB={revoked}\n"));
+    let (base, _) = start_api(live.clone());
+    // Without --verify both go into the baseline.
+    let out = run(t.cmd().args([".", "--write-baseline", "base.json", "-q"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let written: Value =
+        serde_json::from_slice(&std::fs::read(t.join("base.json")).unwrap()).unwrap();
+    assert_eq!(written["entries"].as_array().unwrap().len(), 2);
+
+    // Using it with --verify: the live key is reported.
+    let (v, out) = json(verify_cmd(&t, &base).args(["--baseline", "base.json"]));
+    assert_eq!(code(&out), 1);
+    assert_eq!(
+        listed(&v, "findings"),
+        vec![("a.env".to_string(), 1, masked(&live))]
+    );
+    assert_eq!(v["findings"][0]["suppression"]["kind"], "baseline");
+    assert_eq!(kinds(&v), vec!["baseline"]);
+
+    // Writing with --verify leaves the live key out, and says so.
+    let (v, out) = json(verify_cmd(&t, &base).args(["--write-baseline", "new.json"]));
+    assert_eq!(code(&out), 1);
+    assert_eq!(listed(&v, "findings").len(), 1);
+    assert!(
+        stderr(&out).contains("warning: 1 live key was not written to the baseline: revoke it"),
+        "{}",
+        stderr(&out)
+    );
+    let new: Value = serde_json::from_slice(&std::fs::read(t.join("new.json")).unwrap()).unwrap();
+    let masked_keys: Vec<&str> = new["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["masked_key"].as_str().unwrap())
+        .collect();
+    assert_eq!(masked_keys, vec![masked(&revoked)]);
+}
