@@ -40,9 +40,16 @@ pub const STDIN_PATH: &str = "<stdin>";
 /// Scans everything `config` names and returns the sorted report.
 pub fn run(config: &ScanConfig) -> Result<Report, ScanError> {
     let started = Instant::now();
-    let rules = RuleSet::load(&config.rule_files)?;
+    // #8: rule files and globs are input; errors quoting them mask keys here, in the library.
+    let rules = RuleSet::load(&config.rule_files).map_err(|e| e.redacted(crate::redact_builtin))?;
     let detector = Detector::new(&rules);
-    let excludes = Excludes::new(&config.excludes)?;
+    let excludes = Excludes::new(&config.excludes).map_err(|e| match e {
+        ScanError::Exclude { glob, message } => ScanError::Exclude {
+            glob: detector.redact(&glob).into_owned(),
+            message: detector.redact(&message).into_owned(),
+        },
+        other => other,
+    })?;
     let acc = Arc::new(Mutex::new(Partial::default()));
 
     let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
