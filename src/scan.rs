@@ -41,7 +41,9 @@ pub const STDIN_PATH: &str = "<stdin>";
 pub fn run(config: &ScanConfig) -> Result<Report, ScanError> {
     let started = Instant::now();
     // #8: rule files and globs are input; errors quoting them mask keys here, in the library.
-    let rules = RuleSet::load(&config.rule_files).map_err(|e| e.redacted(crate::redact_builtin))?;
+    let mut rules =
+        RuleSet::load(&config.rule_files).map_err(|e| e.redacted(crate::redact_builtin))?;
+    rules.redact_text(crate::redact_builtin);
     let detector = Detector::new(&rules);
     let excludes = Excludes::new(&config.excludes).map_err(|e| match e {
         ScanError::Exclude { glob, message } => ScanError::Exclude {

@@ -123,6 +123,33 @@ fn a_folder_1000_levels_deep_is_walked_to_the_bottom() {
 }
 
 #[test]
+fn a_path_longer_than_path_max_is_one_error_and_the_rest_is_scanned() {
+    let t = Tree::new();
+    // 3,000 levels: 6,000 bytes, past Linux's PATH_MAX of 4,096. `mkdir -p` and `cd` step
+    // down relative to the working directory, so they can build it.
+    let half = "d/".repeat(1500);
+    let st = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "mkdir -p {half} && cd {half} && mkdir -p {half} && echo x > {half}deep.txt"
+        ))
+        .current_dir(t.path())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    t.write("top.txt", fake_key(1));
+    let (v, out) = json(t.cmd().arg("."));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(locations(&v), vec![loc("top.txt", 1, 1)]);
+    let errs = errors(&v);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].1.contains("File name too long"), "{errs:?}");
+    // Without the key, the incomplete scan is exit code 2.
+    std::fs::remove_file(t.join("top.txt")).unwrap();
+    assert_eq!(run(t.cmd().arg(".")).status.code(), Some(2));
+}
+
+#[test]
 fn symlink_loops_are_skipped_or_reported_and_never_followed_forever() {
     let t = Tree::new();
     t.write("real/key.txt", fake_key(1));

@@ -380,11 +380,7 @@ fn errors_that_quote_input_mask_keys() {
     let k = s.key();
     add(
         "api base that is no URL",
-        vec![
-            "--verify".into(),
-            "--api-base".into(),
-            k.into(),
-        ],
+        vec!["--verify".into(), "--api-base".into(), k.into()],
     );
 
     for (what, args) in &cases {
@@ -500,6 +496,40 @@ fn show_secrets_prints_the_keys_so_the_search_above_can_fail() {
             s.leak(&text).is_some(),
             "{format}: the leak check did not fire"
         );
+    }
+}
+
+#[test]
+fn a_key_pasted_into_a_user_rule_text_is_not_echoed_by_reports() {
+    let mut s = Secrets::new();
+    let t = Tree::new();
+    let (k1, k2, k3) = (s.key(), s.key(), s.key());
+    let rules = rule_file(
+        t.path(),
+        "r.toml",
+        "title",
+        &format!("title = \"Acme {k1}\""),
+    );
+    let text = std::fs::read_to_string(&rules).unwrap().replace(
+        "remediation = \"revoke\"",
+        &format!("remediation = \"revoke {k2}\"\ndescription = \"like {k3}\""),
+    );
+    std::fs::write(&rules, text).unwrap();
+    t.write("a.txt", "acme_Zq8vN3xK2mP7wR4tY6uB1cD5\n");
+    for format in ["human", "json", "sarif"] {
+        let out = run(t
+            .cmd()
+            .args([".", "--format", format, "--rules"])
+            .arg(&rules));
+        assert_eq!(out.status.code(), Some(1), "{format}: {}", stderr(&out));
+        s.check_output(format, &out);
+        if format != "json" {
+            assert!(
+                stdout(&out).contains(&masked(&k2)),
+                "{format}: {}",
+                stdout(&out)
+            );
+        }
     }
 }
 

@@ -271,6 +271,16 @@ impl RuleSet {
         }
     }
 
+    /// Applies `redact` to the text every report prints (title, description, remediation),
+    /// so that a key pasted into a user rule file is not echoed by reports (#8).
+    pub fn redact_text(&mut self, redact: impl Fn(&str) -> String) {
+        for rule in &mut self.rules {
+            rule.title = redact(&rule.title);
+            rule.description = redact(&rule.description);
+            rule.remediation = redact(&rule.remediation);
+        }
+    }
+
     /// The rules, in load order.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
