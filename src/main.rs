@@ -22,7 +22,10 @@ use leadey_scan::term::{escape, use_color};
 use leadey_scan::verify::{self, VerifyConfig};
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(err) => return usage_error(&err),
+    };
     match run(args) {
         Ok(code) => ExitCode::from(code),
         Err(err) if is_broken_pipe(&err) => ExitCode::from(EXIT_CLEAN),
@@ -290,6 +293,24 @@ fn print_diagnostics(report: &Report, cfg: &OutputConfig) {
     if !cfg.quiet {
         let _ = writeln!(e, "leadey-scan: {}", summary(report));
     }
+}
+
+/// clap's message for bad arguments, with key-shaped text masked: clap quotes the value it
+/// refused, and a key pasted after the wrong flag must not be echoed (#8). Help and version
+/// print as clap prints them.
+fn usage_error(err: &clap::Error) -> ExitCode {
+    if !err.use_stderr() {
+        let _ = err.print();
+        return ExitCode::from(EXIT_CLEAN);
+    }
+    let rendered = err.render();
+    let text = if io::stderr().is_terminal() {
+        rendered.ansi().to_string()
+    } else {
+        rendered.to_string()
+    };
+    eprint!("{}", leadey_scan::redact_builtin(&text));
+    ExitCode::from(EXIT_ERROR)
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

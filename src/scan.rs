@@ -50,7 +50,9 @@ pub fn run_with_progress(
     config: &ScanConfig,
     progress: crate::git::ProgressFn<'_>,
 ) -> Result<Report, ScanError> {
-    run_with_rules_and_progress(config, RuleSet::load(&config.rule_files)?, progress)
+    // #8: rule files are input; errors quoting them mask keys here, in the library.
+    let rules = RuleSet::load(&config.rule_files).map_err(|e| e.redacted(crate::redact_builtin))?;
+    run_with_rules_and_progress(config, rules, progress)
 }
 
 /// Scans everything `config` names with `rules` (ignoring `config.rule_files`), and returns
@@ -66,8 +68,17 @@ pub fn run_with_rules_and_progress(
     progress: crate::git::ProgressFn<'_>,
 ) -> Result<Report, ScanError> {
     let started = Instant::now();
+    // #8: rule text is input; reports quoting it (titles, remediation) mask keys.
+    let mut rules = rules;
+    rules.redact_text(crate::redact_builtin);
     let detector = Detector::new(&rules);
-    let excludes = Excludes::new(&config.excludes)?;
+    let excludes = Excludes::new(&config.excludes).map_err(|e| match e {
+        ScanError::Exclude { glob, message } => ScanError::Exclude {
+            glob: detector.redact(&glob).into_owned(),
+            message: detector.redact(&message).into_owned(),
+        },
+        other => other,
+    })?;
     let acc = Arc::new(Mutex::new(Partial::default()));
 
     // #5: a git scope reads the repository's objects instead of walking the paths.

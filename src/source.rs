@@ -186,16 +186,25 @@ pub fn scan_stream<R: Read>(
     let mut candidates = Vec::new();
     let mut allow = LineAllow::default();
     let mut first = true;
+    // Absolute offset up to which bytes were looked at for a NUL: a chunk smaller than
+    // `BINARY_SNIFF_BYTES` must not change the answer (#8, found by tests/props.rs).
+    let mut sniffed = 0u64;
     loop {
         let eof = fill(&mut reader, buf, &mut filled)?;
         let chunk = buf.get(..filled).unwrap_or_default();
         if first {
             first = false;
-            let sniff = chunk
-                .get(..filled.min(BINARY_SNIFF_BYTES))
-                .unwrap_or_default();
-            out.binary = memchr::memchr(0, sniff).is_some();
             tracker.bom = chunk.starts_with(b"\xEF\xBB\xBF");
+        }
+        let sniff_end = BINARY_SNIFF_BYTES as u64;
+        if sniffed < sniff_end && !out.binary {
+            let from = usize::try_from(sniffed - base).unwrap_or(usize::MAX);
+            let to = usize::try_from(sniff_end - base)
+                .unwrap_or(usize::MAX)
+                .min(filled);
+            let seg = chunk.get(from..to).unwrap_or_default();
+            out.binary = memchr::memchr(0, seg).is_some();
+            sniffed = base + to as u64;
         }
         let accept_to = if eof { filled } else { filled - overlap };
         detector.scan_chunk(chunk, base, accept_from..accept_to, &mut candidates);
@@ -515,6 +524,19 @@ mod tests {
                 want,
                 "chunk size {chunk}"
             );
+        }
+    }
+
+    #[test]
+    fn a_nul_within_the_sniff_window_makes_a_file_binary_at_any_chunk_size() {
+        let mut bytes = vec![b'a'; BINARY_SNIFF_BYTES - 1];
+        bytes.push(0);
+        for chunk in [1, 1000, 4096, BINARY_SNIFF_BYTES, 1 << 20] {
+            assert!(scan(&bytes, chunk).binary, "chunk {chunk}");
+        }
+        bytes.insert(0, b'a');
+        for chunk in [1, 1000, 4096, BINARY_SNIFF_BYTES, 1 << 20] {
+            assert!(!scan(&bytes, chunk).binary, "chunk {chunk}");
         }
     }
 

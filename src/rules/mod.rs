@@ -24,7 +24,8 @@ pub const MAX_BODY_LEN_LIMIT: usize = 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum RuleError {
     /// The file could not be read.
-    #[error("{path}: cannot read rule file: {source}")]
+    // The io error is the source: error chains (`{:#}`) print it once, after this text.
+    #[error("{path}: cannot read rule file")]
     Read {
         /// The rule file.
         path: PathBuf,
@@ -53,6 +54,48 @@ pub enum RuleError {
         /// What is wrong.
         message: String,
     },
+}
+
+impl RuleError {
+    /// The error with `redact` applied to all text that may quote input (the path, the rule id,
+    /// the message), so that a key in a rule file or its name never reaches a message (#8).
+    pub fn redacted(self, redact: impl Fn(&str) -> String) -> RuleError {
+        let path = |p: PathBuf| {
+            let text = p.to_string_lossy();
+            let masked = redact(&text);
+            if masked == text {
+                p
+            } else {
+                PathBuf::from(masked)
+            }
+        };
+        match self {
+            RuleError::Read { path: p, source } => RuleError::Read {
+                path: path(p),
+                source,
+            },
+            RuleError::Parse {
+                path: p,
+                line,
+                column,
+                message,
+            } => RuleError::Parse {
+                path: path(p),
+                line,
+                column,
+                message: redact(&message),
+            },
+            RuleError::Invalid {
+                path: p,
+                id,
+                message,
+            } => RuleError::Invalid {
+                path: path(p),
+                id: redact(&id),
+                message: redact(&message),
+            },
+        }
+    }
 }
 
 /// A validated, compiled rule.
@@ -225,6 +268,16 @@ impl RuleSet {
                 Some(slot) => *slot = rule,
                 None => self.rules.push(rule),
             }
+        }
+    }
+
+    /// Applies `redact` to the text every report prints (title, description, remediation),
+    /// so that a key pasted into a user rule file is not echoed by reports (#8).
+    pub fn redact_text(&mut self, redact: impl Fn(&str) -> String) {
+        for rule in &mut self.rules {
+            rule.title = redact(&rule.title);
+            rule.description = redact(&rule.description);
+            rule.remediation = redact(&rule.remediation);
         }
     }
 

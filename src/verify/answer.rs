@@ -52,7 +52,8 @@ pub fn live_from_body(http_status: u16, body: &[u8], key: &str, masked: &str) ->
     let Some(data) = value.get("data").filter(|d| !d.is_null()) else {
         return unexpected("the body has no `data`");
     };
-    let data = mask_key(data, key, masked);
+    // #8: the answer may hold other keys too (a key list, an echo with extra text).
+    let data = redact_keys(&mask_key(data, key, masked));
     Verification::Live {
         http_status,
         organization: organization_of(&data),
@@ -122,6 +123,21 @@ pub fn mask_key(value: &Value, key: &str, masked: &str) -> Value {
         Value::Object(obj) => Value::Object(
             obj.iter()
                 .map(|(k, v)| (k.replace(key, masked), mask_key(v, key, masked)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// `value` with every key-shaped run of the built-in rules in its strings and object keys
+/// masked, whatever key it is.
+pub fn redact_keys(value: &Value) -> Value {
+    match value {
+        Value::String(s) => Value::String(crate::redact_builtin(s)),
+        Value::Array(items) => Value::Array(items.iter().map(redact_keys).collect()),
+        Value::Object(obj) => Value::Object(
+            obj.iter()
+                .map(|(k, v)| (crate::redact_builtin(k), redact_keys(v)))
                 .collect(),
         ),
         other => other.clone(),
@@ -244,6 +260,20 @@ mod tests {
         assert_eq!(
             mask_key(&data, "leadey_sk_live_abc", "M"),
             json!({"key": "M", "M": ["x M"]})
+        );
+    }
+
+    #[test]
+    fn other_keys_in_an_answer_are_masked_too() {
+        let other = "leadey_sk_live_epfJBd0Kh8oOOL8dKLzdocJ2isAjIhKt";
+        let body = format!(r#"{{"data":{{"keys":["x{other}"],"{other}":1,"n":2}}}}"#);
+        let v = live_from_body(200, body.as_bytes(), "sent-key", "m");
+        let Verification::Live { data, .. } = v else {
+            panic!("{v:?}")
+        };
+        assert_eq!(
+            data,
+            json!({"keys": ["xleadey_sk_live_••••IhKt"], "leadey_sk_live_••••IhKt": 1, "n": 2})
         );
     }
 

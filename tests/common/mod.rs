@@ -148,3 +148,87 @@ pub fn locations(v: &serde_json::Value) -> Vec<(String, u64, u64)> {
         })
         .collect()
 }
+
+/// Whether the tests run as root (for whom file permissions do not apply).
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| stdout(&o).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// Whether a permission test can run: as a normal user, or as root with `setpriv` to drop to
+/// `nobody`.
+pub fn can_test_permissions() -> bool {
+    !is_root()
+        || Command::new("setpriv")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+}
+
+/// A command for the binary, run in `dir`, as `nobody` (uid/gid 65534, no groups) when we are
+/// root, so that `chmod 000` applies; `dir` is made world-readable and -searchable for that.
+pub fn unprivileged_in(dir: &Path) -> Command {
+    if is_root() {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
+            .expect("open the tree to nobody");
+        let mut c = Command::new("setpriv");
+        c.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_leadey-scan"),
+        ])
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .env_remove("LEADEY_API_BASE");
+        c
+    } else {
+        let mut c = bin();
+        c.current_dir(dir);
+        c
+    }
+}
+
+/// Runs `cmd` with stdin from `input` (empty when `None`), killing it and failing the test if it
+/// has not ended after `limit`: a hang is a failure, never a stuck test run. stdout and stderr
+/// go to files, so a large report cannot block the child on a full pipe.
+pub fn run_limited(cmd: &mut Command, input: Option<&[u8]>, limit: std::time::Duration) -> Output {
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().expect("temp dir for output");
+    let (out_path, err_path) = (dir.path().join("out"), dir.path().join("err"));
+    let stdin = match input {
+        Some(bytes) => {
+            let p = dir.path().join("in");
+            std::fs::write(&p, bytes).expect("write stdin");
+            Stdio::from(std::fs::File::open(&p).expect("open stdin"))
+        }
+        None => Stdio::null(),
+    };
+    let mut child = cmd
+        .stdin(stdin)
+        .stdout(std::fs::File::create(&out_path).expect("stdout file"))
+        .stderr(std::fs::File::create(&err_path).expect("stderr file"))
+        .spawn()
+        .expect("start leadey-scan");
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("leadey-scan did not end within {limit:?}: {cmd:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: std::fs::read(&out_path).expect("read stdout"),
+        stderr: std::fs::read(&err_path).expect("read stderr"),
+    }
+}
