@@ -4,47 +4,11 @@
 mod common;
 
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 use common::{fake_key, masked, run, stderr, stdout, Tree};
 use serde_json::{json, Value};
 
-const SCHEMA: &str = include_str!("data/sarif-schema-2.1.0.json");
-
-/// The schema declares draft-04, which is what the first validator applies. Draft-04 knows no
-/// `uri-reference` format (used by `artifactLocation.uri`), so a second validator applies the
-/// same schema under draft-07 rules, which check it; the schema uses no keyword whose meaning
-/// differs between the two drafts. Only local `#/definitions` references exist and the crate
-/// is built without its HTTP and file resolvers, so nothing is fetched.
-fn validators() -> &'static [jsonschema::Validator; 2] {
-    static V: OnceLock<[jsonschema::Validator; 2]> = OnceLock::new();
-    V.get_or_init(|| {
-        let schema: Value = serde_json::from_str(SCHEMA).expect("schema is JSON");
-        let build = |draft| {
-            jsonschema::options()
-                .with_draft(draft)
-                .should_validate_formats(true)
-                .build(&schema)
-                .expect("schema compiles")
-        };
-        [
-            build(jsonschema::Draft::Draft4),
-            build(jsonschema::Draft::Draft7),
-        ]
-    })
-}
-
-/// Schema errors of `log`, as text.
-fn schema_errors(log: &Value) -> Vec<String> {
-    validators()
-        .iter()
-        .flat_map(|v| {
-            v.iter_errors(log)
-                .map(|e| format!("{}: {e}", e.instance_path))
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
+use common::sarif_schema_errors as schema_errors;
 
 fn assert_valid(log: &Value) {
     let errors = schema_errors(log);

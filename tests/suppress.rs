@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::thread;
 
 use common::{fake_key, json, masked, run, stderr, stdout, Tree};
@@ -359,35 +359,7 @@ fn accepted_keys_match_everywhere_and_fingerprints_one_place() {
 // ---------------------------------------------------------------------------------------------
 // SARIF: suppressed findings are results with `suppressions`, and the log stays valid.
 
-const SCHEMA: &str = include_str!("data/sarif-schema-2.1.0.json");
-
-/// Draft-04 (what the schema declares) and draft-07 (which checks `uri-reference`), as in
-/// tests/sarif.rs; nothing is fetched.
-fn schema_errors(log: &Value) -> Vec<String> {
-    static V: OnceLock<[jsonschema::Validator; 2]> = OnceLock::new();
-    let validators = V.get_or_init(|| {
-        let schema: Value = serde_json::from_str(SCHEMA).expect("schema is JSON");
-        let build = |draft| {
-            jsonschema::options()
-                .with_draft(draft)
-                .should_validate_formats(true)
-                .build(&schema)
-                .expect("schema compiles")
-        };
-        [
-            build(jsonschema::Draft::Draft4),
-            build(jsonschema::Draft::Draft7),
-        ]
-    });
-    validators
-        .iter()
-        .flat_map(|v| {
-            v.iter_errors(log)
-                .map(|e| format!("{}: {e}", e.instance_path))
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
+use common::sarif_schema_errors as schema_errors;
 
 #[test]
 fn sarif_carries_suppressed_findings_as_suppressed_results() {

@@ -232,3 +232,43 @@ pub fn run_limited(cmd: &mut Command, input: Option<&[u8]>, limit: std::time::Du
         stderr: std::fs::read(&err_path).expect("read stderr"),
     }
 }
+
+use serde_json::Value;
+use std::sync::OnceLock;
+
+const SARIF_SCHEMA: &str = include_str!("../data/sarif-schema-2.1.0.json");
+
+/// The schema declares draft-04, which is what the first validator applies. Draft-04 knows no
+/// `uri-reference` format (used by `artifactLocation.uri`), so a second validator applies the
+/// same schema under draft-07 rules, which check it; the schema uses no keyword whose meaning
+/// differs between the two drafts. Only local `#/definitions` references exist and the crate
+/// is built without its HTTP and file resolvers, so nothing is fetched.
+fn sarif_validators() -> &'static [jsonschema::Validator; 2] {
+    static V: OnceLock<[jsonschema::Validator; 2]> = OnceLock::new();
+    V.get_or_init(|| {
+        let schema: Value = serde_json::from_str(SARIF_SCHEMA).expect("schema is JSON");
+        let build = |draft| {
+            jsonschema::options()
+                .with_draft(draft)
+                .should_validate_formats(true)
+                .build(&schema)
+                .expect("schema compiles")
+        };
+        [
+            build(jsonschema::Draft::Draft4),
+            build(jsonschema::Draft::Draft7),
+        ]
+    })
+}
+
+/// Schema errors of `log`, as text.
+pub fn sarif_schema_errors(log: &Value) -> Vec<String> {
+    sarif_validators()
+        .iter()
+        .flat_map(|v| {
+            v.iter_errors(log)
+                .map(|e| format!("{}: {e}", e.instance_path))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
