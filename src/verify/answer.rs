@@ -290,9 +290,7 @@ mod tests {
     #[test]
     fn the_body_of_the_sent_key_is_masked_wherever_it_stands() {
         let key = "leadey_sk_live_epfJBd0Kh8oOOL8dKLzdocJ2isAjIhKt";
-        let body = format!(
-            r#"{{"data":{{"b":"epfJBd0Kh8oOOL8dKLzdocJ2isAjIhKt","leadey_s#_live_epfJBd0Kh8oOOL8dKLzdocJ2isAjIhKt":1}}}}"#
-        );
+        let body = r##"{"data":{"b":"epfJBd0Kh8oOOL8dKLzdocJ2isAjIhKt","leadey_s#_live_epfJBd0Kh8oOOL8dKLzdocJ2isAjIhKt":1}}"##;
         let v = live_from_body(200, body.as_bytes(), key, "M");
         let Verification::Live { data, .. } = v else {
             panic!("{v:?}")
