@@ -192,13 +192,32 @@ impl Detector {
                 }
             }
         }
+        // #8 (found by fuzzing): a key's body can also stand elsewhere in the text without its
+        // prefix (in another token, a concatenation, a comment); those copies are masked too.
+        let mut copies = Vec::new();
+        for &(start, prefix_len, end) in &runs {
+            let body = bytes.get(start + prefix_len..end).unwrap_or_default();
+            if body.len() < SNIPPET_MASK_MIN_BODY {
+                continue;
+            }
+            for pos in memchr::memmem::find_iter(bytes, body) {
+                let copy_end = pos + body.len();
+                if !runs.iter().any(|&(s, _, e)| pos < e && s < copy_end) {
+                    copies.push((pos, 0, copy_end));
+                }
+            }
+        }
+        runs.extend(copies);
         runs.sort_unstable();
+        runs.dedup();
         let mut out = String::with_capacity(bytes.len() + 8);
         let mut mark_chars = 0;
         let mut at = 0;
         for (start, prefix_len, end) in runs {
             if start < at {
-                continue; // overlaps a run already masked
+                // Overlaps a run already masked: drop the rest of it rather than show it.
+                at = at.max(end);
+                continue;
             }
             out.push_str(&String::from_utf8_lossy(
                 bytes.get(at..start).unwrap_or_default(),
@@ -396,6 +415,19 @@ mod tests {
         for (text, pos, want) in cases {
             assert_eq!(d.classify(0, text.as_bytes(), pos), Err(want), "{text}");
         }
+    }
+
+    #[test]
+    fn a_copy_of_the_body_elsewhere_on_the_line_is_masked_too() {
+        let d = detector();
+        let body = &KEY[15..];
+        let text = format!("k={KEY} b={body}\n");
+        let found = d.scan(text.as_bytes());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].snippet, "k=leadey_sk_live_••••IhKt b=••••IhKt");
+        assert_eq!(found[0].snippet_key_start, 2);
+        let glued = format!("x{body}y {KEY}");
+        assert_eq!(d.redact(&glued), "x••••IhKty leadey_sk_live_••••IhKt");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::finding::{Organization, UnknownReason, Verification};
+use crate::finding::{Organization, UnknownReason, Verification, MASK_BULLETS};
 
 /// What to do with an HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +53,17 @@ pub fn live_from_body(http_status: u16, body: &[u8], key: &str, masked: &str) ->
         return unexpected("the body has no `data`");
     };
     // #8: the answer may hold other keys too (a key list, an echo with extra text).
-    let data = redact_keys(&mask_key(data, key, masked));
+    // The body alone may come back too (under another prefix, in a field of its own): found
+    // by fuzzing the answer parser.
+    let data = mask_key(data, key, masked);
+    let data = match key.rsplit_once('_') {
+        Some((_, body)) if body.len() >= 8 => {
+            let tail = body.get(body.len() - 4..).unwrap_or_default();
+            mask_key(&data, body, &format!("{MASK_BULLETS}{tail}"))
+        }
+        _ => data,
+    };
+    let data = redact_keys(&data);
     Verification::Live {
         http_status,
         organization: organization_of(&data),
@@ -275,6 +285,17 @@ mod tests {
             data,
             json!({"keys": ["xleadey_sk_live_••••IhKt"], "leadey_sk_live_••••IhKt": 1, "n": 2})
         );
+    }
+
+    #[test]
+    fn the_body_of_the_sent_key_is_masked_wherever_it_stands() {
+        let key = "leadey_sk_live_epfJBd0Kh8oOOL8dKLzdocJ2isAjIhKt";
+        let body = r##"{"data":{"b":"epfJBd0Kh8oOOL8dKLzdocJ2isAjIhKt","leadey_s#_live_epfJBd0Kh8oOOL8dKLzdocJ2isAjIhKt":1}}"##;
+        let v = live_from_body(200, body.as_bytes(), key, "M");
+        let Verification::Live { data, .. } = v else {
+            panic!("{v:?}")
+        };
+        assert_eq!(data, json!({"b": "••••IhKt", "leadey_s#_live_••••IhKt": 1}));
     }
 
     #[test]

@@ -1,0 +1,193 @@
+//! Bodies of the fuzz targets (#8), shared by `cargo fuzz` (fuzz/fuzz_targets/) and by
+//! `tests/fuzz_seeds.rs`, which runs each body over its seed corpus in the normal test suite.
+//! Each body panics when a property fails; any panic inside the library is a failure too.
+//!
+//! - `detect`: the detector on arbitrary bytes: offsets in range, the key is the input's bytes
+//!   at its offset, the snippet never shows the key's body and marks the masked key, and
+//!   redacted text holds no key.
+//! - `chunks`: `source::scan_stream` with chunk and read sizes taken from the first bytes finds
+//!   exactly what one whole-buffer read finds (offset, line, column, key, snippet, binary).
+//! - `rules`: rule-file parsing on arbitrary text: no panic; a rule set that loads scans its
+//!   own examples without panicking.
+//! - `answer`: the verifier's reading of an API answer: no panic, and the verification as
+//!   reported never holds the key that was sent or any other key.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use leadey_scan::detect::Detector;
+use leadey_scan::rules::{parse_rule_file, RuleSet};
+use leadey_scan::source::scan_stream;
+use leadey_scan::verify::answer;
+
+/// The built-in detector, built once.
+pub fn builtin() -> &'static Detector {
+    static D: OnceLock<Detector> = OnceLock::new();
+    D.get_or_init(|| Detector::new(&RuleSet::builtin().expect("built-in rules compile")))
+}
+
+/// SHA-256 (as the finding's hash) of `bytes`, without going through `Key::expose`.
+fn hash_of(bytes: &[u8], prefix_len: usize) -> String {
+    leadey_scan::finding::Key::new(bytes, prefix_len)
+        .hash()
+        .to_hex()
+}
+
+/// The detector on arbitrary bytes.
+pub fn detect(data: &[u8]) {
+    let d = builtin();
+    for c in d.scan(data) {
+        let rule = &d.rules()[c.rule_index];
+        let start = usize::try_from(c.offset).expect("offset fits");
+        let len = c.key.byte_len();
+        assert!(start + len <= data.len(), "key past the end");
+        let bytes = &data[start..start + len];
+        assert!(
+            bytes.starts_with(&rule.prefix),
+            "key does not start with the prefix"
+        );
+        assert_eq!(c.key.hash().to_hex(), hash_of(bytes, rule.prefix.len()));
+        let body = std::str::from_utf8(&bytes[rule.prefix.len()..]).expect("base62 body");
+        assert!(body.len() >= rule.body_min_len && body.len() <= rule.body_max_len);
+        assert!(
+            !c.snippet.contains(body),
+            "snippet shows the key: {}",
+            c.snippet
+        );
+        let marked: String = c.snippet.chars().skip(c.snippet_key_start).collect();
+        assert!(
+            marked.starts_with(&c.key.masked()),
+            "snippet_key_start does not point at the masked key: {} @{}",
+            c.snippet,
+            c.snippet_key_start
+        );
+        assert!(
+            d.scan(c.snippet.as_bytes()).is_empty(),
+            "a key in the snippet"
+        );
+    }
+    let text = String::from_utf8_lossy(data);
+    let redacted = d.redact(&text);
+    assert!(
+        d.scan(redacted.as_bytes()).is_empty(),
+        "a key survives redaction"
+    );
+}
+
+/// A reader that hands out at most `step` bytes per read.
+struct Trickle<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.step.min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+/// Chunked reads agree with one whole read. The first two bytes choose the chunk size (0 to
+/// 65535; the scanner raises tiny values to its minimum), the next one the read size.
+pub fn chunks(data: &[u8]) {
+    let (chunk, step, input) = match data {
+        [a, b, c, rest @ ..] => (
+            usize::from(u16::from_le_bytes([*a, *b])),
+            usize::from(*c) * 7 + 1,
+            rest,
+        ),
+        _ => return,
+    };
+    let d = builtin();
+    let summary = |s: leadey_scan::source::StreamScan| {
+        let hits: Vec<_> = s
+            .hits
+            .into_iter()
+            .map(|h| {
+                (
+                    h.candidate.offset,
+                    h.line,
+                    h.column,
+                    h.candidate.key.hash().to_hex(),
+                    h.candidate.snippet,
+                    h.candidate.snippet_key_start,
+                )
+            })
+            .collect();
+        (s.bytes, s.binary, hits)
+    };
+    let mut buf = Vec::new();
+    let whole = scan_stream(input, d, &mut buf, input.len() + 1).expect("reading a slice");
+    let whole = summary(whole);
+    let chunked =
+        scan_stream(Trickle { data: input, step }, d, &mut buf, chunk).expect("reading a slice");
+    assert_eq!(summary(chunked), whole, "chunk {chunk}, read {step}");
+    let plain = d.scan(input);
+    assert_eq!(plain.len(), whole.2.len(), "scan_stream and scan disagree");
+}
+
+/// Rule-file parsing on arbitrary text.
+pub fn rules(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    match parse_rule_file(text, Path::new("fuzz.toml")) {
+        Ok(rules) => {
+            let mut set = RuleSet::default();
+            let examples: Vec<String> = rules
+                .iter()
+                .flat_map(|r| r.examples.iter().chain(&r.negative_examples).cloned())
+                .collect();
+            set.merge(rules);
+            let d = Detector::new(&set);
+            for e in &examples {
+                let _ = d.scan(e.as_bytes());
+            }
+            let _ = d.redact(text);
+        }
+        Err(e) => {
+            let _ = e.to_string();
+        }
+    }
+}
+
+/// The key the `answer` target pretends to have sent.
+pub const SENT_KEY: &str = "leadey_sk_live_epfJBd0Kh8oOOL8dKLzdocJ2isAjIhKt";
+
+/// The verifier's reading of an answer: the first two bytes are the HTTP status, the rest the
+/// body (also tried as a `Retry-After` value).
+pub fn answer(data: &[u8]) {
+    let (status, body) = match data {
+        [a, b, rest @ ..] => (u16::from_le_bytes([*a, *b]) % 600, rest),
+        _ => return,
+    };
+    let _ = answer::classify(status);
+    let _ = answer::retry_after(Some(body));
+    let masked = "leadey_sk_live_••••IhKt";
+    let v = answer::live_from_body(status, body, SENT_KEY, masked);
+    let json = serde_json::to_string(&v).expect("a verification serializes");
+    assert!(!json.contains(&SENT_KEY[15..]), "the sent key is in {json}");
+    let value: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+    let mut strings = Vec::new();
+    collect_strings(&value, &mut strings);
+    for s in strings {
+        assert!(builtin().scan(s.as_bytes()).is_empty(), "a key in {s:?}");
+    }
+}
+
+fn collect_strings(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| collect_strings(x, out)),
+        serde_json::Value::Object(o) => {
+            for (k, x) in o {
+                out.push(k.clone());
+                collect_strings(x, out);
+            }
+        }
+        _ => {}
+    }
+}
