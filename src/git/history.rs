@@ -16,10 +16,10 @@ use gix::ObjectId;
 
 use super::tree::{blob_at, join, kind_of, Kind};
 use super::{
-    commit_info, display_path, finding, head_commit, is_excluded, is_too_large, parse_commit,
-    read_commit, read_object, resolve_commit, scan_bytes, shallow_commits, shallow_warning,
-    topo_order, BlobScan, CommitNode, Ctx, GitError, IdMap, IdSet, Outcome, Phase, ProgressFn,
-    Throttle,
+    cached_commit_info, display_path, finding, head_commit, is_excluded, is_too_large,
+    parse_commit, read_commit, read_object, resolve_commit, scan_bytes, shallow_commits,
+    shallow_warning, topo_order, BlobScan, CommitNode, Ctx, GitError, IdMap, IdSet, Outcome, Phase,
+    ProgressFn, Throttle,
 };
 use crate::finding::KeyHash;
 use crate::source::{FileError, Skip, SkipReason};
@@ -137,14 +137,7 @@ pub(super) fn run(
         let Some(hit) = scan.hits.get(hi) else {
             continue;
         };
-        let info = match infos.get(commit_id) {
-            Some(info) => info,
-            None => {
-                infos
-                    .entry(*commit_id)
-                    .or_insert(commit_info(&repo, ctx.detector, *commit_id)?)
-            }
-        };
+        let info = cached_commit_info(&mut infos, &repo, ctx.detector, *commit_id)?;
         let path = intro.paths.get(pid as usize).cloned().unwrap_or_default();
         let present = at_head.has_key(ctx, &repo, &scanned, &path, rule, &hash)?;
         let mut f = finding(ctx.detector, &intro.display(ctx, pid), scan.binary, hit);

@@ -492,6 +492,20 @@ fn finding(detector: &Detector, path: &str, binary: bool, hit: &Hit) -> Finding 
     finding
 }
 
+/// The report fields of commit `id`, read once per scan and cached in `infos`.
+fn cached_commit_info<'a>(
+    infos: &'a mut std::collections::HashMap<ObjectId, CommitInfo>,
+    repo: &gix::Repository,
+    detector: &Detector,
+    id: ObjectId,
+) -> Result<&'a CommitInfo, GitError> {
+    use std::collections::hash_map::Entry;
+    match infos.entry(id) {
+        Entry::Occupied(e) => Ok(e.into_mut()),
+        Entry::Vacant(v) => Ok(v.insert(commit_info(repo, detector, id)?)),
+    }
+}
+
 /// The report fields of commit `id`, redacted.
 fn commit_info(
     repo: &gix::Repository,

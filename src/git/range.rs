@@ -10,7 +10,7 @@ use gix::ObjectId;
 
 use super::tree::{diff_trees, Change};
 use super::{
-    added_hits, commit_info, display_path, finding, is_excluded, is_too_large, read_commit,
+    added_hits, cached_commit_info, display_path, finding, is_excluded, is_too_large, read_commit,
     read_object, rename_source, resolve_commit, scan_bytes, shallow_commits, shallow_warning,
     topo_order, BlobScan, CommitNode, Ctx, GitError, IdMap, Outcome,
 };
@@ -85,14 +85,7 @@ pub(super) fn run(ctx: &Ctx<'_>, base: &str, head: &str) -> Result<Outcome, GitE
         let Some(commit_id) = order.get(first.commit) else {
             continue;
         };
-        let info = match infos.get(commit_id) {
-            Some(info) => info,
-            None => {
-                infos
-                    .entry(*commit_id)
-                    .or_insert(commit_info(&repo, ctx.detector, *commit_id)?)
-            }
-        };
+        let info = cached_commit_info(&mut infos, &repo, ctx.detector, *commit_id)?;
         let mut f = finding(ctx.detector, &path, first.binary, &first.hit);
         f.commit = Some(info.clone());
         out.findings.push(f);
