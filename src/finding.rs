@@ -306,6 +306,10 @@ pub struct CommitInfo {
     pub date: String,
     /// First line of the commit message.
     pub summary: String,
+    /// `--history` only: no ref reaches the commit any more, only a reflog does (it was
+    /// amended, rebased or reset away). Revoke the key if the commit was ever pushed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reflog_only: bool,
 }
 
 impl CommitInfo {

@@ -712,3 +712,140 @@ fn history_respects_exclude_globs_on_repository_paths() {
     assert_eq!(v["skipped"][0]["path"], "fixtures/keys.txt");
     assert_eq!(v["skipped"][0]["reason"], "excluded");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reflogs, partial clones, SARIF
+
+#[test]
+fn history_scans_commits_only_a_reflog_reaches_and_marks_them() {
+    let reset_away = fake_key(60);
+    let amended = fake_key(61);
+    let repo = Repo::new();
+    repo.write("a.txt", "a\n").commit("one");
+    repo.write("reset.txt", format!("K = '{reset_away}'\n"))
+        .commit("oops");
+    repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    // Amending only the message keeps the blob: the reachable commit must get the finding.
+    repo.write("amend.txt", format!("K = '{amended}'\n"))
+        .commit("typo in mesage");
+    repo.clock.set(repo.clock.get() + 60);
+    repo.git(&["commit", "-q", "--amend", "-m", "fixed message"]);
+    let head = repo.git(&["rev-parse", "HEAD"]);
+
+    let (v, out) = repo.json(&["--history"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let f = findings(&v);
+    assert_eq!(f.len(), 2, "{v}");
+    let by_key = |k: &str| f.iter().find(|x| x["masked_key"] == masked(k)).unwrap();
+    let gone = by_key(&reset_away);
+    assert_eq!(gone["commit"]["reflog_only"], true, "{v}");
+    assert_eq!(gone["commit"]["summary"], "oops");
+    assert_eq!(gone["present_at_head"], false);
+    let kept = by_key(&amended);
+    assert_eq!(kept["commit"]["id"], head.as_str(), "{v}");
+    assert!(kept["commit"].get("reflog_only").is_none(), "{v}");
+    let text = stdout(&repo.scan(&["--history"]));
+    assert_eq!(
+        text.matches("only a reflog still holds").count(),
+        1,
+        "{text}"
+    );
+
+    // `--branch` scans that branch's history only, not the reflog.
+    let (v, _) = repo.json(&["--history", "--branch", "main"]);
+    assert_eq!(findings(&v).len(), 1, "{v}");
+    // Expiring the reflog and pruning removes the commit, and the finding with it.
+    repo.git(&["reflog", "expire", "--expire=now", "--all"]);
+    repo.git(&["gc", "-q", "--prune=now"]);
+    let (v, _) = repo.json(&["--history"]);
+    assert_eq!(findings(&v).len(), 1, "{v}");
+}
+
+/// A partial clone (`--filter=blob:none`) of `origin`, holding only the blobs of its tip.
+fn partial_clone(origin: &Repo, parent: &Tree) -> PathBuf {
+    origin.git(&["config", "uploadpack.allowFilter", "true"]);
+    let url = format!("file://{}", origin.path().display());
+    git_in(
+        parent.path(),
+        &["clone", "-q", "--filter=blob:none", &url, "clone"],
+        1_700_000_000,
+    );
+    parent.path().join("clone")
+}
+
+#[test]
+fn partial_clone_reports_blobs_it_lacks_as_errors_and_scans_the_rest() {
+    let filtered = fake_key(62);
+    let present = fake_key(63);
+    let origin = Repo::new();
+    origin.write("a.txt", "a\n").commit("one");
+    let base = origin.git(&["rev-parse", "HEAD"]);
+    origin
+        .write("old.txt", format!("{filtered}\n"))
+        .commit("old key");
+    origin.git(&["rm", "-q", "old.txt"]);
+    origin.commit("remove old key");
+    origin
+        .write("new.txt", format!("{present}\n"))
+        .commit("new key");
+    let parent = Tree::new();
+    let clone = partial_clone(&origin, &parent);
+
+    for args in [vec!["--history"], vec!["--range", &format!("{base}..HEAD")]] {
+        let mut all = args.clone();
+        all.extend(["--format", "json", "--no-timing"]);
+        let out = scan_in(&clone, &all);
+        // Findings win over errors (exit 1); without the present key, the errors give 2.
+        assert_eq!(code(&out), 1, "{args:?}: {}", stderr(&out));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            places(&v),
+            vec![("new.txt".to_string(), 1)],
+            "{args:?}: {v}"
+        );
+        let errors = v["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 1, "{args:?}: {v}");
+        assert_eq!(errors[0]["path"], "old.txt");
+        assert!(
+            errors[0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("partial clone"),
+            "{v}"
+        );
+        let warning = v["warnings"][0].as_str().unwrap();
+        assert!(warning.contains("1 blob(s)"), "{warning}");
+        assert!(warning.contains("without `--filter`"), "{warning}");
+        let mut excluded = all.clone();
+        excluded.extend(["--exclude", "new.txt"]);
+        assert_eq!(code(&scan_in(&clone, &excluded)), 2, "{args:?}");
+    }
+}
+
+#[test]
+fn sarif_of_git_scopes_carries_the_commit_and_marks_history_only_results() {
+    let gone = fake_key(64);
+    let kept = fake_key(65);
+    let repo = Repo::new();
+    repo.write("a.txt", format!("{gone}\n{kept}\n"));
+    let added = repo.commit("keys");
+    repo.write("a.txt", format!("x\n{kept}\n"))
+        .commit("drop one");
+    let out = repo.scan(&["--history", "--format", "sarif", "--no-timing"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let log: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(common::sarif_schema_errors(&log), Vec::<String>::new());
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    for r in results {
+        let p = &r["properties"];
+        assert_eq!(p["commit"]["id"], added.as_str(), "{r}");
+        assert_eq!(p["commit"]["summary"], "keys");
+        let deleted = p["masked_key"] == masked(&gone);
+        assert_eq!(p["history_only"], deleted, "{r}");
+        assert_eq!(p["present_at_head"], !deleted, "{r}");
+        let text = r["message"]["text"].as_str().unwrap();
+        assert!(text.contains(&format!("commit {}", &added[..7])), "{text}");
+        assert_eq!(text.contains("deleted later"), deleted, "{text}");
+    }
+}

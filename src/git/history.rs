@@ -1,7 +1,8 @@
 //! `--history` (#5): everything ever committed on any ref (or one `--branch`). First one pass
 //! over the packs (gix's delta-tree traversal: every object inflated once, on all threads)
 //! scans every packed blob and keeps trees and commits in memory. Then commits are put in
-//! attribution order (parents first, older first); walking their trees while skipping every
+//! attribution order (parents first, older first; then the commits only reflogs reach);
+//! walking their trees while skipping every
 //! (folder, tree id) already seen yields each (path, blob) pair once, with the first commit that
 //! had it. Reachable blobs outside the packs (loose objects) are scanned one by one. Each key is
 //! reported once per path, with its first commit and whether `HEAD` (or the `--branch` tip)
@@ -16,10 +17,10 @@ use gix::ObjectId;
 
 use super::tree::{blob_at, join, kind_of, Kind};
 use super::{
-    cached_commit_info, display_path, finding, head_commit, is_excluded, is_too_large,
-    parse_commit, read_commit, read_object, resolve_commit, scan_bytes, shallow_commits,
-    shallow_warning, topo_order, BlobScan, CommitNode, Ctx, GitError, IdMap, IdSet, Outcome, Phase,
-    ProgressFn, Throttle,
+    cached_commit_info, display_path, finding, head_commit, is_excluded, is_partial_clone,
+    is_too_large, parse_commit, partial_clone_warning, read_commit, read_object, resolve_commit,
+    scan_bytes, shallow_commits, shallow_warning, topo_order, BlobScan, CommitNode, Ctx, GitError,
+    IdMap, IdSet, Outcome, Phase, ProgressFn, Throttle,
 };
 use crate::finding::KeyHash;
 use crate::source::{FileError, Skip, SkipReason};
@@ -36,23 +37,44 @@ pub(super) fn run(
     if !shallow.is_empty() {
         out.warnings.push(shallow_warning());
     }
-    let (tips, head) = match branch {
+    let (tips, head, logged) = match branch {
         Some(rev) => {
             let id = resolve_commit(&repo, rev)?;
-            (vec![id], Some(id))
+            (vec![id], Some(id), Vec::new())
         }
         None => {
             let head = head_commit(&repo)?;
             let mut tips = ref_tips(&repo)?;
             tips.extend(head);
-            (tips, head)
+            (tips, head, reflog_tips(&repo))
         }
     };
     let throttle = Throttle::new(progress);
     let mut pass = pack_pass(ctx, &repo, &throttle);
-    let nodes = read_commits(&repo, tips, &shallow, &pass.commits, &throttle)?;
+    let mut nodes = IdMap::default();
+    read_commits(&repo, tips, &shallow, &pass.commits, &throttle, &mut nodes)?;
+    // Commits only a reflog still reaches (amended, rebased or reset away) come after every
+    // commit a ref reaches, so that a key both hold is attributed to the reachable commit.
+    let mut reflog_only = IdMap::default();
+    let mut walk = ReflogWalk {
+        known: &nodes,
+        nodes: &mut reflog_only,
+        failed: 0,
+    };
+    for tip in logged {
+        walk.read(&repo, tip, &shallow, &pass.commits);
+    }
+    if walk.failed > 0 {
+        out.warnings.push(format!(
+            "{} commit(s) that only a reflog reaches could not be read and were not scanned",
+            walk.failed
+        ));
+    }
     pass.commits = IdMap::default();
-    let order = topo_order(&nodes);
+    let mut order = topo_order(&nodes);
+    let reachable = order.len();
+    order.extend(topo_order(&reflog_only));
+    nodes.extend(reflog_only);
     let intro = introduce(ctx, &repo, &nodes, &order, &pass.trees)?;
     pass.trees = IdMap::default();
     out.skipped.extend(intro.excluded.iter().map(|&pid| Skip {
@@ -69,6 +91,9 @@ pub(super) fn run(
         .collect();
     let mut scanned = pass.scanned;
     scanned.merge(scan_blobs(ctx, &rest, &throttle));
+    if scanned.missing > 0 && is_partial_clone(&repo) {
+        out.warnings.push(partial_clone_warning(scanned.missing));
+    }
     out.blobs_scanned = scanned.blobs;
     out.bytes_scanned = scanned.bytes;
     for (bi, id) in intro.blobs.iter().enumerate() {
@@ -137,11 +162,12 @@ pub(super) fn run(
         let Some(hit) = scan.hits.get(hi) else {
             continue;
         };
-        let info = cached_commit_info(&mut infos, &repo, ctx.detector, *commit_id)?;
+        let mut info = cached_commit_info(&mut infos, &repo, ctx.detector, *commit_id)?.clone();
+        info.reflog_only = k as usize >= reachable;
         let path = intro.paths.get(pid as usize).cloned().unwrap_or_default();
         let present = at_head.has_key(ctx, &repo, &scanned, &path, rule, &hash)?;
         let mut f = finding(ctx.detector, &intro.display(ctx, pid), scan.binary, hit);
-        f.commit = Some(info.clone());
+        f.commit = Some(info);
         f.present_at_head = Some(present);
         out.findings.push(f);
     }
@@ -167,15 +193,87 @@ fn ref_tips(repo: &gix::Repository) -> Result<Vec<ObjectId>, GitError> {
     Ok(tips)
 }
 
-/// Every commit reachable from `tips`, each read once.
+/// The commits the reflogs of `HEAD` and of every ref name (old and new values), that are
+/// still in the repository; stashes older than the last one live here too.
+fn reflog_tips(repo: &gix::Repository) -> Vec<ObjectId> {
+    let mut tips = Vec::new();
+    let mut add = |mut platform: gix::refs::file::log::iter::Platform<'_, '_>| {
+        let Ok(Some(lines)) = platform.all() else {
+            return;
+        };
+        for line in lines.flatten() {
+            tips.push(line.new_oid());
+            tips.push(line.previous_oid());
+        }
+    };
+    if let Ok(head) = repo.head() {
+        add(head.log_iter());
+    }
+    if let Ok(refs) = repo.references() {
+        if let Ok(all) = refs.all() {
+            for r in all.flatten() {
+                add(r.log_iter());
+            }
+        }
+    }
+    tips.sort();
+    tips.dedup();
+    // The null id of a ref's creation, and objects that are gone or are not commits (a tag
+    // is peeled), are not tips.
+    tips.into_iter()
+        .filter(|id| !id.is_null())
+        .filter_map(|id| {
+            let object = repo.try_find_object(id).ok().flatten()?;
+            object.peel_to_commit().ok().map(|c| c.id)
+        })
+        .collect()
+}
+
+/// Reads what a reflog reaches beyond the commits refs reach, tolerating damage: a commit
+/// that cannot be read is counted, and the walk goes on.
+struct ReflogWalk<'a> {
+    known: &'a IdMap<ObjectId, CommitNode>,
+    nodes: &'a mut IdMap<ObjectId, CommitNode>,
+    failed: usize,
+}
+
+impl ReflogWalk<'_> {
+    fn read(
+        &mut self,
+        repo: &gix::Repository,
+        tip: ObjectId,
+        shallow: &[ObjectId],
+        packed: &IdMap<ObjectId, Vec<u8>>,
+    ) {
+        let mut stack = vec![tip];
+        let mut buf = Vec::new();
+        while let Some(id) = stack.pop() {
+            if self.known.contains_key(&id) || self.nodes.contains_key(&id) {
+                continue;
+            }
+            let node = match packed.get(&id) {
+                Some(data) => parse_commit(id, data, shallow),
+                None => read_commit(repo, id, shallow, &mut buf),
+            };
+            let Ok(node) = node else {
+                self.failed += 1;
+                continue;
+            };
+            stack.extend(node.parents.iter().copied());
+            self.nodes.insert(id, node);
+        }
+    }
+}
+
+/// Adds every commit reachable from `tips` to `nodes`, each read once.
 fn read_commits(
     repo: &gix::Repository,
     tips: Vec<ObjectId>,
     shallow: &[ObjectId],
     packed: &IdMap<ObjectId, Vec<u8>>,
     throttle: &Throttle<'_>,
-) -> Result<IdMap<ObjectId, CommitNode>, GitError> {
-    let mut nodes = IdMap::default();
+    nodes: &mut IdMap<ObjectId, CommitNode>,
+) -> Result<(), GitError> {
     let mut stack = tips;
     let mut buf = Vec::new();
     while let Some(id) = stack.pop() {
@@ -190,7 +288,7 @@ fn read_commits(
         nodes.insert(id, node);
         throttle.tick(Phase::Commits, nodes.len() as u64, 0, 0, false);
     }
-    Ok(nodes)
+    Ok(())
 }
 
 /// The (path, blob) pairs of the history, each with the first commit that had it.
@@ -348,6 +446,8 @@ struct Scanned {
     too_large: IdSet<ObjectId>,
     /// Blobs that could not be read, and why.
     errors: IdMap<ObjectId, String>,
+    /// How many of those the repository does not hold.
+    missing: usize,
     blobs: u64,
     bytes: u64,
 }
@@ -363,6 +463,7 @@ impl Scanned {
         self.done.extend(other.done);
         self.too_large.extend(other.too_large);
         self.errors.extend(other.errors);
+        self.missing += other.missing;
         self.blobs += other.blobs;
         self.bytes += other.bytes;
     }
@@ -577,6 +678,9 @@ fn scan_blobs(ctx: &Ctx<'_>, blobs: &[ObjectId], throttle: &Throttle<'_>) -> Sca
                 bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
             }
             Err(e) => {
+                if matches!(e, GitError::Missing { .. }) {
+                    w.scanned.missing += 1;
+                }
                 w.scanned.errors.insert(*id, e.to_string());
             }
         }

@@ -54,6 +54,15 @@ pub enum GitError {
         /// The range as given.
         spec: String,
     },
+    /// An object the repository does not hold: a partial clone (`git clone --filter`) leaves
+    /// blobs out, and a broken repository loses them.
+    #[error("object {id} is not in this repository{note}")]
+    Missing {
+        /// The object id.
+        id: String,
+        /// Why, when known (a partial clone).
+        note: &'static str,
+    },
     /// The repository could not be read.
     #[error("cannot read the git repository: {message}")]
     Read {
@@ -280,6 +289,32 @@ fn shallow_warning() -> String {
         .to_string()
 }
 
+/// Whether the repository is a partial clone (`git clone --filter`), whose missing blobs are
+/// expected rather than damage.
+fn is_partial_clone(repo: &gix::Repository) -> bool {
+    let config = repo.config_snapshot();
+    config.string("extensions.partialClone").is_some()
+        || config
+            .plumbing()
+            .sections_by_name("remote")
+            .into_iter()
+            .flatten()
+            .any(|section| {
+                section
+                    .value("promisor")
+                    .is_some_and(|v| v.as_ref() == b"true")
+            })
+}
+
+/// The warning for blobs a partial clone does not hold (each is also an error of the report).
+fn partial_clone_warning(missing: usize) -> String {
+    format!(
+        "this is a partial clone: {missing} blob(s) of the scanned commits are not in it and were \
+         not scanned (listed as errors); clone without `--filter` (actions/checkout: no \
+         `filter` input) to scan them"
+    )
+}
+
 /// Orders commits so that parents come before their children, older commit times first among
 /// commits ready at the same time (ties by id): the order in which keys are attributed.
 fn topo_order(nodes: &IdMap<ObjectId, CommitNode>) -> Vec<ObjectId> {
@@ -330,7 +365,14 @@ fn read_object<'b>(
         .objects
         .try_find(id, buf)
         .map_err(|e| GitError::read(&format!("object {id}"), e))?
-        .ok_or_else(|| GitError::read(&format!("object {id}"), "missing"))?;
+        .ok_or_else(|| GitError::Missing {
+            id: id.to_string(),
+            note: if is_partial_clone(repo) {
+                " (this is a partial clone: `git clone --filter` left it out)"
+            } else {
+                ""
+            },
+        })?;
     if data.kind != kind {
         return Err(GitError::read(
             &format!("object {id}"),
@@ -528,6 +570,7 @@ fn commit_info(
         author_email: text(author.email.trim().as_bstr()),
         date,
         summary: text(commit.message().summary().as_ref()),
+        reflog_only: false,
     })
 }
 

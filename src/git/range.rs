@@ -10,12 +10,13 @@ use gix::ObjectId;
 
 use super::tree::{diff_trees, Change};
 use super::{
-    added_hits, cached_commit_info, display_path, finding, is_excluded, is_too_large, read_commit,
-    read_object, rename_source, resolve_commit, scan_bytes, shallow_commits, shallow_warning,
-    topo_order, BlobScan, CommitNode, Ctx, GitError, IdMap, Outcome,
+    added_hits, cached_commit_info, display_path, finding, is_excluded, is_partial_clone,
+    is_too_large, partial_clone_warning, read_commit, read_object, rename_source, resolve_commit,
+    scan_bytes, shallow_commits, shallow_warning, topo_order, BlobScan, CommitNode, Ctx, GitError,
+    IdMap, Outcome,
 };
 use crate::finding::KeyHash;
-use crate::source::{Hit, Skip, SkipReason};
+use crate::source::{FileError, Hit, Skip, SkipReason};
 
 /// Scans the commits in `base..head`.
 pub(super) fn run(ctx: &Ctx<'_>, base: &str, head: &str) -> Result<Outcome, GitError> {
@@ -39,6 +40,7 @@ pub(super) fn run(ctx: &Ctx<'_>, base: &str, head: &str) -> Result<Outcome, GitE
         scans: HashMap::new(),
         best: HashMap::new(),
         skipped: BTreeSet::new(),
+        missing: HashSet::new(),
         new_buf: Vec::new(),
         old_buf: Vec::new(),
         scan_buf: Vec::new(),
@@ -68,8 +70,14 @@ pub(super) fn run(ctx: &Ctx<'_>, base: &str, head: &str) -> Result<Outcome, GitE
     }
 
     let State {
-        best, mut skipped, ..
+        best,
+        mut skipped,
+        missing,
+        ..
     } = state;
+    if !missing.is_empty() && is_partial_clone(&repo) {
+        out.warnings.push(partial_clone_warning(missing.len()));
+    }
     let mut found: Vec<_> = best.into_iter().collect();
     found.sort_by(|(a, ha), (b, hb)| {
         (&a.0, ha.hit.line, ha.hit.column, a.1, ha.commit).cmp(&(
@@ -158,6 +166,8 @@ struct State {
     /// (path, rule index, key hash) → where it was first added.
     best: HashMap<(String, usize, KeyHash), First>,
     skipped: BTreeSet<Skip>,
+    /// Blobs not in the repository (a partial clone), each reported once.
+    missing: HashSet<ObjectId>,
     new_buf: Vec<u8>,
     old_buf: Vec<u8>,
     scan_buf: Vec<u8>,
@@ -212,7 +222,21 @@ impl State {
                 continue;
             }
             if !self.scans.contains_key(&new_id) {
-                let data = read_object(repo, &new_id, &mut self.new_buf, gix::objs::Kind::Blob)?;
+                let data =
+                    match read_object(repo, &new_id, &mut self.new_buf, gix::objs::Kind::Blob) {
+                        Ok(data) => data,
+                        // A partial clone lacks it: an error of the report, and the scan goes on.
+                        Err(e @ GitError::Missing { .. }) => {
+                            if self.missing.insert(new_id) {
+                                out.errors.push(FileError {
+                                    path,
+                                    message: e.to_string(),
+                                });
+                            }
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    };
                 let scan = scan_bytes(
                     ctx.detector,
                     data,
@@ -237,10 +261,15 @@ impl State {
                     _ => others.get(p - 1).and_then(|m| m.get(&change.path).copied()),
                 };
                 let old = match parent_change.and_then(|c| c.old) {
-                    Some(old_id) => Some(
-                        read_object(repo, &old_id, &mut self.old_buf, gix::objs::Kind::Blob)?
-                            .to_vec(),
-                    ),
+                    // A parent's version a partial clone lacks: every key counts as added,
+                    // which may report one too many but never misses one.
+                    Some(old_id) => {
+                        match read_object(repo, &old_id, &mut self.old_buf, gix::objs::Kind::Blob) {
+                            Ok(data) => Some(data.to_vec()),
+                            Err(GitError::Missing { .. }) => None,
+                            Err(e) => return Err(e),
+                        }
+                    }
                     None => rename_source(repo, &new_id, new, dels, &mut self.old_buf)?,
                 };
                 keep = added_hits(&keep, old.as_deref(), new);

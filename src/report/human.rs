@@ -142,6 +142,14 @@ impl Human {
                 c.date,
                 escape(&c.summary)
             )?;
+            if c.reflog_only {
+                writeln!(
+                    out,
+                    "{pad} {} only a reflog still holds this commit (amended, rebased or reset \
+                     away): revoke the key if it was ever pushed",
+                    p.paint(Style::Gutter, "=")
+                )?;
+            }
         }
         if f.present_at_head == Some(false) {
             writeln!(

@@ -270,9 +270,23 @@ impl Sarif {
             ),
             _ => String::new(),
         };
+        let commit_text = match (&f.commit, f.present_at_head) {
+            (Some(c), Some(false)) => format!(
+                " It was added in commit {} and deleted later: it is still in the history, \
+                 and still needs revoking.{}",
+                c.short_id(),
+                if c.reflog_only {
+                    " Only a reflog still holds that commit: revoke the key if it was ever pushed."
+                } else {
+                    ""
+                }
+            ),
+            (Some(c), _) => format!(" It was added in commit {}.", c.short_id()),
+            (None, _) => String::new(),
+        };
         let message = format!(
             "Leaked {title} {}{status_text}. Revoke and rotate it: see the rule's \
-             help.{suppression_text}",
+             help.{commit_text}{suppression_text}",
             f.masked_key
         );
 
@@ -333,7 +347,8 @@ impl Sarif {
 
     /// `result.properties`: the hook for data beyond SARIF's own fields. `verification` is the
     /// finding's `Verification` serialized as is (`{"status": "live", ...}`), so a richer type
-    /// lands in the same place. #5: history findings add their commit here.
+    /// lands in the same place. #5: git findings add their `commit`, and `--history` ones
+    /// `present_at_head` and `history_only`.
     fn result_properties(&self, f: &Finding) -> BTreeMap<String, Value> {
         let mut props = BTreeMap::new();
         props.insert("masked_key".to_string(), json!(f.masked_key));
@@ -344,6 +359,14 @@ impl Sarif {
         }
         if let Some(s) = &f.suppression {
             props.insert("suppression".to_string(), to_json(s));
+        }
+        if let Some(c) = &f.commit {
+            props.insert("commit".to_string(), to_json(c));
+        }
+        if let Some(present) = f.present_at_head {
+            props.insert("present_at_head".to_string(), json!(present));
+            // The marker `--sarif-file` and code-scanning categories split on (#5).
+            props.insert("history_only".to_string(), json!(!present));
         }
         if self.options.show_secrets {
             // The only place a full key may appear in the log: never in a message.
