@@ -568,11 +568,11 @@ fn history_covers_every_ref_unless_a_branch_is_given() {
     );
 }
 
-#[test]
-fn shallow_clone_is_scanned_for_what_it_holds_with_a_warning() {
-    let old = fake_key(36);
-    let new = fake_key(37);
+/// A repository with four commits: `a.txt`; `old.txt` holding `old`; its removal; `new.txt`
+/// holding `new`.
+fn origin_with_a_deleted_key(old: &str, new: &str) -> Repo {
     let origin = Repo::new();
+    origin.write("a.txt", "a\n").commit("one");
     origin
         .write("old.txt", format!("{old}\n"))
         .commit("old key");
@@ -581,14 +581,25 @@ fn shallow_clone_is_scanned_for_what_it_holds_with_a_warning() {
     origin
         .write("new.txt", format!("{new}\n"))
         .commit("new key");
-    let parent = Tree::new();
+    origin
+}
+
+/// `git clone -q <how> file://<origin> <parent>/clone`; returns the clone's path.
+fn clone_of(origin: &Repo, parent: &Tree, how: &str) -> PathBuf {
     let url = format!("file://{}", origin.path().display());
     git_in(
         parent.path(),
-        &["clone", "-q", "--depth", "2", &url, "clone"],
+        &["clone", "-q", how, &url, "clone"],
         1_700_000_000,
     );
-    let clone: PathBuf = parent.path().join("clone");
+    parent.path().join("clone")
+}
+
+#[test]
+fn shallow_clone_is_scanned_for_what_it_holds_with_a_warning() {
+    let origin = origin_with_a_deleted_key(&fake_key(36), &fake_key(37));
+    let parent = Tree::new();
+    let clone = clone_of(&origin, &parent, "--depth=2");
     assert!(clone.join(".git/shallow").exists());
 
     let out = scan_in(&clone, &["--history", "--format", "json", "--no-timing"]);
@@ -761,35 +772,15 @@ fn history_scans_commits_only_a_reflog_reaches_and_marks_them() {
     assert_eq!(findings(&v).len(), 1, "{v}");
 }
 
-/// A partial clone (`--filter=blob:none`) of `origin`, holding only the blobs of its tip.
-fn partial_clone(origin: &Repo, parent: &Tree) -> PathBuf {
-    origin.git(&["config", "uploadpack.allowFilter", "true"]);
-    let url = format!("file://{}", origin.path().display());
-    git_in(
-        parent.path(),
-        &["clone", "-q", "--filter=blob:none", &url, "clone"],
-        1_700_000_000,
-    );
-    parent.path().join("clone")
-}
 
 #[test]
 fn partial_clone_reports_blobs_it_lacks_as_errors_and_scans_the_rest() {
-    let filtered = fake_key(62);
-    let present = fake_key(63);
-    let origin = Repo::new();
-    origin.write("a.txt", "a\n").commit("one");
-    let base = origin.git(&["rev-parse", "HEAD"]);
-    origin
-        .write("old.txt", format!("{filtered}\n"))
-        .commit("old key");
-    origin.git(&["rm", "-q", "old.txt"]);
-    origin.commit("remove old key");
-    origin
-        .write("new.txt", format!("{present}\n"))
-        .commit("new key");
+    let origin = origin_with_a_deleted_key(&fake_key(62), &fake_key(63));
+    let base = origin.git(&["rev-parse", "HEAD~3"]);
+    // Only the blobs of the tip are fetched.
+    origin.git(&["config", "uploadpack.allowFilter", "true"]);
     let parent = Tree::new();
-    let clone = partial_clone(&origin, &parent);
+    let clone = clone_of(&origin, &parent, "--filter=blob:none");
 
     for args in [vec!["--history"], vec!["--range", &format!("{base}..HEAD")]] {
         let mut all = args.clone();
