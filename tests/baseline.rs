@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::{fake_key, json, masked, run, stderr, stdout, Tree};
+use common::{fake_key, json, listed, masked, run, stderr, stdout, Tree};
 use serde_json::{json, Value};
 
 fn code(o: &Output) -> i32 {
@@ -20,18 +20,7 @@ fn read_json(path: &Path) -> Value {
 
 /// (path, line, masked key) of each finding of a JSON report.
 fn findings(v: &Value) -> Vec<(String, u64, String)> {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap(),
-                f["masked_key"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    listed(v, "findings")
 }
 
 fn suppressed_count(v: &Value) -> usize {

@@ -772,7 +772,6 @@ fn history_scans_commits_only_a_reflog_reaches_and_marks_them() {
     assert_eq!(findings(&v).len(), 1, "{v}");
 }
 
-
 #[test]
 fn partial_clone_reports_blobs_it_lacks_as_errors_and_scans_the_rest() {
     let origin = origin_with_a_deleted_key(&fake_key(62), &fake_key(63));

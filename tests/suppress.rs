@@ -4,14 +4,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::process::Output;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::thread;
 
-use common::{fake_key, json, masked, run, stderr, stdout, Tree};
+use common::http::{answer, without_proxies, Server};
+use common::{fake_key, json, listed, masked, run, stderr, stdout, Tree};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -23,22 +19,6 @@ fn sha256(key: &str) -> String {
     Sha256::digest(key.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// (path, line, masked key) of each entry of a JSON list.
-fn listed(v: &Value, list: &str) -> Vec<(String, u64, String)> {
-    v[list]
-        .as_array()
-        .unwrap_or_else(|| panic!("{list} array in {v:#}"))
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap(),
-                f["masked_key"].as_str().unwrap().to_string(),
-            )
-        })
         .collect()
 }
 
@@ -422,63 +402,22 @@ fn sarif_carries_suppressed_findings_as_suppressed_results() {
 // A suppression never hides a live key.
 
 /// A server for `GET /v1/me`: 200 with an organization for `live`, 401 for any other key.
-/// Counts requests.
-fn start_api(live: String) -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let count = Arc::new(AtomicUsize::new(0));
-    let seen = count.clone();
-    thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            seen.fetch_add(1, Ordering::SeqCst);
-            let mut reader = BufReader::new(&stream);
-            let mut auth = String::new();
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
-                    break;
-                }
-                if let Some((k, v)) = line.split_once(':') {
-                    if k.eq_ignore_ascii_case("authorization") {
-                        auth = v.trim().to_string();
-                    }
-                }
-            }
-            let (status, body) = if auth == format!("Bearer {live}") {
-                (
-                    200,
-                    r#"{"data":{"organization":{"id":"org_1","name":"Acme"}}}"#,
-                )
-            } else {
-                (401, r#"{"error":"invalid key"}"#)
-            };
-            let reply = format!(
-                "HTTP/1.1 {status} Test\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let mut s = &stream;
-            let _ = s.write_all(reply.as_bytes());
+fn start_api(live: String) -> Server {
+    Server::start(move |request, _| {
+        if request.authorization == Some(format!("Bearer {live}")) {
+            answer(
+                200,
+                r#"{"data":{"organization":{"id":"org_1","name":"Acme"}}}"#,
+            )
+        } else {
+            answer(401, r#"{"error":"invalid key"}"#)
         }
-    });
-    (format!("http://127.0.0.1:{port}/v1"), count)
+    })
 }
 
 fn verify_cmd(t: &Tree, base: &str) -> std::process::Command {
     let mut c = t.cmd();
-    for v in [
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-        "NO_PROXY",
-        "no_proxy",
-    ] {
-        c.env_remove(v);
-    }
-    c.args([
+    without_proxies(&mut c).args([
         ".",
         "--verify",
         "--api-base",
@@ -497,15 +436,12 @@ fn a_suppressed_live_key_is_reported_and_fails_the_run() {
         "demo.py",
         format!("LIVE = \"{live}\"  # leadey-scan:allow\nOLD = \"{revoked}\"  # gitleaks:allow\n"),
     );
-    let (base, count) = start_api(live.clone());
+    let server = start_api(live.clone());
+    let base = server.base();
 
     let (v, out) = json(&mut verify_cmd(&t, &base));
     assert_eq!(code(&out), 1, "{}", stderr(&out));
-    assert_eq!(
-        count.load(Ordering::SeqCst),
-        2,
-        "suppressed keys are verified too"
-    );
+    assert_eq!(server.count(), 2, "suppressed keys are verified too");
     assert_eq!(
         listed(&v, "findings"),
         vec![("demo.py".to_string(), 1, masked(&live))]
@@ -562,7 +498,8 @@ fn a_live_key_is_never_written_to_a_baseline_nor_hidden_by_one() {
     let (live, revoked) = (fake_key(81), fake_key(82));
     let t = Tree::new();
     t.write("a.env", format!("A={live}\nB={revoked}\n"));
-    let (base, _) = start_api(live.clone());
+    let server = start_api(live.clone());
+    let base = server.base();
     // Without --verify both go into the baseline.
     let out = run(t.cmd().args([".", "--write-baseline", "base.json", "-q"]));
     assert_eq!(code(&out), 0, "{}", stderr(&out));

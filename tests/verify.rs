@@ -5,191 +5,23 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::http::{answer, without_proxies, Reply, Server};
 use common::{fake_key, masked, stderr, stdout, Tree};
 use serde_json::{json, Value};
 
 // ---------------------------------------------------------------------------------------------
-// A small HTTP/1.1 server: one thread per connection, `Connection: close`, GET without body.
-
-/// One request as the server saw it.
-#[derive(Debug, Clone)]
-struct Request {
-    method: String,
-    target: String,
-    authorization: Option<String>,
-    user_agent: Option<String>,
-    /// The whole head, as received.
-    head: String,
-}
-
-enum Reply {
-    Answer {
-        status: u16,
-        headers: Vec<(&'static str, String)>,
-        body: String,
-    },
-    /// Keep the connection open and never answer.
-    Hang,
-}
-
-fn answer(status: u16, body: &str) -> Reply {
-    Reply::Answer {
-        status,
-        headers: Vec::new(),
-        body: body.to_string(),
-    }
-}
-
-/// Handler: the request and how many requests with the same `Authorization` came so far
-/// (1 for the first).
-type Handler = dyn Fn(&Request, usize) -> Reply + Send + Sync;
-
-struct Server {
-    port: u16,
-    log: Arc<Mutex<Vec<Request>>>,
-    max_in_flight: Arc<AtomicUsize>,
-}
-
-impl Server {
-    fn start(handler: impl Fn(&Request, usize) -> Reply + Send + Sync + 'static) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let log: Arc<Mutex<Vec<Request>>> = Arc::default();
-        let in_flight = Arc::new(AtomicUsize::new(0));
-        let max_in_flight = Arc::new(AtomicUsize::new(0));
-        let handler: Arc<Handler> = Arc::new(handler);
-        let (log2, max2) = (log.clone(), max_in_flight.clone());
-        thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
-                let (log, in_flight, max, handler) = (
-                    log2.clone(),
-                    in_flight.clone(),
-                    max2.clone(),
-                    handler.clone(),
-                );
-                thread::spawn(move || serve(stream, &log, &in_flight, &max, &*handler));
-            }
-        });
-        Server {
-            port,
-            log,
-            max_in_flight,
-        }
-    }
-
-    fn base(&self) -> String {
-        format!("http://127.0.0.1:{}/v1", self.port)
-    }
-
-    fn requests(&self) -> Vec<Request> {
-        self.log.lock().unwrap().clone()
-    }
-
-    fn count(&self) -> usize {
-        self.log.lock().unwrap().len()
-    }
-}
-
-fn serve(
-    stream: TcpStream,
-    log: &Mutex<Vec<Request>>,
-    in_flight: &AtomicUsize,
-    max: &AtomicUsize,
-    handler: &Handler,
-) {
-    let mut reader = BufReader::new(&stream);
-    let mut head = String::new();
-    loop {
-        let mut line = String::new();
-        match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
-        head.push_str(&line);
-        if line == "\r\n" || line == "\n" {
-            break;
-        }
-    }
-    let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-    max.fetch_max(now, Ordering::SeqCst);
-    let mut parts = head.lines().next().unwrap_or_default().split(' ');
-    let header = |name: &str| {
-        head.lines().skip(1).find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.trim()
-                .eq_ignore_ascii_case(name)
-                .then(|| v.trim().to_string())
-        })
-    };
-    let request = Request {
-        method: parts.next().unwrap_or_default().to_string(),
-        target: parts.next().unwrap_or_default().to_string(),
-        authorization: header("authorization"),
-        user_agent: header("user-agent"),
-        head: head.clone(),
-    };
-    let nth = {
-        let mut log = log.lock().unwrap();
-        log.push(request.clone());
-        log.iter()
-            .filter(|r| r.authorization == request.authorization)
-            .count()
-    };
-    let reply = handler(&request, nth);
-    in_flight.fetch_sub(1, Ordering::SeqCst);
-    match reply {
-        Reply::Answer {
-            status,
-            headers,
-            body,
-        } => {
-            let mut text = format!(
-                "HTTP/1.1 {status} Test\r\nContent-Length: {}\r\nConnection: close\r\n",
-                body.len()
-            );
-            for (k, v) in headers {
-                text.push_str(&format!("{k}: {v}\r\n"));
-            }
-            text.push_str("\r\n");
-            text.push_str(&body);
-            let mut s = &stream;
-            let _ = s.write_all(text.as_bytes());
-            let _ = s.flush();
-        }
-        Reply::Hang => thread::sleep(Duration::from_secs(120)),
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Running the binary.
-
-const PROXY_VARS: [&str; 8] = [
-    "HTTP_PROXY",
-    "http_proxy",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-    "NO_PROXY",
-    "no_proxy",
-];
 
 /// The binary on `tree`, verifying against `base`, with no proxy from the environment.
 fn verify_cmd(tree: &Tree, base: &str) -> Command {
     let mut c = tree.cmd();
-    for v in PROXY_VARS {
-        c.env_remove(v);
-    }
-    c.args([".", "--verify", "--api-base", base]);
+    without_proxies(&mut c).args([".", "--verify", "--api-base", base]);
     c
 }
 
@@ -396,39 +228,29 @@ fn each_distinct_key_is_sent_once_and_its_status_applied_everywhere() {
 }
 
 #[test]
-fn rate_limit_with_retry_after_is_retried_then_live() {
-    let key = fake_key(7);
-    let server = Server::start(|_, nth| {
-        if nth == 1 {
-            Reply::Answer {
-                status: 429,
-                headers: vec![("Retry-After", "1".to_string())],
-                body: String::new(),
+fn rate_limit_with_retry_after_and_server_errors_are_retried_then_live() {
+    let first_answers = [
+        || Reply::Answer {
+            status: 429,
+            headers: vec![("Retry-After", "1".to_string())],
+            body: String::new(),
+        },
+        || answer(500, "oops"),
+    ];
+    for (seed, first) in (7..).zip(first_answers) {
+        let key = fake_key(seed);
+        let server = Server::start(move |_, nth| {
+            if nth == 1 {
+                first()
+            } else {
+                answer(200, &live_body())
             }
-        } else {
-            answer(200, &live_body())
-        }
-    });
-    let tree = tree_with(&[&key]);
-    let (v, _) = json_report(&mut verify_cmd(&tree, &server.base()));
-    assert_eq!(statuses(&v), vec!["live"]);
-    assert_eq!(server.count(), 2);
-}
-
-#[test]
-fn server_error_is_retried_then_live() {
-    let key = fake_key(8);
-    let server = Server::start(|_, nth| {
-        if nth == 1 {
-            answer(500, "oops")
-        } else {
-            answer(200, &live_body())
-        }
-    });
-    let tree = tree_with(&[&key]);
-    let (v, _) = json_report(&mut verify_cmd(&tree, &server.base()));
-    assert_eq!(statuses(&v), vec!["live"]);
-    assert_eq!(server.count(), 2);
+        });
+        let tree = tree_with(&[&key]);
+        let (v, _) = json_report(&mut verify_cmd(&tree, &server.base()));
+        assert_eq!(statuses(&v), vec!["live"]);
+        assert_eq!(server.count(), 2);
+    }
 }
 
 #[test]
@@ -642,10 +464,8 @@ fn cleartext_to_a_remote_host_is_refused_before_any_request() {
     }
     // The same refusal when the base comes from the environment.
     let mut cmd = tree.cmd();
-    for v in PROXY_VARS {
-        cmd.env_remove(v);
-    }
-    cmd.env("LEADEY_API_BASE", "http://backend.leadey.invalid/v1")
+    without_proxies(&mut cmd)
+        .env("LEADEY_API_BASE", "http://backend.leadey.invalid/v1")
         .env("HTTP_PROXY", &proxy_url)
         .args([".", "--verify"]);
     let out = run_watched(&mut cmd);

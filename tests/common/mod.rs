@@ -1,6 +1,8 @@
 //! Shared helpers for integration tests: temp trees, fake keys from a seed, running the binary.
 #![allow(dead_code)]
 
+pub mod http;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -269,6 +271,22 @@ pub fn sarif_schema_errors(log: &Value) -> Vec<String> {
             v.iter_errors(log)
                 .map(|e| format!("{}: {e}", e.instance_path))
                 .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// (path, line, masked key) of each entry of a JSON list.
+pub fn listed(v: &serde_json::Value, list: &str) -> Vec<(String, u64, String)> {
+    v[list]
+        .as_array()
+        .unwrap_or_else(|| panic!("{list} array in {v:#}"))
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["masked_key"].as_str().unwrap().to_string(),
+            )
         })
         .collect()
 }
