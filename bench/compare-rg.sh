@@ -20,12 +20,9 @@ RUNS="${RUNS:-10}"
 WARMUP="${WARMUP:-1}"
 PATTERN="leadey_sk_live_"
 
-die() { echo "compare-rg: error: $*" >&2; exit 2; }
-log() { echo "compare-rg: $*" >&2; }
-
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(cd "$SCRIPT_DIR/.." && pwd)"
-[ -f "$REPO/Cargo.toml" ] || die "no Cargo.toml at repo root $REPO"
+NAME=compare-rg
+# shellcheck source=bench/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 [ -d "$DIR" ] || die "corpus dir $DIR missing; run bench/make-corpus.sh first"
 DIR="$(cd "$DIR" && pwd)"
@@ -52,18 +49,7 @@ TMP="$(mktemp -d "${TMPDIR:-/tmp}/leadey-bench.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
 
 # --- build -----------------------------------------------------------------
-if [ -n "${LEADEY_BIN:-}" ]; then
-  BIN="$LEADEY_BIN"
-else
-  log "cargo build --release in $REPO"
-  (cd "$REPO" && cargo build --release) >"$TMP/build.log" 2>&1 || {
-    tail -30 "$TMP/build.log" >&2
-    die "cargo build --release failed (log tail above)"
-  }
-  BIN="${CARGO_TARGET_DIR:-$REPO/target}/release/leadey-scan"
-  case "$BIN" in /*) ;; *) BIN="$REPO/$BIN";; esac
-fi
-[ -x "$BIN" ] || die "leadey-scan binary not found at $BIN"
+BIN="$(leadey_bin)"
 
 # --- flag preflight on a tiny tree: fail clearly on an unsupported flag -----
 mkdir -p "$TMP/probe"

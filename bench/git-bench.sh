@@ -22,11 +22,9 @@ RUNS="${RUNS:-30}"
 HRUNS="${HRUNS:-3}"
 COMMITS="${COMMITS:-10000}"
 
-die() { echo "git-bench: error: $*" >&2; exit 2; }
-log() { echo "git-bench: $*" >&2; }
-
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(cd "$SCRIPT_DIR/.." && pwd)"
+NAME=git-bench
+# shellcheck source=bench/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 command -v git >/dev/null || die "git is required"
 command -v python3 >/dev/null || die "python3 is required (it generates the repositories)"
 mkdir -p "$DIR"
@@ -38,14 +36,7 @@ export GIT_COMMITTER_NAME=Bench GIT_COMMITTER_EMAIL=bench@example.com
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE
 
-if [ -n "${LEADEY_BIN:-}" ]; then
-  BIN="$LEADEY_BIN"
-else
-  log "cargo build --release in $REPO"
-  (cd "$REPO" && cargo build --release --quiet) || die "cargo build --release failed"
-  BIN="$REPO/target/release/leadey-scan"
-fi
-[ -x "$BIN" ] || die "no binary at $BIN"
+BIN="$(leadey_bin)"
 
 ms() { python3 -c "import sys; print(f'{float(sys.argv[1])*1000:.1f}')" "$1"; }
 

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Usage: bench/interleaved.sh [DIR] [N]  (BIN=path/to/leadey-scan to choose the binary)
+# Usage: bench/interleaved.sh [DIR] [N]  (LEADEY_BIN=path/to/leadey-scan to choose the binary;
+# else a fresh release build)
 # Interleaved timing: alternates rg and leadey-scan so machine noise hits both alike.
-DIR=${1:-/work/corpus}; N=${2:-10}; BIN=${BIN:-/work/main/target/release/leadey-scan}
+set -euo pipefail
+NAME=interleaved
+# shellcheck source=bench/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+DIR=${1:-/work/corpus}; N=${2:-10}; BIN="$(leadey_bin)"
 for i in $(seq $N); do
-  s=$(date +%s%N); rg --hidden -a -F -c leadey_sk_live_ "$DIR" >/dev/null; e=$(date +%s%N); echo "rg $(( (e-s)/1000000 ))"
-  s=$(date +%s%N); "$BIN" --no-timing --format json -q "$DIR" >/dev/null; e=$(date +%s%N); echo "ls $(( (e-s)/1000000 ))"
+  s=$(date +%s%N); rg --hidden -a -F -c leadey_sk_live_ "$DIR" >/dev/null || true; e=$(date +%s%N); echo "rg $(( (e-s)/1000000 ))"
+  s=$(date +%s%N); "$BIN" --no-timing --format json -q "$DIR" >/dev/null || true; e=$(date +%s%N); echo "ls $(( (e-s)/1000000 ))"
 done | python3 -c "
 import sys,statistics
 d={}

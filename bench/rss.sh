@@ -16,13 +16,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-die() { echo "rss: error: $*" >&2; exit 2; }
+NAME=rss
+# shellcheck source=bench/common.sh
+. bench/common.sh
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing (apt-get install time)"
 
-if [ -z "${LEADEY_BIN:-}" ]; then
-  cargo build --release --locked -q
-  LEADEY_BIN="$PWD/target/release/leadey-scan"
-fi
+LEADEY_BIN="$(leadey_bin)"
 WORK="${1:-}"
 if [ -z "$WORK" ]; then
   WORK="$(mktemp -d)"
