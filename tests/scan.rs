@@ -371,29 +371,6 @@ fn can_drop_privileges() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// Runs the binary as an unprivileged user when we are root (chmod 000 does not stop root).
-fn unprivileged(t: &Tree) -> Command {
-    let is_root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| stdout(&o).trim() == "0")
-        .unwrap_or(false);
-    if is_root {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        let mut c = Command::new("setpriv");
-        c.args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            env!("CARGO_BIN_EXE_leadey-scan"),
-        ])
-        .current_dir(t.path());
-        c
-    } else {
-        t.cmd()
-    }
-}
 
 #[test]
 fn unreadable_file_and_folder_warn_once_each_and_the_scan_goes_on() {
@@ -408,7 +385,7 @@ fn unreadable_file_and_folder_warn_once_each_and_the_scan_goes_on() {
     t.write("open.txt", fake_key(3));
     std::fs::set_permissions(t.join("locked.txt"), std::fs::Permissions::from_mode(0o000)).unwrap();
     std::fs::set_permissions(t.join("locked_dir"), std::fs::Permissions::from_mode(0o000)).unwrap();
-    let out = unprivileged(&t)
+    let out = unprivileged_in(t.path())
         .args([".", "--format", "json", "--no-timing"])
         .output()
         .unwrap();
@@ -429,7 +406,7 @@ fn unreadable_file_and_folder_warn_once_each_and_the_scan_goes_on() {
     // Without the readable key, the same tree is exit 2: the scan was not complete.
     std::fs::remove_file(t.join("open.txt")).unwrap();
     std::fs::set_permissions(t.join("locked_dir"), std::fs::Permissions::from_mode(0o000)).unwrap();
-    let out = unprivileged(&t).arg(".").output().unwrap();
+    let out = unprivileged_in(t.path()).arg(".").output().unwrap();
     std::fs::set_permissions(t.join("locked_dir"), std::fs::Permissions::from_mode(0o755)).unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
