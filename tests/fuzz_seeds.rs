@@ -48,3 +48,13 @@ fn rule_file_parsing_holds_on_the_seeds() {
 fn answer_parsing_holds_on_the_seeds() {
     assert!(run_corpus("answer", bodies::answer) >= 6);
 }
+
+#[test]
+fn config_file_parsing_holds_on_the_seeds() {
+    assert!(run_corpus("config", bodies::config) >= 8);
+}
+
+#[test]
+fn baseline_parsing_holds_on_the_seeds() {
+    assert!(run_corpus("baseline", bodies::baseline) >= 5);
+}

@@ -1,8 +1,10 @@
-//! Nothing leaks (#8): every output format (human with and without colour, JSON, SARIF), report
-//! files, stderr with the skip list, verification data, and every error path that can carry
-//! input (rule files that quote a key, key-shaped file names, arguments, URLs) are searched for
-//! any planted key. Only `--show-secrets` may print one, and the last test proves the search
-//! finds keys when they are there.
+//! Nothing leaks (#8): every output format (human with and without colour, JSON, SARIF, short),
+//! report files, SARIF files, written baselines, stderr with the skip list, verification data,
+//! suppressed findings (allow comments, config files, baselines), git scopes (history, staged,
+//! ranges, commit messages and authors), and every error path that can carry input (rule,
+//! config and baseline files that quote a key, key-shaped file names, arguments, URLs) are
+//! searched for any planted key. Only `--show-secrets` may print one, and the tests prove the
+//! search finds keys when they are there.
 
 mod common;
 
@@ -560,5 +562,625 @@ fn library_errors_for_rule_files_and_globs_carry_no_key() {
         let text = format!("{err} {err:?}");
         s.check("library error", &text);
         assert!(text.contains("leadey_sk_live_••••"), "{text}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Suppression (#7): allow comments, config files, baselines.
+
+/// Formats and extra flags every suppression case runs in.
+const SUPPRESSED_VARIANTS: [(&str, &[&str]); 5] = [
+    ("human", &["--color", "never"]),
+    ("human", &["--color", "always"]),
+    ("json", &[]),
+    ("sarif", &[]),
+    ("short", &[]),
+];
+
+/// The value of `field` of every entry of `list` (`findings` or `suppressed`) of a JSON report.
+fn json_field(report: &str, list: &str, field: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(report).unwrap_or_else(|e| {
+        panic!("not JSON ({e}): {report}");
+    });
+    v[list]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {list} in {report}"))
+        .iter()
+        .map(|f| f[field].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn allow_comments_keep_suppressed_keys_masked_in_every_format() {
+    let mut s = Secrets::new();
+    let t = Tree::new();
+    let (k1, k2, k3) = (s.key(), s.key_len(64), s.key_len(20));
+    t.write(
+        "app/demo.py",
+        format!(
+            "KEY = \"{k1}\"  # leadey-scan:allow\nOTHER = '{k2}' # gitleaks:allow {k2}\n\
+             x = {k3}  # pragma: allowlist secret\n"
+        ),
+    );
+    let report_dir = tempfile::tempdir().unwrap();
+    for (format, extra) in SUPPRESSED_VARIANTS {
+        let what = format!("{format} {extra:?}");
+        let file = report_dir
+            .path()
+            .join(format!("r-{format}-{}", extra.len()));
+        let out = run(t
+            .cmd()
+            .args([
+                ".",
+                "--show-suppressed",
+                "--list-skipped",
+                "--format",
+                format,
+            ])
+            .args(extra)
+            .arg("-o")
+            .arg(&file));
+        assert_eq!(out.status.code(), Some(0), "{what}: {}", stderr(&out));
+        s.check_output(&what, &out);
+        let report = std::fs::read_to_string(&file).unwrap();
+        s.check(&format!("{what} report"), &report);
+        assert!(
+            stderr(&out).contains("4 suppressed (4 allow comment)"),
+            "{what}: {}",
+            stderr(&out)
+        );
+        // The short format lists open findings only; the others list the suppressed ones.
+        if format != "short" {
+            for k in [&k1, &k2, &k3] {
+                assert!(
+                    report.contains(&masked(k)),
+                    "{what}: {k} not listed:\n{report}"
+                );
+            }
+        }
+    }
+    // The check above can fail: with --show-secrets the same reports hold the keys.
+    for format in ["human", "json", "sarif"] {
+        let out = run(t.cmd().args([
+            ".",
+            "--show-suppressed",
+            "--show-secrets",
+            "--format",
+            format,
+        ]));
+        assert!(
+            s.leak(&stdout(&out)).is_some(),
+            "{format}: the leak check did not fire: {}",
+            stdout(&out)
+        );
+    }
+}
+
+/// A tree with four keys, and the key hash of the first and the fingerprint of the second
+/// (from a JSON report made without a config).
+struct Accepted {
+    tree: Tree,
+    keys: Vec<String>,
+    hash: String,
+    fingerprint: String,
+}
+
+fn accepted_tree(s: &mut Secrets) -> Accepted {
+    let t = Tree::new();
+    let keys = vec![s.key(), s.key(), s.key(), s.key(), s.key()];
+    t.write("src/app.env", format!("A={}\n", keys[0]));
+    t.write("src/other.env", format!("B={}\n", keys[1]));
+    t.write("fixtures/demo.env", format!("C={}\n", keys[2]));
+    // A folder named after a key, accepted by a glob that spells the key out (#8).
+    t.write(&format!("{}/x.env", keys[3]), format!("D={}\n", keys[4]));
+    let out = run(t.cmd().args([".", "--format", "json", "--no-config"]));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = stdout(&out);
+    let paths = json_field(&report, "findings", "path");
+    let at = |p: &str| paths.iter().position(|x| x == p).expect("finding at path");
+    let hash = json_field(&report, "findings", "key_sha256")[at("src/app.env")].clone();
+    let fingerprint = json_field(&report, "findings", "fingerprint")[at("src/other.env")].clone();
+    Accepted {
+        tree: t,
+        keys,
+        hash,
+        fingerprint,
+    }
+}
+
+#[test]
+fn keys_accepted_by_a_config_file_stay_masked_in_every_format() {
+    let mut s = Secrets::new();
+    let a = accepted_tree(&mut s);
+    // Paths are matched as reports show them (a key in a name masked), so a glob that spells
+    // out a key matches through another alternative; reports quote the glob.
+    let k_glob = s.key();
+    let config = format!(
+        "[allow]\nkeys = [\"{}\"]\nfingerprints = [\"{}\"]\n\
+         paths = [\"{{fixtures,{k_glob}}}/**\", \"leadey_sk_live_*/**\", \"*.toml\"]\n",
+        a.hash, a.fingerprint
+    );
+    // Found at the root, and named by --config with a key in the file's name.
+    a.tree.write(".leadey-scan.toml", &config);
+    let named = format!("conf-{}.toml", s.key());
+    a.tree.write(&named, &config);
+    let report_dir = tempfile::tempdir().unwrap();
+    for config_args in [vec![], vec!["--config", named.as_str()]] {
+        for (format, extra) in SUPPRESSED_VARIANTS {
+            let what = format!("{format} {extra:?} {config_args:?}");
+            let file = report_dir.path().join("report");
+            let out = run(a
+                .tree
+                .cmd()
+                .args([".", "--show-suppressed", "--format", format, "-o"])
+                .arg(&file)
+                .args(extra)
+                .args(&config_args));
+            assert_eq!(out.status.code(), Some(0), "{what}: {}", stderr(&out));
+            s.check_output(&what, &out);
+            let report = std::fs::read_to_string(&file).unwrap();
+            s.check(&format!("{what} report"), &report);
+            assert!(
+                stderr(&out).contains(
+                    "6 suppressed (4 config path, 1 accepted key, 1 accepted fingerprint)"
+                ),
+                "{what}: {}",
+                stderr(&out)
+            );
+            if format != "short" {
+                for k in [&a.keys[0], &a.keys[1], &a.keys[2], &a.keys[4]] {
+                    assert!(report.contains(&masked(k)), "{what}: {k}:\n{report}");
+                }
+                // The glob with a key is quoted, masked.
+                assert!(report.contains(&masked(&k_glob)), "{what}:\n{report}");
+            }
+        }
+    }
+    // The check above can fail: with --show-secrets the same reports hold the keys.
+    for format in ["human", "json", "sarif"] {
+        let out = run(a.tree.cmd().args([
+            ".",
+            "--show-suppressed",
+            "--show-secrets",
+            "--format",
+            format,
+        ]));
+        assert!(
+            s.leak(&stdout(&out)).is_some(),
+            "{format}: the leak check did not fire"
+        );
+    }
+}
+
+#[test]
+fn config_file_errors_that_quote_a_key_mask_it() {
+    let mut s = Secrets::new();
+    let t = Tree::new();
+    t.write("a.txt", "nothing here\n");
+    let mut cases: Vec<(&str, String)> = Vec::new();
+    let k = s.key();
+    cases.push((
+        "unterminated string on the key's line",
+        format!("[allow]\npaths = [\"tests/**\", \"{k}\n"),
+    ));
+    let k = s.key();
+    cases.push(("bare key as a value", format!("[allow]\npaths = {k}\n")));
+    let k = s.key();
+    cases.push((
+        "unknown field named after a key",
+        format!("[allow]\n{k} = [\"x\"]\n"),
+    ));
+    let k = s.key();
+    cases.push((
+        "unknown field on a line with a key",
+        format!("[allow]\npathz = [\"{k}\"]\n"),
+    ));
+    let k = s.key();
+    cases.push((
+        "unknown field of an override",
+        format!("[rules.leadey-api-key]\ncolour = \"{k}\"\n"),
+    ));
+    let k = s.key();
+    cases.push((
+        "a key in place of its hash",
+        format!("[allow]\nkeys = [\"{k}\"]\n"),
+    ));
+    let k = s.key();
+    cases.push((
+        "a key in place of a fingerprint",
+        format!("[allow]\nfingerprints = [\"x{k}\"]\n"),
+    ));
+    let k = s.key();
+    cases.push((
+        "a key in a bad glob",
+        format!("[allow]\npaths = [\"[{k}\"]\n"),
+    ));
+    let k = s.key();
+    cases.push((
+        "an override of a rule named after a key",
+        format!("[rules.{k}]\nmin_entropy = 3.0\n"),
+    ));
+    let k = s.key();
+    cases.push((
+        "a wrong type holding a key",
+        format!("[rules.leadey-api-key]\nmin_entropy = \"{k}\"\n"),
+    ));
+    let k = s.key();
+    cases.push((
+        "a rule id that is a key",
+        format!(
+            "[[rule]]\nid = \"{k}\"\ntitle = \"t\"\nprefix = \"x_\"\nbody_chars = \"A-Z\"\n\
+             body_min_len = 20\nbody_max_len = 40\nmin_entropy = 3.0\nseverity = \"high\"\n\
+             remediation = \"r\"\n"
+        ),
+    ));
+    for (i, (what, text)) in cases.iter().enumerate() {
+        // At the root, and by --config with a key in the file's name.
+        t.write(".leadey-scan.toml", text);
+        let named = format!("c{i}-{}.toml", s.key());
+        t.write(&named, text);
+        for config_args in [vec![], vec!["--config", named.as_str()]] {
+            for format in ["human", "json", "sarif", "short"] {
+                let out = run(t
+                    .cmd()
+                    .args([".", "--format", format, "--color", "always"])
+                    .args(&config_args));
+                let what = format!("{what} {format} {config_args:?}");
+                assert_eq!(out.status.code(), Some(2), "{what}: {}", stderr(&out));
+                s.check_output(&what, &out);
+                let err = stderr(&out);
+                assert!(
+                    err.contains("error: cannot start the scan"),
+                    "{what}: {err}"
+                );
+                // The file is named, masked.
+                if !config_args.is_empty() {
+                    assert!(err.contains(&format!("c{i}-{PREFIX}••••")), "{what}: {err}");
+                }
+                if std::env::var_os("LEAK_SHOW_ERRORS").is_some() {
+                    eprintln!("{what}: {err}");
+                }
+            }
+        }
+        // The library's error, before the binary redacts anything (overrides are checked
+        // when the rule set is built).
+        for path in [t.join(".leadey-scan.toml"), t.join(&named)] {
+            let e = match leadey_scan::suppress::config_file::ConfigFile::load(&path) {
+                Ok(config) => config.rule_set(&[]).unwrap_err().to_string(),
+                Err(e) => format!("{e} {e:?}"),
+            };
+            s.check(&format!("{what}: library error"), &e);
+        }
+    }
+    // A --rules file with a key as a rule id, through the library's rule sets: with a config
+    // file and without one.
+    let k = s.key();
+    let bad = rule_file(t.path(), "bad-id.toml", "id", &format!("id = \"{k}\""));
+    let config = leadey_scan::suppress::config_file::ConfigFile::parse("", Path::new("c.toml"));
+    let with_config = config
+        .unwrap()
+        .rule_set(std::slice::from_ref(&bad))
+        .unwrap_err();
+    let options = leadey_scan::suppress::Options {
+        config: leadey_scan::suppress::ConfigChoice::Off,
+        ..Default::default()
+    };
+    let suppressor = leadey_scan::suppress::Suppressor::load(&options, &[t.path().into()]);
+    let without = suppressor.unwrap().rule_set(&[bad]).unwrap_err();
+    for e in [with_config, without] {
+        let text = format!("{e} {e:?}");
+        s.check("rule set error", &text);
+        assert!(text.contains(&masked(&k)), "{text}");
+    }
+    // A missing --config whose name is a key.
+    let k = s.key();
+    let missing = format!("{k}.toml");
+    let out = run(t.cmd().args([".", "--config", &missing]));
+    assert_eq!(out.status.code(), Some(2));
+    s.check_output("missing config", &out);
+    assert!(stderr(&out).contains(&masked(&k)), "{}", stderr(&out));
+    let e = leadey_scan::suppress::config_file::ConfigFile::load(&t.join(&missing)).unwrap_err();
+    s.check("missing config: library error", &format!("{e} {e:?}"));
+}
+
+#[test]
+fn written_baselines_and_baseline_messages_hold_no_key() {
+    let mut s = Secrets::new();
+    let a = accepted_tree(&mut s);
+    let t = &a.tree;
+    let k_name = s.key();
+    t.write(&format!("{k_name}.txt"), "nothing\n");
+    let base = format!("base-{}.json", s.key());
+    // --write-baseline: the file, the report and the messages.
+    for format in ["human", "json", "sarif", "short"] {
+        let out = run(t.cmd().args([
+            ".",
+            "--no-config",
+            "--show-suppressed",
+            "--write-baseline",
+            &base,
+            "--format",
+            format,
+        ]));
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", stderr(&out));
+        s.check_output(&format!("{format} --write-baseline"), &out);
+        assert!(stderr(&out).contains("wrote baseline base-leadey_sk_live_••••"));
+        let written = std::fs::read_to_string(t.join(&base)).unwrap();
+        s.check("the written baseline", &written);
+        for k in [&a.keys[0], &a.keys[1], &a.keys[2], &a.keys[4]] {
+            assert!(written.contains(&masked(k)), "{k}: {written}");
+        }
+        // The folder named after a key is recorded masked.
+        assert!(written.contains(&masked(&a.keys[3])), "{written}");
+    }
+    // --baseline and --prune-baseline: every entry of a hand-made baseline is stale, and its
+    // review fields (never matched, only shown) hold keys.
+    let stale = |fp: &str, rule: &str, path: &str, masked_key: &str| {
+        serde_json::json!({"fingerprint": fp, "rule_id": rule, "path": path,
+                           "masked_key": masked_key})
+    };
+    let (k1, k2, k3) = (s.key(), s.key(), s.key());
+    let doc = serde_json::json!({"version": 1, "entries": [
+        stale(&"0a".repeat(16), "leadey-api-key", &format!("old/{k1}.env"), &k2),
+        stale(&"0b".repeat(16), &k3, "old/b.env", "leadey_sk_live_••••abcd"),
+    ]});
+    let handmade = format!("hand-{}.json", s.key());
+    for format in ["human", "json", "sarif", "short"] {
+        for prune in [false, true] {
+            t.write(&handmade, doc.to_string());
+            let mut cmd = t.cmd();
+            cmd.args([
+                ".",
+                "--no-config",
+                "--baseline",
+                &handmade,
+                "--show-suppressed",
+            ])
+            .args(["--format", format]);
+            if prune {
+                cmd.arg("--prune-baseline");
+            }
+            let out = run(&mut cmd);
+            let what = format!("{format} prune={prune}");
+            assert_eq!(out.status.code(), Some(1), "{what}: {}", stderr(&out));
+            s.check_output(&what, &out);
+            let err = stderr(&out);
+            if prune {
+                assert!(err.contains("stale baseline entry: old/"), "{what}: {err}");
+                assert!(err.contains(&masked(&k2)), "{what}: {err}");
+                assert!(
+                    err.contains("pruned 2 stale entries from hand-leadey_sk_live_••••"),
+                    "{what}: {err}"
+                );
+            } else {
+                assert!(
+                    err.contains("2 baseline entries matched no finding"),
+                    "{err}"
+                );
+            }
+        }
+    }
+    // The check above can fail: the search finds keys in the hand-made file.
+    assert!(s.leak(&doc.to_string()).is_some());
+}
+
+#[test]
+fn broken_baselines_that_quote_a_key_are_errors_without_it() {
+    let mut s = Secrets::new();
+    let t = Tree::new();
+    t.write("a.txt", "nothing here\n");
+    let mut cases: Vec<(&str, String)> = Vec::new();
+    let k = s.key();
+    cases.push((
+        "broken JSON on the key's line",
+        format!("{{\"version\": 1, \"entries\": [\n {{\"path\": \"{k}\n"),
+    ));
+    let k = s.key();
+    cases.push((
+        "a key as the fingerprint",
+        format!(
+            "{{\"version\": 1, \"entries\": [{{\"fingerprint\": \"{k}\", \"rule_id\": \"r\", \
+             \"path\": \"p\", \"masked_key\": \"m\"}}]}}"
+        ),
+    ));
+    let k = s.key();
+    cases.push((
+        "a key as the fingerprint, after 10 characters",
+        format!(
+            "{{\"version\": 1, \"entries\": [{{\"fingerprint\": \"0123456789{k}\", \
+             \"rule_id\": \"r\", \"path\": \"p\", \"masked_key\": \"m\"}}]}}"
+        ),
+    ));
+    let k = s.key();
+    cases.push((
+        "an unknown field named after a key",
+        format!("{{\"version\": 1, \"entries\": [], \"{k}\": 1}}"),
+    ));
+    let k = s.key();
+    cases.push((
+        "a key as the version",
+        format!("{{\"version\": \"{k}\", \"entries\": []}}"),
+    ));
+    let k = s.key();
+    cases.push((
+        "a key as an entry",
+        format!("{{\"version\": 1, \"entries\": [\"{k}\"]}}"),
+    ));
+    for (i, (what, text)) in cases.iter().enumerate() {
+        let name = format!("b{i}-{}.json", s.key());
+        t.write(&name, text);
+        for format in ["human", "json", "sarif", "short"] {
+            let out = run(t.cmd().args([".", "--baseline", &name, "--format", format]));
+            let what = format!("{what} {format}");
+            assert_eq!(out.status.code(), Some(2), "{what}: {}", stderr(&out));
+            s.check_output(&what, &out);
+            assert!(
+                stderr(&out).contains("error: cannot start the scan: b"),
+                "{what}: {}",
+                stderr(&out)
+            );
+        }
+        let e = leadey_scan::suppress::baseline::Baseline::load(&t.join(&name)).unwrap_err();
+        s.check(&format!("{what}: library error"), &format!("{e} {e:?}"));
+    }
+    let k = s.key();
+    let missing = format!("{k}.json");
+    let out = run(t.cmd().args([".", "--baseline", &missing]));
+    assert_eq!(out.status.code(), Some(2));
+    s.check_output("missing baseline", &out);
+    assert!(stderr(&out).contains(&masked(&k)), "{}", stderr(&out));
+    let e = leadey_scan::suppress::baseline::Baseline::load(&t.join(&missing)).unwrap_err();
+    s.check("missing baseline: library error", &format!("{e} {e:?}"));
+    // The check above can fail: the search finds the keys in the files' text.
+    assert!(s.leak(&cases[0].1).is_some());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Git scopes (#5): history, staged, ranges, SARIF files, commit messages and authors.
+
+/// Runs git in `dir` with identity, dates and configuration pinned; panics on failure.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let mut cmd = Command::new("git");
+    cmd.args(["-c", "commit.gpgsign=false", "-c", "core.autocrlf=false"])
+        .args(args)
+        .current_dir(dir);
+    git_env(&mut cmd);
+    let out = cmd.output().expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn git_env(cmd: &mut Command) {
+    cmd.env("GIT_AUTHOR_NAME", "Ada Lovelace")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+        .env("GIT_COMMITTER_NAME", "Ada Lovelace")
+        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+        .env("GIT_AUTHOR_DATE", "1700000000 +0000")
+        .env("GIT_COMMITTER_DATE", "1700000000 +0000")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE");
+}
+
+/// A repository whose history holds keys in every place git keeps text: a key committed then
+/// deleted, a file named after a key, keys in a commit message and an author name, and a key
+/// staged but not committed. Returns the tree, the first commit and the keys findings show.
+fn planted_repo(s: &mut Secrets) -> (Tree, String, Vec<String>) {
+    let t = Tree::new();
+    let d = t.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    t.write("README.md", "hello\n");
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", "init"]);
+    let base = git(d, &["rev-parse", "HEAD"]);
+    let (k_deleted, k_name, k_in_named) = (s.key(), s.key(), s.key_len(64));
+    t.write("config/old.env", format!("LEADEY_KEY={k_deleted}\n"));
+    t.write(&format!("keys/{k_name}.txt"), format!("k: {k_in_named}\n"));
+    let (k_msg, k_msg_body, k_author) = (s.key(), s.key(), s.key());
+    git(d, &["add", "-A"]);
+    git(
+        d,
+        &[
+            "commit",
+            "-q",
+            "--author",
+            &format!("{k_author} <dev@example.com>"),
+            "-m",
+            &format!("add config with {k_msg}"),
+            "-m",
+            &format!("body: {k_msg_body}"),
+        ],
+    );
+    std::fs::remove_file(t.join("config/old.env")).unwrap();
+    let k_kept = s.key();
+    t.write("src/app.py", format!("KEY = '{k_kept}'\n"));
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", "remove the old config"]);
+    let k_staged = s.key();
+    t.write("staged.env", format!("S={k_staged}\n"));
+    git(d, &["add", "staged.env"]);
+    (
+        t,
+        base,
+        vec![
+            k_deleted, k_in_named, k_kept, k_staged, k_msg, k_name, k_author,
+        ],
+    )
+}
+
+#[test]
+fn git_scopes_show_no_key_in_any_format_or_sarif_file() {
+    let mut s = Secrets::new();
+    let (t, base, keys) = planted_repo(&mut s);
+    let range = format!("{base}..HEAD");
+    let out_dir = tempfile::tempdir().unwrap();
+    let scopes: [&[&str]; 3] = [&["--history"], &["--staged"], &["--range", &range]];
+    let formats: [(&str, &[&str]); 5] = SUPPRESSED_VARIANTS;
+    for scope in scopes {
+        for (format, extra) in formats {
+            let what = format!("{scope:?} {format} {extra:?}");
+            let sarif = out_dir.path().join("leak.sarif");
+            let history = out_dir.path().join("leak.history.sarif");
+            let _ = std::fs::remove_file(&history);
+            let mut cmd = t.cmd();
+            git_env(&mut cmd);
+            let out = run(cmd
+                .args(scope)
+                .args(["--format", format, "--list-skipped", "--sarif-file"])
+                .arg(&sarif)
+                .args(extra));
+            assert_eq!(out.status.code(), Some(1), "{what}: {}", stderr(&out));
+            s.check_output(&what, &out);
+            let sarif_text = std::fs::read_to_string(&sarif).unwrap();
+            s.check(&format!("{what} --sarif-file"), &sarif_text);
+            let report = stdout(&out);
+            match scope[0] {
+                "--history" => {
+                    // The deleted key goes to the history log, with its commit.
+                    let history_text = std::fs::read_to_string(&history).unwrap();
+                    s.check(&format!("{what} history SARIF"), &history_text);
+                    assert!(history_text.contains(&masked(&keys[0])), "{what}");
+                    for k in &keys[..3] {
+                        assert!(report.contains(&masked(k)), "{what}: {k}:\n{report}");
+                    }
+                }
+                "--staged" => {
+                    assert!(report.contains(&masked(&keys[3])), "{what}:\n{report}");
+                }
+                _ => {
+                    for k in &keys[..3] {
+                        assert!(report.contains(&masked(k)), "{what}: {k}:\n{report}");
+                    }
+                }
+            }
+            // Commit summaries (human, JSON) and paths (not percent-encoded: all but SARIF)
+            // are shown, masked.
+            if scope[0] != "--staged" && (format == "human" || format == "json") {
+                assert!(
+                    report.contains(&format!("add config with {}", masked(&keys[4]))),
+                    "{what}:\n{report}"
+                );
+                assert!(report.contains(&masked(&keys[6])), "{what}:\n{report}");
+            }
+            if scope[0] != "--staged" && format != "sarif" {
+                assert!(report.contains(&masked(&keys[5])), "{what}:\n{report}");
+            }
+        }
+    }
+    // The check above can fail: with --show-secrets the reports hold the keys.
+    for scope in scopes {
+        let mut cmd = t.cmd();
+        git_env(&mut cmd);
+        let out = run(cmd.args(scope).args(["--show-secrets", "--format", "json"]));
+        assert!(
+            s.leak(&stdout(&out)).is_some(),
+            "{scope:?}: the leak check did not fire"
+        );
     }
 }

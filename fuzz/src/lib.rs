@@ -11,6 +11,12 @@
 //!   own examples without panicking.
 //! - `answer`: the verifier's reading of an API answer: no panic, and the verification as
 //!   reported never holds the key that was sent or any other key.
+//! - `config`: config-file parsing on arbitrary text: no panic; errors, and what a loaded
+//!   config shows (its globs as written, the rule texts reports print, errors of its rule set),
+//!   hold no key planted in the text; a loaded config builds its rule set and matches paths.
+//! - `baseline`: baseline parsing on arbitrary text: no panic; errors and the messages that
+//!   list its entries (`--prune-baseline`) hold no key; a loaded baseline reads back the same
+//!   after being written.
 
 use std::io::Read;
 use std::path::Path;
@@ -19,6 +25,9 @@ use std::sync::OnceLock;
 use leadey_scan::detect::Detector;
 use leadey_scan::rules::{parse_rule_file, RuleSet};
 use leadey_scan::source::scan_stream;
+use leadey_scan::suppress::baseline::Baseline;
+use leadey_scan::suppress::config_file::ConfigFile;
+use leadey_scan::suppress::Outcome;
 use leadey_scan::verify::answer;
 
 /// The built-in detector, built once.
@@ -190,4 +199,124 @@ fn collect_strings(v: &serde_json::Value, out: &mut Vec<String>) {
         }
         _ => {}
     }
+}
+
+/// Bodies of the keys the built-in rule finds in `input`: what a config or baseline must never
+/// show. A body that also stands in the input without the prefix is left out: text that quotes
+/// it there (a glob, a title) cannot know it is part of a key.
+fn planted_bodies(input: &[u8]) -> Vec<String> {
+    let d = builtin();
+    d.scan(input)
+        .iter()
+        .filter_map(|c| {
+            let start = usize::try_from(c.offset).ok()?;
+            let prefix = d.rules().get(c.rule_index)?.prefix.as_slice();
+            let body = input.get(start + prefix.len()..start + c.key.byte_len())?;
+            let only_in_keys = input
+                .windows(body.len())
+                .enumerate()
+                .filter(|(_, w)| *w == body)
+                .all(|(at, _)| {
+                    at >= prefix.len() && input.get(at - prefix.len()..at) == Some(prefix)
+                });
+            only_in_keys.then(|| String::from_utf8_lossy(body).into_owned())
+        })
+        .collect()
+}
+
+/// Panics when `text`, something shown to people, holds the body of a key planted in the
+/// input, or any key at all (text decoded from escapes can make a key the input does not spell
+/// out; everything shown is redacted, so no key-shaped text may remain).
+fn assert_no_key(what: &str, text: &str, planted: &[String]) {
+    for body in planted {
+        assert!(
+            !text.contains(body.as_str()),
+            "{what} shows a planted key: {text}"
+        );
+    }
+    assert!(
+        builtin().scan(text.as_bytes()).is_empty(),
+        "{what} shows a key: {text}"
+    );
+}
+
+/// Paths a loaded config's globs are matched against.
+const CONFIG_PATHS: [&str; 6] = [
+    "a.txt",
+    "tests/fixtures/demo.env",
+    "docs/README.md",
+    "deep/a/b/c/d/e/f/g.rs",
+    "<stdin>",
+    "",
+];
+
+/// Config-file parsing on arbitrary text.
+pub fn config(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let planted = planted_bodies(data);
+    let config = match ConfigFile::parse(text, Path::new("fuzz.toml")) {
+        Ok(config) => config,
+        Err(e) => {
+            assert_no_key("a config error", &format!("{e} {e:?}"), &planted);
+            return;
+        }
+    };
+    assert_no_key("the config's name", &config.display, &planted);
+    for glob in config.paths.as_written() {
+        assert_no_key("a glob as shown", glob, &planted);
+    }
+    for path in CONFIG_PATHS.iter().copied().chain(text.lines().take(8)) {
+        if let Some(glob) = config.paths.matching(path) {
+            assert_no_key("a matching glob", glob, &planted);
+        }
+    }
+    match config.rule_set(&[]) {
+        Ok(mut set) => {
+            // What every report prints of the rules, redacted as the scan does.
+            set.redact_text(leadey_scan::redact_builtin);
+            for r in set.rules() {
+                let shown = format!("{} {} {} {}", r.id, r.title, r.description, r.remediation);
+                assert_no_key("a rule as reports show it", &shown, &planted);
+            }
+            let d = Detector::new(&set);
+            let _ = d.scan(data);
+            let _ = d.redact(text);
+        }
+        Err(e) => assert_no_key("a rule-set error", &format!("{e} {e:?}"), &planted),
+    }
+}
+
+/// Baseline parsing on arbitrary text.
+pub fn baseline(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let planted = planted_bodies(data);
+    let path = Path::new("fuzz.json");
+    let loaded = match Baseline::parse(text, path) {
+        Ok(b) => b,
+        Err(e) => {
+            assert_no_key("a baseline error", &format!("{e} {e:?}"), &planted);
+            return;
+        }
+    };
+    // Every entry stale and the file pruned: the messages that quote the most of it.
+    let outcome = Outcome {
+        stale: loaded.entries.clone(),
+        pruned: Some(loaded.display()),
+        written: Some((loaded.display(), loaded.entries.len())),
+        ..Outcome::default()
+    };
+    for list in [true, false] {
+        for line in outcome.messages(list, false) {
+            assert_no_key("a baseline message", &line, &planted);
+        }
+    }
+    let again = Baseline::parse(&loaded.to_json(), path).expect("a written baseline reads back");
+    assert_eq!(
+        again.entries, loaded.entries,
+        "a baseline changes when written back"
+    );
 }

@@ -120,25 +120,31 @@ impl Baseline {
         Baseline { path, entries }
     }
 
-    /// The file, as displayed in messages.
+    /// The file, as displayed in messages (key-shaped text masked).
     pub fn display(&self) -> String {
-        display_path(&self.path)
+        shown(&self.path)
     }
 
     /// Reads and checks the baseline at `path`.
     pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
-        let shown = display_path(path);
         let text = std::fs::read_to_string(path).map_err(|error| BaselineError::Read {
-            path: shown.clone(),
+            path: shown(path),
             error,
         })?;
+        Baseline::parse(&text, path)
+    }
+
+    /// Checks the text of a baseline file; `path` names it in errors and is where the baseline
+    /// would be written back. Quoted values are redacted (key-shaped text masked).
+    pub fn parse(text: &str, path: &Path) -> Result<Baseline, BaselineError> {
+        let shown = shown(path);
         let invalid = |line: usize, column: usize, message: String| BaselineError::Invalid {
             path: shown.clone(),
             line,
             column,
             message: crate::redact_builtin(&message),
         };
-        let doc: Document = serde_json::from_str(&text).map_err(|e| {
+        let doc: Document = serde_json::from_str(text).map_err(|e| {
             let message = format!(
                 "{}; expected a baseline written by --write-baseline ({{\"version\": 1, \
                  \"entries\": [...]}})",
@@ -216,6 +222,12 @@ impl Baseline {
     }
 }
 
+/// `path` as displayed in messages and reports, key-shaped text masked (#8: a baseline can be
+/// named after a key, and reports and messages quote its name).
+fn shown(path: &Path) -> String {
+    crate::redact_builtin(&display_path(path))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,6 +268,23 @@ mod tests {
             1,
             "no temp file left"
         );
+    }
+
+    #[test]
+    fn parse_checks_text_and_names_the_path_masked() {
+        let key = "leadey_sk_live_u8jzPde0IgxLd6GncfBA";
+        let path = PathBuf::from(format!("{key}.json"));
+        let text = format!(
+            "{{\"version\": 1, \"entries\": [{{\"fingerprint\": \"{}\", \"rule_id\": \"r\", \
+             \"path\": \"a\", \"masked_key\": \"m\"}}]}}",
+            "AB".repeat(16)
+        );
+        let b = Baseline::parse(&text, &path).unwrap();
+        assert_eq!(b.entries[0].fingerprint, "ab".repeat(16));
+        assert_eq!(b.path, path);
+        assert_eq!(b.display(), "leadey_sk_live_••••cfBA.json");
+        let e = Baseline::parse("{", &path).unwrap_err().to_string();
+        assert!(e.starts_with("leadey_sk_live_••••cfBA.json:1:1: "), "{e}");
     }
 
     #[test]

@@ -59,7 +59,8 @@ pub enum ConfigError {
 /// A checked config file.
 #[derive(Debug, Clone)]
 pub struct ConfigFile {
-    /// The file, as displayed in reports (`.leadey-scan.toml`, `ci/leadey.toml`).
+    /// The file, as displayed in reports (`.leadey-scan.toml`, `ci/leadey.toml`; key-shaped
+    /// text masked).
     pub display: String,
     /// `[allow] paths`.
     pub paths: PathGlobs,
@@ -117,7 +118,7 @@ impl ConfigFile {
     /// Reads and checks the config file at `path`.
     pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
-            path: display_path(path),
+            path: shown(path),
             error,
         })?;
         ConfigFile::parse(&text, path)
@@ -125,7 +126,7 @@ impl ConfigFile {
 
     /// Checks the text of a config file; `path` names it in errors.
     pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
-        let display = display_path(path);
+        let display = shown(path);
         let at = |span: std::ops::Range<usize>, message: String| {
             let (line, column) = line_column(text, span.start);
             ConfigError::Invalid {
@@ -218,7 +219,10 @@ impl ConfigFile {
         let mut set = RuleSet::builtin()?;
         set.merge(self.rules.clone());
         for file in rule_files {
-            set.merge(crate::rules::load_rule_file(file)?);
+            // #8: rule files are input; their errors mask keys here, in the library.
+            let rules = crate::rules::load_rule_file(file)
+                .map_err(|e| e.redacted(crate::redact_builtin))?;
+            set.merge(rules);
         }
         self.apply_overrides(&mut set)?;
         Ok(set)
@@ -304,6 +308,12 @@ fn rule_message(e: RuleError) -> String {
     }
 }
 
+/// `path` as displayed in messages and reports, key-shaped text masked (#8: a config file can
+/// be named after a key, and reports quote its name).
+fn shown(path: &Path) -> String {
+    crate::redact_builtin(&display_path(path))
+}
+
 const KEY_HASH_EXPECTED: &str =
     "expected a key's SHA-256 as 64 hexadecimal characters (`key_sha256` in the JSON report)";
 const FINGERPRINT_EXPECTED: &str =
@@ -372,8 +382,8 @@ impl PathGlobs {
         }
     }
 
-    /// The first glob (as written) that `rel`, a `/`-separated path relative to the scan
-    /// root, matches.
+    /// The first glob (as written, key-shaped text masked) that `rel`, a `/`-separated path
+    /// relative to the scan root, matches.
     ///
     /// ```
     /// use leadey_scan::suppress::config_file::PathGlobs;
@@ -407,17 +417,30 @@ impl PathGlobs {
         }
         None
     }
+
+    /// Every glob as written (key-shaped text masked): name globs (no `/`) first, then path
+    /// globs, each in file order.
+    pub fn as_written(&self) -> impl Iterator<Item = &str> {
+        self.name_globs
+            .iter()
+            .chain(&self.path_globs)
+            .map(String::as_str)
+    }
 }
 
 impl PathGlobsBuilder {
-    /// Adds a glob; the error says what is wrong and what was expected.
+    /// Adds a glob; the error says what is wrong and what was expected. Key-shaped text in
+    /// the glob is masked wherever it is shown (errors, `matching`, reports), never in what is
+    /// matched.
     pub fn add(&mut self, glob: &str) -> Result<(), String> {
+        // #8: reports quote the glob that suppressed a finding; a glob can spell out a key.
+        let shown = crate::redact_builtin(glob);
         let pattern = glob.trim_start_matches("./").trim_start_matches('/');
         let pattern = pattern.trim_end_matches('/');
         if pattern.is_empty() {
             return Err(format!(
                 "`{}` is not a usable glob: {GLOB_EXPECTED}",
-                quote(glob)
+                quote(&shown)
             ));
         }
         let compiled = GlobBuilder::new(pattern)
@@ -426,26 +449,27 @@ impl PathGlobsBuilder {
             .map_err(|e| {
                 format!(
                     "`{}` is not a valid glob ({}): {GLOB_EXPECTED}",
-                    quote(glob),
-                    e.kind()
+                    quote(&shown),
+                    crate::redact_builtin(&e.kind().to_string())
                 )
             })?;
         if pattern.contains('/') {
             self.paths.add(compiled);
-            self.path_globs.push(glob.to_string());
+            self.path_globs.push(shown);
         } else {
             self.names.add(compiled);
-            self.name_globs.push(glob.to_string());
+            self.name_globs.push(shown);
         }
         Ok(())
     }
 
-    /// The compiled globs.
+    /// The compiled globs; the error (key-shaped text masked) says what is wrong.
     pub fn build(self) -> Result<PathGlobs, String> {
+        let message = |e: globset::Error| crate::redact_builtin(&e.to_string());
         Ok(PathGlobs {
-            names: self.names.build().map_err(|e| e.to_string())?,
+            names: self.names.build().map_err(message)?,
             name_globs: self.name_globs,
-            paths: self.paths.build().map_err(|e| e.to_string())?,
+            paths: self.paths.build().map_err(message)?,
             path_globs: self.path_globs,
         })
     }
@@ -492,6 +516,22 @@ mod tests {
         let e = parse(&format!("[allow]\nkeys = [\"{key}\"]\n")).unwrap_err();
         assert!(!e.contains("u8jz"), "{e}");
         assert!(e.contains("this is a key, not its hash"), "{e}");
+    }
+
+    #[test]
+    fn globs_and_file_names_that_spell_out_a_key_are_shown_masked() {
+        let key = "leadey_sk_live_u8jzPde0IgxLd6GncfBA";
+        let text = format!("[allow]\npaths = [\"{{fixtures,{key}}}/**\"]\n");
+        let c = ConfigFile::parse(&text, Path::new(&format!("{key}.toml"))).unwrap();
+        assert_eq!(c.display, "leadey_sk_live_••••cfBA.toml");
+        let shown = "{fixtures,leadey_sk_live_••••cfBA}/**";
+        assert_eq!(c.paths.matching("fixtures/a.env"), Some(shown));
+        assert_eq!(c.paths.as_written().collect::<Vec<_>>(), [shown]);
+        let e = PathGlobs::builder().add(&format!("[{key}")).unwrap_err();
+        assert!(
+            !e.contains("u8jz") && e.contains("leadey_sk_live_••••cfBA"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -185,8 +185,16 @@ pub struct Outcome {
 impl Outcome {
     /// Lines for standard error, without the `leadey-scan: ` prefix; `list_stale` lists each
     /// stale entry (with `--prune-baseline`), otherwise they are counted; `quiet` leaves out
-    /// what is neither a warning nor asked for.
+    /// what is neither a warning nor asked for. Key-shaped text is masked: stale entries are
+    /// quoted from the baseline file as it was read.
     pub fn messages(&self, list_stale: bool, quiet: bool) -> Vec<String> {
+        self.unredacted_messages(list_stale, quiet)
+            .iter()
+            .map(|line| crate::redact_builtin(line))
+            .collect()
+    }
+
+    fn unredacted_messages(&self, list_stale: bool, quiet: bool) -> Vec<String> {
         let mut lines = Vec::new();
         for (path, line, masked, kind) in &self.overridden {
             lines.push(format!(
@@ -299,7 +307,8 @@ impl Suppressor {
     pub fn rule_set(&self, rule_files: &[PathBuf]) -> Result<RuleSet, RuleSetError> {
         match &self.config {
             Some(config) => config.rule_set(rule_files),
-            None => Ok(RuleSet::load(rule_files)?),
+            // #8: rule files are input; their errors mask keys here, in the library.
+            None => Ok(RuleSet::load(rule_files).map_err(|e| e.redacted(crate::redact_builtin))?),
         }
     }
 
@@ -495,6 +504,29 @@ mod tests {
         assert_eq!(abs.relative("/w/t/repo/src/k.env"), "src/k.env");
         let slash = ScanRoot::new("/".into(), Some("/".into()));
         assert_eq!(slash.relative("/etc/k"), "etc/k");
+    }
+
+    #[test]
+    fn stale_entries_quoted_from_a_baseline_are_listed_masked() {
+        let key = "leadey_sk_live_u8jzPde0IgxLd6GncfBA";
+        let outcome = Outcome {
+            stale: vec![Entry {
+                fingerprint: "0a".repeat(16),
+                rule_id: "leadey-api-key".into(),
+                path: format!("old/{key}.env"),
+                masked_key: key.into(),
+            }],
+            ..Outcome::default()
+        };
+        let lines = outcome.messages(true, false);
+        assert_eq!(
+            lines,
+            [format!(
+                "stale baseline entry: old/leadey_sk_live_••••cfBA.env leadey-api-key \
+                 leadey_sk_live_••••cfBA (fingerprint {})",
+                "0a".repeat(16)
+            )]
+        );
     }
 
     #[test]
