@@ -371,7 +371,6 @@ fn can_drop_privileges() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-
 #[test]
 fn unreadable_file_and_folder_warn_once_each_and_the_scan_goes_on() {
     if !can_drop_privileges() {
