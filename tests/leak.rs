@@ -8,12 +8,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use common::http::{answer, without_proxies, Server};
 use common::{
     bin, can_test_permissions, fake_key_len, masked, run_limited, stderr, stdout, unprivileged_in,
     Tree, PREFIX,
@@ -411,42 +410,22 @@ fn errors_that_quote_input_mask_keys() {
 }
 
 /// An API that echoes the key it was sent, and another key, in `data`.
-fn echo_server(other: String) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            let mut reader = BufReader::new(&stream);
-            let mut auth = String::new();
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.strip_prefix("authorization: Bearer ") {
-                    auth = v.trim().to_string();
-                }
-                if let Some(v) = line.strip_prefix("Authorization: Bearer ") {
-                    auth = v.trim().to_string();
-                }
-            }
-            let body = serde_json::json!({"data": {
-                "echo": auth, "note": format!("your key {auth} is live"),
-                "other_keys": [other], "x": format!("glued{other}"),
-                "organization": {"id": other, "name": format!("Acme {auth}")},
-                auth.clone(): other,
-            }})
+fn echo_server(other: String) -> Server {
+    Server::start(move |request, _| {
+        let auth = request
+            .authorization
+            .as_deref()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default()
             .to_string();
-            let text = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
-                 Connection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = (&stream).write_all(text.as_bytes());
-        }
-    });
-    port
+        let body = serde_json::json!({"data": {
+            "echo": auth, "note": format!("your key {auth} is live"),
+            "other_keys": [other], "x": format!("glued{other}"),
+            "organization": {"id": other, "name": format!("Acme {auth}")},
+            auth.clone(): other,
+        }});
+        answer(200, &body.to_string())
+    })
 }
 
 #[test]
@@ -456,21 +435,18 @@ fn verification_data_never_shows_the_key_or_another_key() {
     let key = s.key();
     let other = s.key();
     t.write("a.txt", format!("{key}\n"));
-    let port = echo_server(other.clone());
-    let base = format!("http://127.0.0.1:{port}/v1");
+    let server = echo_server(other.clone());
+    let base = server.base();
     for format in ["human", "json", "sarif"] {
         let mut cmd = t.cmd();
-        for v in [
-            "HTTP_PROXY",
-            "http_proxy",
-            "HTTPS_PROXY",
-            "https_proxy",
-            "ALL_PROXY",
-            "all_proxy",
-        ] {
-            cmd.env_remove(v);
-        }
-        let out = run(cmd.args([".", "--verify", "--api-base", &base, "--format", format]));
+        let out = run(without_proxies(&mut cmd).args([
+            ".",
+            "--verify",
+            "--api-base",
+            &base,
+            "--format",
+            format,
+        ]));
         assert_eq!(out.status.code(), Some(1), "{format}: {}", stderr(&out));
         s.check_output(format, &out);
         let all = stdout(&out);
