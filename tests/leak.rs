@@ -733,63 +733,49 @@ fn config_file_errors_that_quote_a_key_mask_it() {
     let mut s = Secrets::new();
     let t = Tree::new();
     t.write("a.txt", "nothing here\n");
-    let mut cases: Vec<(&str, String)> = Vec::new();
-    let k = s.key();
-    cases.push((
-        "unterminated string on the key's line",
-        format!("[allow]\npaths = [\"tests/**\", \"{k}\n"),
-    ));
-    let k = s.key();
-    cases.push(("bare key as a value", format!("[allow]\npaths = {k}\n")));
-    let k = s.key();
-    cases.push((
-        "unknown field named after a key",
-        format!("[allow]\n{k} = [\"x\"]\n"),
-    ));
-    let k = s.key();
-    cases.push((
-        "unknown field on a line with a key",
-        format!("[allow]\npathz = [\"{k}\"]\n"),
-    ));
-    let k = s.key();
-    cases.push((
-        "unknown field of an override",
-        format!("[rules.leadey-api-key]\ncolour = \"{k}\"\n"),
-    ));
-    let k = s.key();
-    cases.push((
-        "a key in place of its hash",
-        format!("[allow]\nkeys = [\"{k}\"]\n"),
-    ));
-    let k = s.key();
-    cases.push((
-        "a key in place of a fingerprint",
-        format!("[allow]\nfingerprints = [\"x{k}\"]\n"),
-    ));
-    let k = s.key();
-    cases.push((
-        "a key in a bad glob",
-        format!("[allow]\npaths = [\"[{k}\"]\n"),
-    ));
-    let k = s.key();
-    cases.push((
-        "an override of a rule named after a key",
-        format!("[rules.{k}]\nmin_entropy = 3.0\n"),
-    ));
-    let k = s.key();
-    cases.push((
-        "a wrong type holding a key",
-        format!("[rules.leadey-api-key]\nmin_entropy = \"{k}\"\n"),
-    ));
-    let k = s.key();
-    cases.push((
-        "a rule id that is a key",
-        format!(
-            "[[rule]]\nid = \"{k}\"\ntitle = \"t\"\nprefix = \"x_\"\nbody_chars = \"A-Z\"\n\
-             body_min_len = 20\nbody_max_len = 40\nmin_entropy = 3.0\nseverity = \"high\"\n\
-             remediation = \"r\"\n"
+    // Each template gets a fresh key in place of `KEY`.
+    let cases: Vec<(&str, String)> = [
+        (
+            "unterminated string on the key's line",
+            "[allow]\npaths = [\"tests/**\", \"KEY\n",
         ),
-    ));
+        ("bare key as a value", "[allow]\npaths = KEY\n"),
+        (
+            "unknown field named after a key",
+            "[allow]\nKEY = [\"x\"]\n",
+        ),
+        (
+            "unknown field on a line with a key",
+            "[allow]\npathz = [\"KEY\"]\n",
+        ),
+        (
+            "unknown field of an override",
+            "[rules.leadey-api-key]\ncolour = \"KEY\"\n",
+        ),
+        ("a key in place of its hash", "[allow]\nkeys = [\"KEY\"]\n"),
+        (
+            "a key in place of a fingerprint",
+            "[allow]\nfingerprints = [\"xKEY\"]\n",
+        ),
+        ("a key in a bad glob", "[allow]\npaths = [\"[KEY\"]\n"),
+        (
+            "an override of a rule named after a key",
+            "[rules.KEY]\nmin_entropy = 3.0\n",
+        ),
+        (
+            "a wrong type holding a key",
+            "[rules.leadey-api-key]\nmin_entropy = \"KEY\"\n",
+        ),
+        (
+            "a rule id that is a key",
+            "[[rule]]\nid = \"KEY\"\ntitle = \"t\"\nprefix = \"x_\"\nbody_chars = \"A-Z\"\n\
+             body_min_len = 20\nbody_max_len = 40\nmin_entropy = 3.0\nseverity = \"high\"\n\
+             remediation = \"r\"\n",
+        ),
+    ]
+    .into_iter()
+    .map(|(what, template)| (what, template.replace("KEY", &s.key())))
+    .collect();
     for (i, (what, text)) in cases.iter().enumerate() {
         // At the root, and by --config with a key in the file's name.
         t.write(".leadey-scan.toml", text);
@@ -945,43 +931,38 @@ fn broken_baselines_that_quote_a_key_are_errors_without_it() {
     let mut s = Secrets::new();
     let t = Tree::new();
     t.write("a.txt", "nothing here\n");
-    let mut cases: Vec<(&str, String)> = Vec::new();
-    let k = s.key();
-    cases.push((
-        "broken JSON on the key's line",
-        format!("{{\"version\": 1, \"entries\": [\n {{\"path\": \"{k}\n"),
-    ));
-    let k = s.key();
-    cases.push((
-        "a key as the fingerprint",
-        format!(
-            "{{\"version\": 1, \"entries\": [{{\"fingerprint\": \"{k}\", \"rule_id\": \"r\", \
-             \"path\": \"p\", \"masked_key\": \"m\"}}]}}"
+    // Each template gets a fresh key in place of `KEY`.
+    let cases: Vec<(&str, String)> = [
+        (
+            "broken JSON on the key's line",
+            "{\"version\": 1, \"entries\": [\n {\"path\": \"KEY\n",
         ),
-    ));
-    let k = s.key();
-    cases.push((
-        "a key as the fingerprint, after 10 characters",
-        format!(
-            "{{\"version\": 1, \"entries\": [{{\"fingerprint\": \"0123456789{k}\", \
-             \"rule_id\": \"r\", \"path\": \"p\", \"masked_key\": \"m\"}}]}}"
+        (
+            "a key as the fingerprint",
+            "{\"version\": 1, \"entries\": [{\"fingerprint\": \"KEY\", \"rule_id\": \"r\", \
+             \"path\": \"p\", \"masked_key\": \"m\"}]}",
         ),
-    ));
-    let k = s.key();
-    cases.push((
-        "an unknown field named after a key",
-        format!("{{\"version\": 1, \"entries\": [], \"{k}\": 1}}"),
-    ));
-    let k = s.key();
-    cases.push((
-        "a key as the version",
-        format!("{{\"version\": \"{k}\", \"entries\": []}}"),
-    ));
-    let k = s.key();
-    cases.push((
-        "a key as an entry",
-        format!("{{\"version\": 1, \"entries\": [\"{k}\"]}}"),
-    ));
+        (
+            "a key as the fingerprint, after 10 characters",
+            "{\"version\": 1, \"entries\": [{\"fingerprint\": \"0123456789KEY\", \
+             \"rule_id\": \"r\", \"path\": \"p\", \"masked_key\": \"m\"}]}",
+        ),
+        (
+            "an unknown field named after a key",
+            "{\"version\": 1, \"entries\": [], \"KEY\": 1}",
+        ),
+        (
+            "a key as the version",
+            "{\"version\": \"KEY\", \"entries\": []}",
+        ),
+        (
+            "a key as an entry",
+            "{\"version\": 1, \"entries\": [\"KEY\"]}",
+        ),
+    ]
+    .into_iter()
+    .map(|(what, template)| (what, template.replace("KEY", &s.key())))
+    .collect();
     for (i, (what, text)) in cases.iter().enumerate() {
         let name = format!("b{i}-{}.json", s.key());
         t.write(&name, text);
