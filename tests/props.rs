@@ -12,7 +12,9 @@
 
 mod common;
 
-use std::io::Read;
+#[path = "../fuzz/src/lib.rs"]
+#[allow(dead_code)]
+mod bodies;
 
 use leadey_scan::detect::Detector;
 use leadey_scan::rules::RuleSet;
@@ -21,6 +23,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError};
 use sha2::{Digest, Sha256};
 
+use bodies::Trickle;
 use common::{Tree, PREFIX};
 
 const BASE62: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -173,21 +176,6 @@ fn expected(p: &Planted) -> Vec<(u64, u64, u64, String)> {
             (*offset as u64, line, column, sha256_hex(key))
         })
         .collect()
-}
-
-/// A reader that hands out at most `step` bytes per read, to exercise short reads.
-struct Trickle<'a> {
-    data: &'a [u8],
-    step: usize,
-}
-
-impl Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.step.min(buf.len()).min(self.data.len());
-        buf[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
-    }
 }
 
 proptest! {

@@ -84,10 +84,13 @@ pub fn detect(data: &[u8]) {
     );
 }
 
-/// A reader that hands out at most `step` bytes per read.
-struct Trickle<'a> {
-    data: &'a [u8],
-    step: usize,
+/// A reader that hands out at most `step` bytes per read, to exercise short reads (also used
+/// by `tests/props.rs`).
+pub struct Trickle<'a> {
+    /// What is left to read.
+    pub data: &'a [u8],
+    /// Bytes per read, at most.
+    pub step: usize,
 }
 
 impl Read for Trickle<'_> {
