@@ -1,13 +1,11 @@
-//! `--history` (#5): everything ever committed on any ref (or one `--branch`). First one pass
-//! over the packs (gix's delta-tree traversal: every object inflated once, on all threads)
-//! scans every packed blob and keeps trees and commits in memory. Then commits are put in
-//! attribution order (parents first, older first; then the commits only reflogs reach);
-//! walking their trees while skipping every
-//! (folder, tree id) already seen yields each (path, blob) pair once, with the first commit that
-//! had it. Reachable blobs outside the packs (loose objects) are scanned one by one. Each key is
-//! reported once per path, with its first commit and whether `HEAD` (or the `--branch` tip)
-//! still has it there. Never prints.
-
+//! `--history` (#5): everything ever committed on any ref (or one `--branch`), and what only
+//! reflogs still reach. First one pass over the packs (gix's delta-tree traversal: every object
+//! inflated once, on all threads) scans every packed blob and keeps trees and commits in memory.
+//! Then commits are put in attribution order (parents first, older first; then the commits only
+//! reflogs reach); walking their trees while skipping every (folder, tree id) already seen yields
+//! each (path, blob) pair once, with the first commit that had it. Reachable blobs outside the
+//! packs (loose objects) are scanned one by one. Each key is reported once per path, with its
+//! first commit and whether `HEAD` (or the `--branch` tip) still has it there. Never prints.
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
