@@ -6,6 +6,7 @@
 //! each (path, blob) pair once, with the first commit that had it. Reachable blobs outside the
 //! packs (loose objects) are scanned one by one. Each key is reported once per path, with its
 //! first commit and whether `HEAD` (or the `--branch` tip) still has it there. Never prints.
+
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
