@@ -42,6 +42,14 @@ impl Secrets {
         self.key_len(32)
     }
 
+    /// Each (name, template) with a fresh key in place of `KEY`.
+    fn fill<'a>(&mut self, templates: &[(&'a str, &str)]) -> Vec<(&'a str, String)> {
+        templates
+            .iter()
+            .map(|(what, template)| (*what, template.replace("KEY", &self.key())))
+            .collect()
+    }
+
     /// Remembers a secret made elsewhere (e.g. a body longer than the maximum).
     fn add(&mut self, secret: String) -> String {
         self.keys.push(secret.clone());
@@ -733,8 +741,7 @@ fn config_file_errors_that_quote_a_key_mask_it() {
     let mut s = Secrets::new();
     let t = Tree::new();
     t.write("a.txt", "nothing here\n");
-    // Each template gets a fresh key in place of `KEY`.
-    let cases: Vec<(&str, String)> = [
+    let cases = s.fill(&[
         (
             "unterminated string on the key's line",
             "[allow]\npaths = [\"tests/**\", \"KEY\n",
@@ -772,10 +779,7 @@ fn config_file_errors_that_quote_a_key_mask_it() {
              body_min_len = 20\nbody_max_len = 40\nmin_entropy = 3.0\nseverity = \"high\"\n\
              remediation = \"r\"\n",
         ),
-    ]
-    .into_iter()
-    .map(|(what, template)| (what, template.replace("KEY", &s.key())))
-    .collect();
+    ]);
     for (i, (what, text)) in cases.iter().enumerate() {
         // At the root, and by --config with a key in the file's name.
         t.write(".leadey-scan.toml", text);
@@ -931,8 +935,7 @@ fn broken_baselines_that_quote_a_key_are_errors_without_it() {
     let mut s = Secrets::new();
     let t = Tree::new();
     t.write("a.txt", "nothing here\n");
-    // Each template gets a fresh key in place of `KEY`.
-    let cases: Vec<(&str, String)> = [
+    let cases = s.fill(&[
         (
             "broken JSON on the key's line",
             "{\"version\": 1, \"entries\": [\n {\"path\": \"KEY\n",
@@ -959,10 +962,7 @@ fn broken_baselines_that_quote_a_key_are_errors_without_it() {
             "a key as an entry",
             "{\"version\": 1, \"entries\": [\"KEY\"]}",
         ),
-    ]
-    .into_iter()
-    .map(|(what, template)| (what, template.replace("KEY", &s.key())))
-    .collect();
+    ]);
     for (i, (what, text)) in cases.iter().enumerate() {
         let name = format!("b{i}-{}.json", s.key());
         t.write(&name, text);
