@@ -275,66 +275,25 @@ fn errors_that_quote_input_mask_keys() {
     let rules = |p: std::path::PathBuf| vec!["--rules".into(), p.into_os_string()];
 
     // Rule files: malformed on a line that holds a key, and invalid values that are keys.
-    let k = s.key();
-    add(
-        "unterminated string",
-        rules(rule_file(d, "r1.toml", "title", &format!("title = \"{k}"))),
-    );
-    let k = s.key();
-    add(
-        "bare value",
-        rules(rule_file(d, "r2.toml", "title", &format!("title = {k}"))),
-    );
-    let k = s.key();
-    add(
-        "unknown variant",
-        rules(rule_file(
-            d,
-            "r3.toml",
-            "severity",
-            &format!("severity = \"{k}\""),
-        )),
-    );
-    let k = s.key();
-    add(
-        "invalid id",
-        rules(rule_file(d, "r4.toml", "id", &format!("id = \"{k}\""))),
-    );
-    let k = s.key();
-    add(
-        "unknown field",
-        rules(rule_file(d, "r5.toml", "zzz", &format!("{k} = 1"))),
-    );
-    let k = s.key();
-    add(
-        "bad class",
-        rules(rule_file(
-            d,
-            "r6.toml",
-            "body_chars",
-            &format!("body_chars = \"{k}\\\\\""),
-        )),
-    );
-    let k = s.key();
-    add(
-        "wrong type",
-        rules(rule_file(
-            d,
-            "r7.toml",
-            "body_min_len",
-            &format!("body_min_len = \"{k}\""),
-        )),
-    );
-    let k = s.key();
-    add(
-        "key in a later line of a multi-line error",
-        rules(rule_file(
-            d,
-            "r8.toml",
+    let rule_lines = [
+        ("unterminated string", "title", "title = \"KEY"),
+        ("bare value", "title", "title = KEY"),
+        ("unknown variant", "severity", "severity = \"KEY\""),
+        ("invalid id", "id", "id = \"KEY\""),
+        ("unknown field", "zzz", "KEY = 1"),
+        ("bad class", "body_chars", "body_chars = \"KEY\\\\\""),
+        ("wrong type", "body_min_len", "body_min_len = \"KEY\""),
+        (
+            "key in a later line of a multi-line error",
             "zzz",
-            &format!("[x]\n{k} = [1, \"a\""),
-        )),
-    );
+            "[x]\nKEY = [1, \"a\"",
+        ),
+    ];
+    for (i, (what, field, line)) in rule_lines.into_iter().enumerate() {
+        let line = line.replace("KEY", &s.key());
+        let name = format!("r{}.toml", i + 1);
+        add(what, rules(rule_file(d, &name, field, &line)));
+    }
     // File names.
     let k = s.key();
     add("missing rule file", rules(d.join(format!("{k}.toml"))));
@@ -347,50 +306,37 @@ fn errors_that_quote_input_mask_keys() {
             d.join(format!("no-{k}/r.json")).into(),
         ],
     );
-    let k = s.key();
-    add("missing path", vec![format!("{k}.txt").into()]);
-    let k = s.key();
-    add(
-        "bad exclude glob",
-        vec![".".into(), "--exclude".into(), format!("[{k}").into()],
-    );
-    // Arguments that clap rejects, quoting them.
-    let k = s.key();
-    add("bad size", vec!["--max-filesize".into(), k.into()]);
-    let k = s.key();
-    add("bad format", vec!["--format".into(), k.into()]);
-    let k = s.key();
-    add("bad number", vec!["--threads".into(), k.into()]);
-    let k = s.key();
-    add("unknown flag", vec![format!("--{k}").into()]);
-    let k = s.key();
-    add("unknown flag with value", vec![format!("--x={k}").into()]);
-    let k = s.key();
-    add("bad colour", vec![format!("--color={k}").into()]);
-    // URLs.
-    let k = s.key();
-    add(
-        "cleartext api base",
-        vec![
-            "--verify".into(),
-            "--api-base".into(),
-            format!("http://{k}.example/v1").into(),
-        ],
-    );
-    let k = s.key();
-    add(
-        "api base with a key in the path",
-        vec![
-            "--verify".into(),
-            "--api-base".into(),
-            format!("http://example.com/{k}").into(),
-        ],
-    );
-    let k = s.key();
-    add(
-        "api base that is no URL",
-        vec!["--verify".into(), "--api-base".into(), k.into()],
-    );
+    // A path, a glob, arguments that clap rejects quoting them, and URLs; each gets a fresh
+    // key in place of `KEY`.
+    let arg_lists: [(&str, &[&str]); 11] = [
+        ("missing path", &["KEY.txt"]),
+        ("bad exclude glob", &[".", "--exclude", "[KEY"]),
+        ("bad size", &["--max-filesize", "KEY"]),
+        ("bad format", &["--format", "KEY"]),
+        ("bad number", &["--threads", "KEY"]),
+        ("unknown flag", &["--KEY"]),
+        ("unknown flag with value", &["--x=KEY"]),
+        ("bad colour", &["--color=KEY"]),
+        (
+            "cleartext api base",
+            &["--verify", "--api-base", "http://KEY.example/v1"],
+        ),
+        (
+            "api base with a key in the path",
+            &["--verify", "--api-base", "http://example.com/KEY"],
+        ),
+        (
+            "api base that is no URL",
+            &["--verify", "--api-base", "KEY"],
+        ),
+    ];
+    for (what, args) in arg_lists {
+        let k = s.key();
+        add(
+            what,
+            args.iter().map(|a| a.replace("KEY", &k).into()).collect(),
+        );
+    }
 
     for (what, args) in &cases {
         for format in ["human", "json", "sarif"] {
