@@ -18,6 +18,12 @@ fn read_json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
+/// Writes a baseline of `t` to `name` (relative to `t`), quietly; the run must succeed.
+fn write_baseline(t: &Tree, name: &str) {
+    let out = run(t.cmd().args([".", "--write-baseline", name, "-q"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
 /// (path, line, masked key) of each finding of a JSON report.
 fn findings(v: &Value) -> Vec<(String, u64, String)> {
     listed(v, "findings")
@@ -122,15 +128,7 @@ fn a_new_key_in_a_baselined_file_is_reported_and_line_moves_are_not() {
     let (old, new) = (fake_key(11), fake_key(12));
     let t = Tree::new();
     t.write("settings.py", format!("OLD = \"{old}\"\n"));
-    assert_eq!(
-        code(&run(t.cmd().args([
-            ".",
-            "--write-baseline",
-            "b.json",
-            "-q"
-        ]))),
-        0
-    );
+    write_baseline(&t, "b.json");
     // Lines added above the old key, and a new key in the same file.
     t.write(
         "settings.py",
@@ -254,15 +252,7 @@ fn prune_lists_and_removes_entries_that_match_nothing() {
     t.write("a.env", format!("{a}\n"))
         .write("b.env", format!("{b}\n"))
         .write("c.env", format!("{c}\n"));
-    assert_eq!(
-        code(&run(t.cmd().args([
-            ".",
-            "--write-baseline",
-            "base.json",
-            "-q"
-        ]))),
-        0
-    );
+    write_baseline(&t, "base.json");
     let before = read_json(&t.join("base.json"));
     std::fs::remove_file(t.join("a.env")).unwrap();
     t.write("c.env", "revoked and removed\n");
@@ -318,15 +308,7 @@ fn prune_refuses_to_rewrite_after_an_incomplete_scan() {
     let a = fake_key(41);
     let t = Tree::new();
     t.write("a.env", format!("{a}\n"));
-    assert_eq!(
-        code(&run(t.cmd().args([
-            ".",
-            "--write-baseline",
-            "base.json",
-            "-q"
-        ]))),
-        0
-    );
+    write_baseline(&t, "base.json");
     let before = read_json(&t.join("base.json"));
     std::fs::remove_file(t.join("a.env")).unwrap();
     // With --follow, a link back to its own folder is a loop: an error, so the scan is not
