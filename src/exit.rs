@@ -62,20 +62,13 @@ pub fn exit_code(report: &Report, fail_on: FailOn) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{Key, Location, UnknownReason, Verification};
+    use crate::finding::{UnknownReason, Verification};
     use crate::report::Stats;
     use crate::rules::RuleSet;
     use crate::source::FileError;
 
     fn finding(verification: Option<Verification>) -> Finding {
-        let location = Location {
-            path: "a.txt".into(),
-            line: 1,
-            column: 1,
-            byte_offset: 0,
-        };
-        let key = Key::new(b"leadey_sk_live_u8jzPde0IgxLd6GncfBA", 15);
-        let mut f = Finding::new("r".into(), location, false, key, 4.0, String::new(), 0);
+        let mut f = crate::finding::test_finding();
         f.verification = verification;
         f
     }

@@ -415,6 +415,19 @@ impl Finding {
     }
 }
 
+/// A finding for unit tests: rule `r`, `a.txt` 1:1, a fixed key.
+#[cfg(test)]
+pub(crate) fn test_finding() -> Finding {
+    let location = Location {
+        path: "a.txt".into(),
+        line: 1,
+        column: 1,
+        byte_offset: 0,
+    };
+    let key = Key::new(b"leadey_sk_live_u8jzPde0IgxLd6GncfBA", 15);
+    Finding::new("r".into(), location, false, key, 4.0, String::new(), 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

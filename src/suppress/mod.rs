@@ -531,16 +531,8 @@ mod tests {
 
     #[test]
     fn kinds_are_counted_in_order() {
-        use crate::finding::{Key, Location};
         let finding = |kind| {
-            let location = Location {
-                path: "a".into(),
-                line: 1,
-                column: 1,
-                byte_offset: 0,
-            };
-            let key = Key::new(b"leadey_sk_live_u8jzPde0IgxLd6GncfBA", 15);
-            let mut f = Finding::new("r".into(), location, false, key, 4.0, String::new(), 0);
+            let mut f = crate::finding::test_finding();
             f.suppression = Some(Suppression {
                 kind,
                 detail: String::new(),
