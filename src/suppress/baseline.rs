@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::source::display_path;
+use super::shown_path;
 
 /// The version this build reads and writes.
 pub const BASELINE_VERSION: u32 = 1;
@@ -122,13 +122,13 @@ impl Baseline {
 
     /// The file, as displayed in messages (key-shaped text masked).
     pub fn display(&self) -> String {
-        shown(&self.path)
+        shown_path(&self.path)
     }
 
     /// Reads and checks the baseline at `path`.
     pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
         let text = std::fs::read_to_string(path).map_err(|error| BaselineError::Read {
-            path: shown(path),
+            path: shown_path(path),
             error,
         })?;
         Baseline::parse(&text, path)
@@ -137,7 +137,7 @@ impl Baseline {
     /// Checks the text of a baseline file; `path` names it in errors and is where the baseline
     /// would be written back. Quoted values are redacted (key-shaped text masked).
     pub fn parse(text: &str, path: &Path) -> Result<Baseline, BaselineError> {
-        let shown = shown(path);
+        let shown = shown_path(path);
         let invalid = |line: usize, column: usize, message: String| BaselineError::Invalid {
             path: shown.clone(),
             line,
@@ -220,12 +220,6 @@ impl Baseline {
         }
         result.map_err(err)
     }
-}
-
-/// `path` as displayed in messages and reports, key-shaped text masked (#8: a baseline can be
-/// named after a key, and reports and messages quote its name).
-fn shown(path: &Path) -> String {
-    crate::redact_builtin(&display_path(path))
 }
 
 #[cfg(test)]

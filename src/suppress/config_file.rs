@@ -22,8 +22,8 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::shown_path;
 use crate::rules::{line_column, Rule, RuleError, RuleSet, RuleSpec};
-use crate::source::display_path;
 
 /// The name of the config file looked for at the root of the scan.
 pub const CONFIG_FILE_NAME: &str = ".leadey-scan.toml";
@@ -118,7 +118,7 @@ impl ConfigFile {
     /// Reads and checks the config file at `path`.
     pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
-            path: shown(path),
+            path: shown_path(path),
             error,
         })?;
         ConfigFile::parse(&text, path)
@@ -126,7 +126,7 @@ impl ConfigFile {
 
     /// Checks the text of a config file; `path` names it in errors.
     pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
-        let display = shown(path);
+        let display = shown_path(path);
         let at = |span: std::ops::Range<usize>, message: String| {
             let (line, column) = line_column(text, span.start);
             ConfigError::Invalid {
@@ -306,12 +306,6 @@ fn rule_message(e: RuleError) -> String {
         RuleError::Invalid { id, message, .. } => format!("rule `{id}`: {message}"),
         other => other.to_string(),
     }
-}
-
-/// `path` as displayed in messages and reports, key-shaped text masked (#8: a config file can
-/// be named after a key, and reports quote its name).
-fn shown(path: &Path) -> String {
-    crate::redact_builtin(&display_path(path))
 }
 
 const KEY_HASH_EXPECTED: &str =

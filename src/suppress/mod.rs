@@ -484,6 +484,12 @@ pub fn count_by_kind(suppressed: &[Finding]) -> Vec<(SuppressionKind, usize)> {
         .collect()
 }
 
+/// `path` as displayed in messages and reports, key-shaped text masked (#8: a config file or
+/// a baseline can be named after a key, and reports and messages quote its name).
+fn shown_path(path: &Path) -> String {
+    crate::redact_builtin(&display_path(path))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
