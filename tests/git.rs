@@ -58,13 +58,7 @@ impl Repo {
         let mut all = args.to_vec();
         all.extend(["--format", "json", "--no-timing"]);
         let out = self.scan(&all);
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}): {}\nstderr: {}",
-                stdout(&out),
-                stderr(&out)
-            )
-        });
+        let v = common::stdout_json(&out);
         (v, out)
     }
 }

@@ -32,13 +32,7 @@ fn run(cmd: &mut Command) -> Output {
 /// Runs with `--format json` and parses stdout, failing with stderr if it is not JSON.
 fn json(cmd: &mut Command) -> (Value, Output) {
     let out = run(cmd.args(["--format", "json", "--no-timing"]));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}):\n{}\n{}",
-            stdout(&out),
-            stderr(&out)
-        )
-    });
+    let v = common::stdout_json(&out);
     (v, out)
 }
 

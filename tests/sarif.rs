@@ -21,13 +21,7 @@ fn assert_valid(log: &Value) {
 /// Runs `cmd` with `--format sarif --no-timing`, parses and validates stdout.
 fn sarif(cmd: &mut Command) -> (Value, Output) {
     let out = run(cmd.args(["--format", "sarif", "--no-timing"]));
-    let log: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {}",
-            stdout(&out),
-            stderr(&out)
-        )
-    });
+    let log = common::stdout_json(&out);
     assert_valid(&log);
     (log, out)
 }

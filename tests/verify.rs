@@ -57,13 +57,7 @@ fn run_watched(cmd: &mut Command) -> Output {
 /// Runs `cmd` with `--format json` and parses stdout.
 fn json_report(cmd: &mut Command) -> (Value, Output) {
     let out = run_watched(cmd.args(["--format", "json", "--no-timing"]));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {}",
-            stdout(&out),
-            stderr(&out)
-        )
-    });
+    let v = common::stdout_json(&out);
     (v, out)
 }
 

@@ -125,14 +125,19 @@ pub fn stderr(o: &Output) -> String {
 /// Runs `cmd` with `--format json` added and parses stdout.
 pub fn json(cmd: &mut Command) -> (serde_json::Value, Output) {
     let out = run(cmd.args(["--format", "json", "--no-timing"]));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+    let v = stdout_json(&out);
+    (v, out)
+}
+
+/// The run's stdout parsed as JSON; panics with stdout and stderr when it is not JSON.
+pub fn stdout_json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "stdout is not JSON ({e}): {}\nstderr: {}",
-            stdout(&out),
-            stderr(&out)
+            stdout(out),
+            stderr(out)
         )
-    });
-    (v, out)
+    })
 }
 
 /// (path, line, column) of every finding in a JSON report.
