@@ -17,6 +17,7 @@ them into target/ci-tools). What is checked:
   CI schema; a pre-commit config is named and left out. Any other block is an error, so a new
   snippet is never silently skipped.
 - templates/gitlab/*.yml: the GitLab CI schema.
+- Dockerfile: hadolint.
 
 Before that, a deliberately broken workflow must be rejected (an unknown input of `./`, an
 undefined expression): a linter that finds nothing proves nothing.
@@ -136,7 +137,7 @@ jobs:
 
 
 def main():
-    for tool in ("actionlint", "check-jsonschema", "shellcheck"):
+    for tool in ("actionlint", "check-jsonschema", "shellcheck", "hadolint"):
         if shutil.which(tool) is None:
             print(f"lint-workflows: {tool} is not on PATH (.ci/run installs it)")
             return 1
@@ -224,6 +225,7 @@ def main():
         for path in [os.path.relpath(t, ROOT) for t in templates]:
             check(f"GitLab CI schema: {path}",
                   ["check-jsonschema", "--builtin-schema", "vendor.gitlab-ci", path])
+        check("hadolint: Dockerfile", ["hadolint", "--no-color", "Dockerfile"])
         for line, path in gitlab:
             check(f"GitLab CI schema: README.md line {line}",
                   ["check-jsonschema", "--builtin-schema", "vendor.gitlab-ci", path], project)

@@ -440,8 +440,8 @@ fn run_install_step(release: Option<(&str, &str)>) -> Install {
          *) shift;; esac; done\nfor p in \"${{ps[@]}}\"; do cp '{assets}'/\"$p\" \"$d\"/ || exit 1; done\n",
         assets = assets.display()
     );
-    let fake_cargo = "#!/bin/bash\ntouch \"$LEADEY_SCAN_ROOT/cargo-called\"\n\
-                      mkdir -p \"$LEADEY_SCAN_ROOT/bin\"\n\
+    let fake_cargo = "#!/bin/bash\nset -e\nmkdir -p \"$LEADEY_SCAN_ROOT/bin\"\n\
+                      touch \"$LEADEY_SCAN_ROOT/cargo-called\"\n\
                       printf '#!/bin/sh\\necho from-source\\n' > \"$LEADEY_SCAN_ROOT/bin/leadey-scan\"\n\
                       chmod +x \"$LEADEY_SCAN_ROOT/bin/leadey-scan\"\n";
     for (name, text) in [("gh", fake_gh.as_str()), ("cargo", fake_cargo)] {
