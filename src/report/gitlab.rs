@@ -337,6 +337,209 @@ impl Reporter for Gitlab {
 mod tests {
     use super::*;
     use crate::finding::{test_finding, CommitInfo, Fingerprint, Verification};
+    use crate::report::Stats;
+    use crate::rules::RuleSet;
+    use crate::source::FileError;
+    use serde_json::Value;
+
+    /// GitLab's schema (an excerpt of 15.2.1, see its `$comment`).
+    const SCHEMA: &str =
+        include_str!("../../tests/data/gitlab-secret-detection-report-format-15.2.1.json");
+    const SCAN_COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
+    const END: i64 = 1_714_564_800; // 2024-05-01T12:00:00Z
+
+    fn commit(id: char) -> CommitInfo {
+        CommitInfo {
+            id: id.to_string().repeat(40),
+            author_name: "Dev".into(),
+            author_email: "dev@example.invalid".into(),
+            date: "2024-05-01T12:00:00+02:00".into(),
+            summary: "add config".into(),
+            reflog_only: false,
+        }
+    }
+
+    /// A report with a tree finding, a live one, one only in history, an unreadable path and
+    /// a warning, rendered as GitLab's report.
+    fn rendered(scan_commit: Option<&str>) -> (Report, Value) {
+        let mut tree = finding_at("app/config.env");
+        tree.rule_id = "leadey-api-key".into();
+        let mut live = finding_at("deploy/prod.env");
+        live.rule_id = "leadey-api-key".into();
+        live.verification = Some(Verification::Live {
+            http_status: 200,
+            organization: None,
+            data: serde_json::json!({}),
+        });
+        let mut old = finding_at("old.env");
+        old.rule_id = "leadey-api-key".into();
+        old.commit = Some(commit('b'));
+        old.present_at_head = Some(false);
+        let report = Report {
+            stats: Stats {
+                findings: 3,
+                elapsed_ms: Some(2_500),
+                ..Stats::default()
+            },
+            findings: vec![tree, live, old],
+            suppressed: vec![finding_at("tests/fixture.env")],
+            skipped: Vec::new(),
+            errors: vec![FileError {
+                path: "locked".into(),
+                message: "cannot read: permission denied".into(),
+            }],
+            rules: RuleSet::builtin().expect("built-in rules compile"),
+            warnings: vec!["shallow clone: older history not scanned".into()],
+        };
+        let reporter = Gitlab {
+            commit: scan_commit.map(str::to_string),
+            end_time_unix: END,
+        };
+        let mut out = Vec::new();
+        reporter.render(&report, &mut out).unwrap();
+        let doc = serde_json::from_slice(&out).expect("the report is JSON");
+        (report, doc)
+    }
+
+    fn schema_errors(doc: &Value) -> Vec<String> {
+        let schema: Value = serde_json::from_str(SCHEMA).expect("schema is JSON");
+        let v = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft7)
+            .build(&schema)
+            .expect("schema compiles");
+        v.iter_errors(doc)
+            .map(|e| format!("{}: {e}", e.instance_path))
+            .collect()
+    }
+
+    /// Paths of object keys in `doc` that the schema does not declare.
+    fn undeclared(doc: &Value, schema: &Value, at: &str, out: &mut Vec<String>) {
+        match doc {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    match schema["properties"].get(k) {
+                        Some(s) => undeclared(v, s, &format!("{at}/{k}"), out),
+                        None => out.push(format!("{at}/{k}")),
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    undeclared(v, &schema["items"], &format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_report_is_valid_under_gitlabs_schema_and_a_broken_one_is_not() {
+        let (_, doc) = rendered(Some(SCAN_COMMIT));
+        let errors = schema_errors(&doc);
+        assert!(errors.is_empty(), "{errors:#?}\n{doc:#}");
+        let schema: Value = serde_json::from_str(SCHEMA).unwrap();
+        let mut extra = Vec::new();
+        undeclared(&doc, &schema, "", &mut extra);
+        assert!(extra.is_empty(), "not in the schema: {extra:?}");
+        // The validator bites: each of these breaks a rule GitLab enforces.
+        for (pointer, bad) in [
+            ("/vulnerabilities/0/location/commit", Value::Null),
+            ("/vulnerabilities/0/identifiers", serde_json::json!([])),
+            (
+                "/scan/start_time",
+                serde_json::json!("2024-05-01T12:00:00Z"),
+            ),
+            ("/scan/type", serde_json::json!("sast")),
+            ("/vulnerabilities/0/severity", serde_json::json!("critical")),
+        ] {
+            let mut broken = doc.clone();
+            *broken.pointer_mut(pointer).unwrap() = bad;
+            assert!(!schema_errors(&broken).is_empty(), "{pointer} accepted");
+        }
+    }
+
+    #[test]
+    fn every_required_field_is_written() {
+        let (report, doc) = rendered(Some(SCAN_COMMIT));
+        assert_eq!(doc["version"], SCHEMA_VERSION);
+        let scan = &doc["scan"];
+        assert_eq!(scan["type"], "secret_detection");
+        assert_eq!(scan["status"], "success");
+        assert_eq!(scan["end_time"], "2024-05-01T12:00:00");
+        assert_eq!(scan["start_time"], "2024-05-01T11:59:57");
+        for part in ["analyzer", "scanner"] {
+            assert_eq!(scan[part]["id"], "leadey-scan");
+            assert_eq!(scan[part]["version"], env!("CARGO_PKG_VERSION"));
+            assert_eq!(scan[part]["vendor"]["name"], "leadey-scan");
+        }
+        assert_eq!(
+            scan["messages"],
+            serde_json::json!([
+                {"level": "warn", "value": "not scanned: locked: cannot read: permission denied"},
+                {"level": "warn", "value": "shallow clone: older history not scanned"},
+            ])
+        );
+        let vulns = doc["vulnerabilities"].as_array().unwrap();
+        assert_eq!(vulns.len(), 3, "suppressed findings are left out");
+        let rule = report.rules.get("leadey-api-key").unwrap();
+        for (v, f) in vulns.iter().zip(&report.findings) {
+            assert_eq!(v["id"], vulnerability_id(f));
+            assert_eq!(v["name"], rule.title.as_str());
+            assert_eq!(v["solution"], rule.remediation.as_str());
+            assert_eq!(
+                v["identifiers"],
+                serde_json::json!([{"type": "leadey_scan_rule_id",
+                    "name": "leadey-scan rule leadey-api-key", "value": "leadey-api-key"}])
+            );
+            assert_eq!(v["location"]["file"], f.location.path.as_str());
+            assert_eq!(v["location"]["start_line"], f.location.line);
+            assert!(v["description"].as_str().unwrap().contains(&f.masked_key));
+            // Schema 15 removed these; GitLab rejects reports that still have them.
+            for gone in ["category", "message", "cve", "confidence", "scanner"] {
+                assert!(v.get(gone).is_none(), "{gone} in {v:#}");
+            }
+            assert!(v.get("raw_source_code_extract").is_none());
+        }
+        assert_eq!(vulns[0]["severity"], "Critical");
+        assert_eq!(vulns[1]["severity"], "Critical");
+        assert!(vulns[1]["description"]
+            .as_str()
+            .unwrap()
+            .contains("the key works"));
+        // The scanned commit for tree findings, the finding's own commit in git scopes.
+        assert_eq!(
+            vulns[0]["location"]["commit"],
+            serde_json::json!({"sha": SCAN_COMMIT})
+        );
+        assert_eq!(vulns[2]["location"]["commit"]["sha"], "b".repeat(40));
+        assert_eq!(vulns[2]["location"]["commit"]["author"], "Dev");
+        assert!(vulns[2]["description"]
+            .as_str()
+            .unwrap()
+            .contains("deleted later"));
+    }
+
+    #[test]
+    fn without_a_commit_the_sha_is_zeros_and_the_report_stays_valid() {
+        let (_, doc) = rendered(None);
+        assert_eq!(
+            doc["vulnerabilities"][0]["location"]["commit"]["sha"],
+            NO_COMMIT
+        );
+        assert!(schema_errors(&doc).is_empty());
+    }
+
+    #[test]
+    fn the_report_never_holds_a_full_key() {
+        let (report, doc) = rendered(Some(SCAN_COMMIT));
+        let text = doc.to_string();
+        for f in report.findings.iter().chain(&report.suppressed) {
+            // Test only: the leak check needs the key it searches for.
+            let key = String::from_utf8_lossy(f.key().expose()).into_owned();
+            let body = &key[key.len() - 12..];
+            assert!(!text.contains(body), "key body in the report");
+        }
+    }
 
     /// `test_finding`'s key at another path (with that path's fingerprint).
     fn finding_at(path: &str) -> Finding {
