@@ -279,23 +279,38 @@ fn absolute(path: &str, cwd: &str) -> String {
     }
 }
 
-fn normalize(path: &str) -> String {
+/// Splits an absolute display path into its root (`/`, `//`, `C:/`) and the rest.
+pub(crate) fn split_root(path: &str) -> (&str, &str) {
+    if let Some(rest) = path.strip_prefix("//") {
+        return ("//", rest);
+    }
+    if let Some(rest) = path.strip_prefix('/') {
+        return ("/", rest);
+    }
+    let b = path.as_bytes();
+    if b.len() >= 2 && b.first().is_some_and(u8::is_ascii_alphabetic) && b.get(1) == Some(&b':') {
+        let rest = path.get(2..).unwrap_or_default();
+        let root = path.get(..2).unwrap_or_default();
+        return (root, rest.strip_prefix('/').unwrap_or(rest));
+    }
+    ("", path)
+}
+
+/// Drops empty and `.` segments (shared with SARIF URIs) and resolves `..` lexically (never above the root).
+pub(crate) fn normalize(path: &str) -> String {
+    let (root, rest) = split_root(path);
     let mut parts: Vec<&str> = Vec::new();
-    for c in path.split('/') {
-        match c {
+    for seg in rest.split('/') {
+        match seg {
             "" | "." => {}
             ".." => {
                 parts.pop();
             }
-            c => parts.push(c),
+            s => parts.push(s),
         }
     }
-    let joined = parts.join("/");
-    if path.starts_with('/') {
-        format!("/{joined}")
-    } else {
-        joined
-    }
+    let sep = if root.ends_with(':') { "/" } else { "" };
+    format!("{root}{sep}{}", parts.join("/"))
 }
 
 #[cfg(test)]

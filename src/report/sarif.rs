@@ -24,8 +24,7 @@ use serde_sarif::sarif::{
 
 use super::{RenderOptions, Report, Reporter};
 use crate::finding::{Finding, Verification, MASK_BULLETS};
-use crate::origin::display_path;
-use crate::origin::Origin;
+use crate::origin::{display_path, normalize, split_root, Origin};
 use crate::rules::{Rule, Severity};
 
 /// The schema the log declares (the OASIS errata 01 schema, as in `tests/data/`).
@@ -661,40 +660,6 @@ fn place(origin: &Origin, base: Option<&str>) -> Place {
         Some(rel) if !rel.is_empty() => Place::Relative(rel.to_string()),
         _ => Place::Absolute(full),
     }
-}
-
-/// Splits an absolute display path into its root (`/`, `//`, `C:/`) and the rest.
-fn split_root(path: &str) -> (&str, &str) {
-    if let Some(rest) = path.strip_prefix("//") {
-        return ("//", rest);
-    }
-    if let Some(rest) = path.strip_prefix('/') {
-        return ("/", rest);
-    }
-    let b = path.as_bytes();
-    if b.len() >= 2 && b.first().is_some_and(u8::is_ascii_alphabetic) && b.get(1) == Some(&b':') {
-        let rest = path.get(2..).unwrap_or_default();
-        let root = path.get(..2).unwrap_or_default();
-        return (root, rest.strip_prefix('/').unwrap_or(rest));
-    }
-    ("", path)
-}
-
-/// Drops empty and `.` segments and resolves `..` lexically (never above the root).
-fn normalize(path: &str) -> String {
-    let (root, rest) = split_root(path);
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in rest.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            s => parts.push(s),
-        }
-    }
-    let sep = if root.ends_with(':') { "/" } else { "" };
-    format!("{root}{sep}{}", parts.join("/"))
 }
 
 /// The `file://` URI of an absolute display path.
