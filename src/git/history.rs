@@ -16,10 +16,10 @@ use gix::ObjectId;
 
 use super::tree::{blob_at, join, kind_of, Kind};
 use super::{
-    cached_commit_info, display_path, finding, head_commit, is_excluded, is_partial_clone,
-    is_too_large, parse_commit, partial_clone_warning, read_commit, read_object, resolve_commit,
-    scan_bytes, shallow_commits, shallow_warning, topo_order, BlobScan, CommitNode, Ctx, GitError,
-    IdMap, IdSet, Outcome, Phase, ProgressFn, Throttle,
+    cached_commit_info, display_path_of, finding, head_commit, is_excluded, is_partial_clone,
+    is_too_large, origin, parse_commit, partial_clone_warning, read_commit, read_object,
+    resolve_commit, scan_bytes, shallow_commits, shallow_warning, topo_order, BlobScan, CommitNode,
+    Ctx, GitError, IdMap, IdSet, Outcome, Phase, ProgressFn, Throttle,
 };
 use crate::finding::KeyHash;
 use crate::source::{FileError, Skip, SkipReason};
@@ -76,10 +76,12 @@ pub(super) fn run(
     nodes.extend(reflog_only);
     let intro = introduce(ctx, &repo, &nodes, &order, &pass.trees)?;
     drop_in_background(std::mem::take(&mut pass.trees));
-    out.skipped.extend(intro.excluded.iter().map(|&pid| Skip {
-        path: intro.display(ctx, pid),
-        reason: SkipReason::Excluded,
-    }));
+    out.skipped.extend(
+        intro
+            .excluded
+            .iter()
+            .map(|&pid| Skip::new(origin(&intro.display(ctx, pid), None), SkipReason::Excluded)),
+    );
 
     // Reachable blobs the pack pass did not read: loose objects, alternates.
     let rest: Vec<ObjectId> = intro
@@ -93,23 +95,19 @@ pub(super) fn run(
     if scanned.missing > 0 && is_partial_clone(&repo) {
         out.warnings.push(partial_clone_warning(scanned.missing));
     }
-    out.blobs_scanned = scanned.blobs;
-    out.bytes_scanned = scanned.bytes;
+    out.scanned = scanned.blobs;
+    out.bytes = scanned.bytes;
     for (bi, id) in intro.blobs.iter().enumerate() {
         let pairs = intro.pairs.get(bi).map(Vec::as_slice).unwrap_or_default();
         if scanned.too_large.contains(id) {
             for &(pid, _) in pairs {
-                out.skipped.push(Skip {
-                    path: intro.display(ctx, pid),
-                    reason: SkipReason::TooLarge,
-                });
+                let at = origin(&intro.display(ctx, pid), None);
+                out.skipped.push(Skip::new(at, SkipReason::TooLarge));
             }
         }
         if let (Some(message), Some(&(pid, _))) = (scanned.errors.get(id), pairs.first()) {
-            out.errors.push(FileError {
-                path: intro.display(ctx, pid),
-                message: message.clone(),
-            });
+            let at = origin(&intro.display(ctx, pid), None);
+            out.errors.push(FileError::new(Some(at), message.clone()));
         }
     }
 
@@ -165,7 +163,8 @@ pub(super) fn run(
         info.reflog_only = k as usize >= reachable;
         let path = intro.paths.get(pid as usize).cloned().unwrap_or_default();
         let present = at_head.has_key(ctx, &repo, &scanned, &path, rule, &hash)?;
-        let mut f = finding(ctx.detector, &intro.display(ctx, pid), scan.binary, hit);
+        let shown = intro.display(ctx, pid);
+        let mut f = finding(ctx, &shown, Some(commit_id), scan.binary, hit);
         f.commit = Some(info);
         f.present_at_head = Some(present);
         out.findings.push(f);
@@ -313,7 +312,7 @@ struct Introduced {
 impl Introduced {
     fn display(&self, ctx: &Ctx<'_>, pid: u32) -> String {
         let path = self.paths.get(pid as usize).cloned().unwrap_or_default();
-        display_path(ctx.detector, path.as_bstr())
+        display_path_of(ctx.detector, path.as_bstr())
     }
 }
 
@@ -407,7 +406,7 @@ fn introduce(
                 }
                 let out = *is_out
                     .entry(pid)
-                    .or_insert_with(|| is_excluded(ctx.excludes, &intro.display(ctx, pid)));
+                    .or_insert_with(|| is_excluded(ctx, &intro.display(ctx, pid)));
                 if out {
                     intro.excluded.insert(pid);
                     continue;
@@ -475,15 +474,11 @@ impl Scanned {
 
     /// Scans blob `id` with `data`, unless `--max-filesize` leaves it out.
     fn scan(&mut self, ctx: &Ctx<'_>, id: ObjectId, data: &[u8], scan_buf: &mut Vec<u8>) {
-        if ctx
-            .config
-            .max_filesize_bytes
-            .is_some_and(|max| data.len() as u64 > max)
-        {
+        if ctx.scanner.is_too_large(data.len() as u64) {
             self.too_large.insert(id);
             return;
         }
-        let scan = scan_bytes(ctx.detector, data, scan_buf, ctx.config.chunk_size_bytes);
+        let scan = scan_bytes(ctx, data, scan_buf);
         self.blobs += 1;
         self.bytes += scan.bytes;
         self.done.insert(id);
@@ -779,12 +774,7 @@ impl AtHead {
             {
                 if !self.scans.contains_key(&blob) {
                     let data = read_object(repo, &blob, &mut self.buf, gix::objs::Kind::Blob)?;
-                    let scan = scan_bytes(
-                        ctx.detector,
-                        data,
-                        &mut self.scan_buf,
-                        ctx.config.chunk_size_bytes,
-                    );
+                    let scan = scan_bytes(ctx, data, &mut self.scan_buf);
                     self.scans.insert(blob, scan);
                 }
                 self.scans.get(&blob)
