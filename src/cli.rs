@@ -257,6 +257,9 @@ pub enum Format {
     Sarif,
     /// One line per finding (`path:line:col: rule: masked key`), for hooks.
     Short,
+    /// GitLab's secret-detection report (`gl-secret-detection-report.json`, schema 15.2.1),
+    /// for merge-request security widgets (README.md). Never holds a key.
+    Gitlab,
 }
 
 /// Output settings that are not part of the scan.

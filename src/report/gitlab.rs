@@ -117,7 +117,7 @@ struct Identifier<'a> {
 
 #[derive(Serialize)]
 struct Location<'a> {
-    file: &'a str,
+    file: String,
     start_line: u64,
     end_line: u64,
     commit: Commit<'a>,
@@ -268,7 +268,9 @@ impl Gitlab {
                 value: &f.rule_id,
             }],
             location: Location {
-                file: &f.location.path,
+                // Relative to the scan root (the repository root for `leadey-scan .`), as
+                // GitLab links files from the repository root.
+                file: f.origin.relative(),
                 start_line: f.location.line,
                 end_line: f.location.line,
                 commit,
@@ -337,6 +339,7 @@ impl Reporter for Gitlab {
 mod tests {
     use super::*;
     use crate::finding::{test_finding, CommitInfo, Fingerprint, Verification};
+    use crate::origin::Origin;
     use crate::report::Stats;
     use crate::rules::RuleSet;
     use crate::source::FileError;
@@ -545,6 +548,7 @@ mod tests {
     fn finding_at(path: &str) -> Finding {
         let mut f = test_finding();
         f.location.path = path.to_string();
+        f.origin = Origin::file(path.to_string(), path.to_string());
         f.fingerprint = Fingerprint::new(&f.rule_id, path, &f.key_sha256);
         f
     }
