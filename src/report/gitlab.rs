@@ -387,10 +387,10 @@ mod tests {
             findings: vec![tree, live, old],
             suppressed: vec![finding_at("tests/fixture.env")],
             skipped: Vec::new(),
-            errors: vec![FileError {
-                path: "locked".into(),
-                message: "cannot read: permission denied".into(),
-            }],
+            errors: vec![FileError::new(
+                Some(Origin::file("locked".into(), "locked".into())),
+                "cannot read: permission denied".into(),
+            )],
             rules: RuleSet::builtin().expect("built-in rules compile"),
             warnings: vec!["shallow clone: older history not scanned".into()],
         };
