@@ -244,6 +244,30 @@ pub enum Command {
         #[arg(value_name = "REPO", default_value = ".")]
         repo: PathBuf,
     },
+    /// Print a shell completion script to standard output (e.g. `leadey-scan completions bash >
+    /// ~/.local/share/bash-completion/completions/leadey-scan`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff, section 1) to standard output (`leadey-scan man >
+    /// leadey-scan.1`; `man ./leadey-scan.1`).
+    Man,
+}
+
+/// Writes the completion script for `shell` (#16), generated from the clap definition, so it
+/// always matches the flags.
+pub fn write_completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
+    let mut cmd = <Args as clap::CommandFactory>::command();
+    clap_complete::generate(shell, &mut cmd, "leadey-scan", out);
+}
+
+/// Writes the manual page (roff, section 1) generated from the clap definition (#16): the
+/// about text, every flag with its help, the subcommands and the exit codes.
+pub fn write_man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let cmd = <Args as clap::CommandFactory>::command();
+    clap_mangen::Man::new(cmd).render(out)
 }
 
 /// `--format`.

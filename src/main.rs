@@ -42,6 +42,18 @@ fn main() -> ExitCode {
 }
 
 fn run(mut args: Args) -> anyhow::Result<u8> {
+    match args.command.take() {
+        Some(Command::Completions { shell }) => {
+            leadey_scan::cli::write_completions(shell, &mut io::stdout().lock());
+            return Ok(EXIT_CLEAN);
+        }
+        Some(Command::Man) => {
+            leadey_scan::cli::write_man_page(&mut io::stdout().lock())
+                .context("cannot write the manual page")?;
+            return Ok(EXIT_CLEAN);
+        }
+        command => args.command = command,
+    }
     if let Some(Command::InstallHook { force, repo }) = args.command.take() {
         let exe = std::env::current_exe().context("cannot find the leadey-scan executable")?;
         let path = leadey_scan::hook::install_hook(&repo, &exe, force)
