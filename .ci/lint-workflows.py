@@ -13,7 +13,8 @@ them into target/ci-tools). What is checked:
   checks as a workflow's, and errors are reported at action.yml's own line numbers.
 - README.md: every ```yaml block. A workflow (has `jobs:`) or a list of steps (wrapped in a
   job) is linted like the workflows, with `uses: leadey/leadey-scan@…` pointed at this checkout
-  (`./`) so its `with:` keys are checked against action.yml; a GitLab CI file against the GitLab
+  (`./`), and `leadey/leadey-scan/.github/workflows/…@…` at the local reusable workflow, so
+  their `with:` keys are checked; a GitLab CI file against the GitLab
   CI schema; a pre-commit config is named and left out. Any other block is an error, so a new
   snippet is never silently skipped.
 - templates/gitlab/*.yml: the GitLab CI schema.
@@ -37,6 +38,13 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUR_ACTION = re.compile(r"uses:\s*leadey/leadey-scan@\S+")
+OUR_WORKFLOW = re.compile(r"uses:\s*leadey/leadey-scan/(\.github/workflows/[\w.-]+)@\S+")
+
+
+def point_at_checkout(text):
+    """Points `uses:` of this project's action and reusable workflows at the local copies."""
+    text = OUR_WORKFLOW.sub(lambda m: f"uses: ./{m.group(1)}", text)
+    return OUR_ACTION.sub("uses: ./", text)
 
 failures = []
 
@@ -171,6 +179,19 @@ def main():
         check("SchemaStore action schema: action.yml",
               ["check-jsonschema", "--builtin-schema", "vendor.github-actions", "action.yml"])
 
+        # The workflows again, with this project's action and reusable workflow pointed at the
+        # checkout, so that their `with:` keys are checked against action.yml and scan.yml.
+        ours = []
+        for w in workflows:
+            text = open(w, encoding="utf-8").read()
+            if OUR_ACTION.search(text) or OUR_WORKFLOW.search(text):
+                ours.append(os.path.relpath(w, ROOT))
+            with open(os.path.join(project, os.path.relpath(w, ROOT)), "w") as f:
+                f.write(point_at_checkout(text))
+        if ours:
+            check(f"actionlint {', '.join(ours)} with leadey/leadey-scan pointed at the checkout",
+                  ["actionlint", "-no-color"] + ours, project)
+
         text, offset = action_steps_workflow()
         gen = ".github/workflows/action-steps.yml"
         with open(os.path.join(project, gen), "w") as f:
@@ -202,7 +223,7 @@ def main():
                     f.write(block)
                 gitlab.append((line, path))
                 continue
-            block = OUR_ACTION.sub("uses: ./", block)
+            block = point_at_checkout(block)
             if kind == "steps":
                 steps = yaml.safe_load(dedent(block))
                 block = yaml.safe_dump({
