@@ -535,3 +535,61 @@ fn a_live_key_is_never_written_to_a_baseline_nor_hidden_by_one() {
         .collect();
     assert_eq!(masked_keys, vec![masked(&revoked)]);
 }
+
+#[test]
+fn the_short_format_lists_suppressed_findings_with_show_suppressed() {
+    let (open, allowed, live) = (fake_key(81), fake_key(82), fake_key(83));
+    let t = Tree::new();
+    t.write("app.env", format!("A={open}\n"));
+    t.write(
+        "demo.py",
+        format!("K = \"{allowed}\"  # leadey-scan:allow\nL = \"{live}\"  # gitleaks:allow\n"),
+    );
+    let short = |extra: &[&str]| {
+        let out = run(t
+            .cmd()
+            .args([".", "--format", "short", "--no-timing"])
+            .args(extra));
+        assert_eq!(code(&out), 1, "{}", stderr(&out));
+        assert_no_full_key(&stdout(&out), &[&open, &allowed, &live]);
+        stdout(&out)
+    };
+    // Without the flag: open findings only.
+    let plain = short(&[]);
+    assert!(plain.starts_with(&format!("app.env:1:3: leadey-api-key: {}", masked(&open))));
+    assert!(!plain.contains(&masked(&allowed)), "{plain}");
+    // With it: the suppressed ones follow, marked.
+    let listed = short(&["--show-suppressed"]);
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(
+        lines[..3],
+        [
+            format!(
+                "app.env:1:3: leadey-api-key: {} (Leadey API key)",
+                masked(&open)
+            ),
+            format!(
+                "demo.py:1:6: leadey-api-key: {} (Leadey API key) [suppressed: allow comment]",
+                masked(&allowed)
+            ),
+            format!(
+                "demo.py:2:6: leadey-api-key: {} (Leadey API key) [suppressed: allow comment]",
+                masked(&live)
+            ),
+        ],
+        "{listed}"
+    );
+    // A suppression ignored because the key is live is said so on the open finding.
+    let server = start_api(live.clone());
+    let out = run(verify_cmd(&t, &server.base()).args(["--format", "short", "--show-suppressed"]));
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!(
+            "demo.py:2:6: leadey-api-key: {} (Leadey API key) [live] [allow comment ignored: the key is live]",
+            masked(&live)
+        )),
+        "{}",
+        stdout(&out)
+    );
+    assert_no_full_key(&stdout(&out), &[&open, &allowed, &live]);
+}
