@@ -192,6 +192,11 @@ pub struct SuppressArgs {
     /// List the --baseline entries that match no finding and remove them from its file.
     #[arg(long, requires = "baseline", conflicts_with = "write_baseline")]
     pub prune_baseline: bool,
+
+    /// Report every finding, for audits: ignore allow comments, the config file's allow lists
+    /// and --baseline (the config file's rules still apply).
+    #[arg(long, conflicts_with_all = ["write_baseline", "prune_baseline"])]
+    pub no_suppress: bool,
 }
 
 /// Git scopes (#5): become `ScanConfig::git`.
@@ -395,6 +400,7 @@ impl SuppressArgs {
             baseline: self.baseline.clone(),
             write_baseline: self.write_baseline.clone(),
             prune_baseline: self.prune_baseline,
+            no_suppress: self.no_suppress,
         }
     }
 }

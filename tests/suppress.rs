@@ -593,3 +593,66 @@ fn the_short_format_lists_suppressed_findings_with_show_suppressed() {
     );
     assert_no_full_key(&stdout(&out), &[&open, &allowed, &live]);
 }
+
+#[test]
+fn no_suppress_reports_everything_for_an_audit_but_keeps_the_config_rules() {
+    let (allowed, by_path, by_baseline, short_body) = (
+        fake_key(91),
+        fake_key(92),
+        fake_key(93),
+        common::fake_key_len(94, 24),
+    );
+    let t = Tree::new();
+    t.write(
+        "demo.py",
+        format!("K = \"{allowed}\"  # leadey-scan:allow\n"),
+    );
+    t.write("tests/fixture.env", format!("K={by_path}\n"));
+    t.write("old.env", format!("K={by_baseline}\n"));
+    t.write("short.env", format!("K={short_body}\n"));
+    // The config accepts tests/ and raises the minimum body length past 24 characters.
+    t.write(
+        ".leadey-scan.toml",
+        "[allow]\npaths = [\"tests/**\"]\n\n[rules.leadey-api-key]\nbody_min_len = 30\n",
+    );
+    let out = run(t
+        .cmd()
+        .args([".", "--write-baseline", "base.json", "--exclude", "demo.py"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+
+    let (v, out) = json(t.cmd().args([".", "--baseline", "base.json"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(v["stats"]["suppressed"], 3);
+
+    let (v, out) = json(
+        t.cmd()
+            .args([".", "--baseline", "base.json", "--no-suppress"]),
+    );
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let mut found: Vec<String> = listed(&v, "findings").into_iter().map(|f| f.0).collect();
+    found.sort();
+    // Every key the rules find, whatever accepted it; the 24-character body stays below the
+    // config's body_min_len.
+    assert_eq!(found, ["demo.py", "old.env", "tests/fixture.env"]);
+    assert_eq!(v["suppressed"], json!([]));
+    assert_eq!(v["stats"]["suppressed"], 0);
+    assert!(v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f.get("suppression").is_none()));
+
+    // It cannot write or prune a baseline: those are suppression.
+    for extra in [
+        &["--write-baseline", "b2.json"][..],
+        &["--baseline", "base.json", "--prune-baseline"][..],
+    ] {
+        let out = run(t.cmd().arg("--no-suppress").args(extra));
+        assert_eq!(code(&out), 2, "{extra:?}");
+        assert!(
+            stderr(&out).contains("cannot be used with"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
