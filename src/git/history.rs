@@ -1,10 +1,12 @@
 //! `--history` (#5): everything ever committed on any ref (or one `--branch`), and what only
 //! reflogs still reach. First one pass over the packs (gix's delta-tree traversal: every object
-//! inflated once, on all threads) scans every packed blob and keeps trees and commits in memory.
-//! Then commits are put in attribution order (parents first, older first; then the commits only
-//! reflogs reach); walking their trees while skipping every (folder, tree id) already seen yields
-//! each (path, blob) pair once, with the first commit that had it. Reachable blobs outside the
-//! packs (loose objects) are scanned one by one. Each key is reported once per path, with its
+//! inflated once, on all threads) scans every packed blob and keeps the commits, parsed. Then
+//! commits are put in attribution order (parents first, older first; then the commits only
+//! reflogs reach); walking their trees (read again from the packs, in parallel slices of
+//! commits) while skipping every (folder, tree id) already seen yields each (path, blob) pair
+//! once, with the first commit that had it. Memory does not grow with the pack (#15): no raw
+//! trees are kept, and the packs' mapped pages are dropped as they are read. Reachable blobs
+//! outside the packs (loose objects) are scanned one by one. Each key is reported once per path, with its
 //! first commit and whether `HEAD` (or the `--branch` tip) still has it there. Never prints.
 
 use std::collections::{BTreeSet, HashMap};
@@ -42,15 +44,15 @@ pub(super) fn run(
     let tips = Tips::read(&repo, branch)?;
     let throttle = Throttle::new(progress);
     let PackPass {
-        trees,
+        packs,
         mut commits,
         scanned,
     } = pack_pass(ctx, &repo, &shallow, &throttle);
     trim_heap();
     let graph = CommitGraph::read(&repo, &tips, &shallow, &mut commits, &throttle, &mut out)?;
     drop_in_background(commits);
-    let intro = introduce(ctx, &graph, &trees)?;
-    drop_in_background(trees);
+    let intro = introduce(ctx, &graph, &packs)?;
+    drop(packs);
     out.skipped.extend(intro.excluded.iter().map(|&pid| Skip {
         path: intro.display(ctx, pid),
         reason: SkipReason::Excluded,
@@ -376,9 +378,9 @@ impl Introduced {
     }
 }
 
-/// Delta-base cache of each thread of the tree walk: trees the pack pass did not keep are read
-/// again, mostly along the same delta chains.
-const WALK_CACHE_BYTES: usize = 16 << 20;
+/// Delta-base cache of each thread of the tree walk: trees are read again from the packs,
+/// mostly along the same delta chains.
+const WALK_CACHE_BYTES: usize = 8 << 20;
 
 /// Walks the trees of the commits in attribution order and lists each (path, blob) pair with
 /// the first commit that had it. With several threads, the commits are cut into consecutive
@@ -388,17 +390,17 @@ const WALK_CACHE_BYTES: usize = 16 << 20;
 fn introduce(
     ctx: &Ctx<'_>,
     graph: &CommitGraph,
-    trees: &IdMap<ObjectId, Vec<u8>>,
+    packs: &[gix::odb::pack::Bundle],
 ) -> Result<Introduced, GitError> {
     let slices = commit_slices(graph.order.len(), thread_count(ctx));
     let walks: Vec<Result<SliceFound, GitError>> = slices
         .into_par_iter()
         .map_init(
-            || walk_repo(ctx),
-            |repo, range| {
+            || TreeReader::new(ctx, packs),
+            |reader, range| {
                 let mut walk = SliceWalk::new();
                 for k in range {
-                    walk.commit(ctx, repo, graph, trees, k)?;
+                    walk.commit(ctx, reader, graph, k)?;
                 }
                 Ok(walk.finish())
             },
@@ -426,15 +428,68 @@ fn commit_slices(len: usize, threads: usize) -> Vec<Range<usize>> {
         .collect()
 }
 
-/// A handle for one thread of the tree walk, with its delta cache.
-fn walk_repo(ctx: &Ctx<'_>) -> gix::Repository {
-    let mut repo = ctx.repo.to_thread_local();
-    repo.objects.set_pack_cache(|| {
-        Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
-            WALK_CACHE_BYTES,
-        ))
-    });
-    repo
+/// Reads trees for one thread of the tree walk: from the packs the pack pass traversed (with a
+/// delta cache, dropping the packs' mapped pages every `RELEASE_EVERY_BYTES` read, as the pack
+/// pass does), else from the object database (loose trees, packs the pass could not read).
+/// #15: the pack pass used to keep up to 512 MiB of raw trees for the walk; git/git has 2.5 GB
+/// of them, and reading them again from the packs costs little (they are small deltas of each
+/// other, and the walk reads them in history order).
+struct TreeReader<'a> {
+    repo: gix::Repository,
+    packs: &'a [gix::odb::pack::Bundle],
+    inflate: gix::features::zlib::Inflate,
+    cache: gix::odb::pack::cache::lru::MemoryCappedHashmap,
+    read_bytes: u64,
+    buf: Vec<u8>,
+}
+
+impl<'a> TreeReader<'a> {
+    fn new(ctx: &Ctx<'_>, packs: &'a [gix::odb::pack::Bundle]) -> TreeReader<'a> {
+        TreeReader {
+            repo: ctx.repo.to_thread_local(),
+            packs,
+            inflate: gix::features::zlib::Inflate::default(),
+            cache: gix::odb::pack::cache::lru::MemoryCappedHashmap::new(WALK_CACHE_BYTES),
+            read_bytes: 0,
+            buf: Vec::new(),
+        }
+    }
+
+    /// The raw entries of tree `id`.
+    fn read(&mut self, id: &ObjectId) -> Result<&[u8], GitError> {
+        if id.is_empty_tree() {
+            return Ok(&[]);
+        }
+        let what = || format!("tree {id}");
+        let mut found = None;
+        for (i, pack) in self.packs.iter().enumerate() {
+            let Some(index) = pack.index.lookup(id) else {
+                continue;
+            };
+            let (data, _) = pack
+                .get_object_by_index(index, &mut self.buf, &mut self.inflate, &mut self.cache)
+                .map_err(|e| GitError::read(&what(), e))?;
+            if data.kind != gix::objs::Kind::Tree {
+                return Err(GitError::read(
+                    &what(),
+                    format_args!("expected a tree, found a {}", data.kind),
+                ));
+            }
+            found = Some(i);
+            break;
+        }
+        let Some(i) = found else {
+            return read_object(&self.repo, id, &mut self.buf, gix::objs::Kind::Tree);
+        };
+        let len = self.buf.len() as u64;
+        if (self.read_bytes + len) / RELEASE_EVERY_BYTES > self.read_bytes / RELEASE_EVERY_BYTES {
+            if let Some(pack) = self.packs.get(i) {
+                release_pages(&pack.pack);
+            }
+        }
+        self.read_bytes += len;
+        Ok(&self.buf)
+    }
 }
 
 /// An entry of a folder as last walked.
@@ -471,7 +526,6 @@ struct SliceWalk {
     /// Pairs in the order first seen.
     found: Vec<Found>,
     excluded: BTreeSet<u32>,
-    buf: Vec<u8>,
 }
 
 impl SliceWalk {
@@ -485,7 +539,6 @@ impl SliceWalk {
             last: IdMap::default(),
             found: Vec::new(),
             excluded: BTreeSet::new(),
-            buf: Vec::new(),
         }
     }
 
@@ -520,9 +573,8 @@ impl SliceWalk {
     fn commit(
         &mut self,
         ctx: &Ctx<'_>,
-        repo: &gix::Repository,
+        reader: &mut TreeReader<'_>,
         graph: &CommitGraph,
-        trees: &IdMap<ObjectId, Vec<u8>>,
         k: usize,
     ) -> Result<(), GitError> {
         let Some(node) = graph.order.get(k).and_then(|id| graph.nodes.get(id)) else {
@@ -530,19 +582,13 @@ impl SliceWalk {
         };
         let k = u32::try_from(k).unwrap_or(u32::MAX);
         let mut stack = vec![(0u32, node.tree)];
-        let mut buf = std::mem::take(&mut self.buf);
         while let Some((dir, tree)) = stack.pop() {
             if !self.seen_trees.insert((dir, tree)) {
                 continue;
             }
-            let data: &[u8] = match trees.get(&tree) {
-                Some(data) => data,
-                None if tree.is_empty_tree() => &[],
-                None => read_object(repo, &tree, &mut buf, gix::objs::Kind::Tree)?,
-            };
+            let data = reader.read(&tree)?;
             self.folder(ctx, dir, tree, data, k, &mut stack)?;
         }
-        self.buf = buf;
         Ok(())
     }
 
@@ -794,11 +840,6 @@ fn first_sightings(intro: &Introduced, scanned: &Scanned) -> Vec<(KeyAt, Sightin
 /// cache lets consecutive reads inflate the same delta chains again).
 const PACK_CACHE_BYTES: usize = 64 << 20;
 
-/// Raw trees the pack pass keeps for the tree walk, at most; the walk reads the others again
-/// from the packs (#15: keeping them all made memory grow with the history, 2.5 GB of trees
-/// in git/git).
-const TREE_MEMORY_BYTES: u64 = 32 << 20;
-
 /// Decompressed bytes after which the pack pass drops the pack's mapped pages from memory
 /// (see `release_pages`).
 const RELEASE_EVERY_BYTES: u64 = 64 << 20;
@@ -860,7 +901,6 @@ impl Scanned {
 #[derive(Default)]
 struct Worker {
     scanned: Scanned,
-    trees: IdMap<ObjectId, Vec<u8>>,
     commits: IdMap<ObjectId, CommitNode>,
     buf: Vec<u8>,
     scan_buf: Vec<u8>,
@@ -868,8 +908,8 @@ struct Worker {
 
 /// The result of reading the packs.
 struct PackPass {
-    /// Raw trees, for the tree walk.
-    trees: IdMap<ObjectId, Vec<u8>>,
+    /// The packs traversed whole, for the tree walk to read trees from.
+    packs: Vec<gix::odb::pack::Bundle>,
     /// Parsed commits, for the commit walk.
     commits: IdMap<ObjectId, CommitNode>,
     /// Every packed blob, scanned.
@@ -921,9 +961,8 @@ impl Drop for Sink<'_> {
 /// inflated once and built from its base while the base is still in memory, on `--threads`
 /// threads. Reading blobs and trees one by one in commit order instead inflates the same delta
 /// chains over and over (several times slower). Blobs are scanned (reachable or not: the tree
-/// walk decides later which ones count); commits are parsed and kept, trees are kept up to
-/// `TREE_MEMORY_BYTES`. A pack that cannot be traversed is left to the object-by-object
-/// fallback.
+/// walk decides later which ones count); commits are parsed and kept. A pack that cannot be
+/// traversed is left to the object-by-object fallback.
 fn pack_pass(
     ctx: &Ctx<'_>,
     repo: &gix::Repository,
@@ -931,14 +970,13 @@ fn pack_pass(
     throttle: &Throttle<'_>,
 ) -> PackPass {
     let mut pass = PackPass {
-        trees: IdMap::default(),
+        packs: Vec::new(),
         commits: IdMap::default(),
         scanned: Scanned::default(),
     };
     let threads = thread_count(ctx);
     let done = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
-    let tree_bytes = AtomicU64::new(0);
     let inflated = AtomicU64::new(0);
     let indices: Vec<_> = pack_indices(repo)
         .into_iter()
@@ -947,20 +985,21 @@ fn pack_pass(
             let pack =
                 gix::odb::pack::data::File::at(path.with_extension("pack"), repo.object_hash())
                     .ok()?;
-            Some((index, pack))
+            Some(gix::odb::pack::Bundle { index, pack })
         })
         .collect();
     let total: u64 = indices
         .iter()
-        .map(|(i, _)| u64::from(i.num_objects()))
+        .map(|b| u64::from(b.index.num_objects()))
         .sum();
-    for (index, pack) in &indices {
+    for bundle in indices {
+        let (index, pack) = (&bundle.index, &bundle.pack);
         let shared = Mutex::new(Vec::new());
         let mut sink = Sink {
             worker: Worker::default(),
             shared: &shared,
         };
-        let (done, bytes, tree_bytes, inflated) = (&done, &bytes, &tree_bytes, &inflated);
+        let (done, bytes, inflated) = (&done, &bytes, &inflated);
         let processor = move |kind: gix::objs::Kind,
                               data: &[u8],
                               entry: &gix::odb::pack::index::Entry,
@@ -977,11 +1016,6 @@ fn pack_pass(
                     let before = w.scanned.bytes;
                     w.scanned.scan(ctx, entry.oid, data, &mut w.scan_buf);
                     bytes.fetch_add(w.scanned.bytes - before, Ordering::Relaxed);
-                }
-                gix::objs::Kind::Tree
-                    if tree_bytes.fetch_add(len, Ordering::Relaxed) + len <= TREE_MEMORY_BYTES =>
-                {
-                    w.trees.insert(entry.oid, data.to_vec());
                 }
                 gix::objs::Kind::Commit => {
                     // One that does not parse is read again later, where the error is reported.
@@ -1017,10 +1051,10 @@ fn pack_pass(
             continue; // the fallback reads what this pack holds, one object at a time
         }
         for part in parts {
-            pass.trees.extend(part.trees);
             pass.commits.extend(part.commits);
             pass.scanned.merge(part.scanned);
         }
+        pass.packs.push(bundle);
     }
     throttle.tick(
         Phase::Objects,
