@@ -28,21 +28,33 @@ pub struct Args {
     #[command(subcommand)]
     pub command: Option<Command>,
 
+    /// What to scan and how to walk it.
+    #[command(flatten)]
+    pub scan: ScanArgs,
+
+    /// How to report.
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// `--verify` and its settings.
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+
+    /// Allow lists and baselines (#7).
+    #[command(flatten)]
+    pub suppression: SuppressArgs,
+
+    /// Git scopes (#5).
+    #[command(flatten)]
+    pub git: GitArgs,
+}
+
+/// What to scan and how to walk it: becomes the `ScanConfig` (with the git scope).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ScanArgs {
     /// Files and directories to scan; `-` reads standard input.
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
-
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-
-    /// Write the report to FILE instead of standard output.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
-    /// When to colour the human report.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub color: ColorChoice,
 
     /// Add or override rules from a rule file (same format as rules/*.toml); repeatable.
     #[arg(long = "rules", value_name = "FILE")]
@@ -69,6 +81,26 @@ pub struct Args {
     #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
     pub threads: usize,
 
+    /// Size of one read in bytes (for tests of chunk boundaries).
+    #[arg(long, hide = true, value_name = "BYTES", default_value_t = DEFAULT_CHUNK_SIZE_BYTES)]
+    pub chunk_size: usize,
+}
+
+/// How to report: becomes the `OutputConfig`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutputArgs {
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// When to colour the human report.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
     /// Include full keys in the report (`secret` in JSON). Off by default: keys are masked.
     #[arg(long)]
     pub show_secrets: bool,
@@ -85,6 +117,31 @@ pub struct Args {
     #[arg(long, short = 'q')]
     pub quiet: bool,
 
+    /// Which findings make the exit code 1 (every finding is reported whatever the setting).
+    #[arg(long, value_enum, default_value_t = FailOn::Any, value_name = "WHICH",
+          requires_ifs = [("live", "verify"), ("live-or-unknown", "verify")])]
+    pub fail_on: FailOn,
+
+    /// GitHub Actions mode: choose the scan from the triggering event (pull request: the lines
+    /// its commits add; push: `before..after`; other events: the whole tree), and write
+    /// annotations, a job summary ($GITHUB_STEP_SUMMARY) and outputs ($GITHUB_OUTPUT).
+    /// An explicit git scope flag takes precedence over the event.
+    #[arg(long, help_heading = "CI")]
+    pub github: bool,
+
+    /// Also write a SARIF log to FILE (findings no longer at HEAD go to FILE with `.history`
+    /// before the extension, for their own code scanning category).
+    #[arg(long, value_name = "FILE", help_heading = "CI")]
+    pub sarif_file: Option<PathBuf>,
+
+    /// List suppressed findings in the human report too (JSON and SARIF always carry them).
+    #[arg(long)]
+    pub show_suppressed: bool,
+}
+
+/// `--verify` and its settings: becomes the `VerifyConfig`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VerifyArgs {
     /// Ask the Leadey API whether each key found is live: every distinct key is sent once, in
     /// the Authorization header of `GET <api base>/me`, to the API base only. Off by default.
     #[arg(long)]
@@ -109,23 +166,11 @@ pub struct Args {
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_DEADLINE_SECS,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub verify_timeout: u64,
+}
 
-    /// Which findings make the exit code 1 (every finding is reported whatever the setting).
-    #[arg(long, value_enum, default_value_t = FailOn::Any, value_name = "WHICH",
-          requires_ifs = [("live", "verify"), ("live-or-unknown", "verify")])]
-    pub fail_on: FailOn,
-
-    /// GitHub Actions mode: choose the scan from the triggering event (pull request: the lines
-    /// its commits add; push: `before..after`; other events: the whole tree), and write
-    /// annotations, a job summary ($GITHUB_STEP_SUMMARY) and outputs ($GITHUB_OUTPUT).
-    /// An explicit git scope flag takes precedence over the event.
-    #[arg(long, help_heading = "CI")]
-    pub github: bool,
-
-    /// Also write a SARIF log to FILE (findings no longer at HEAD go to FILE with `.history`
-    /// before the extension, for their own code scanning category).
-    #[arg(long, value_name = "FILE", help_heading = "CI")]
-    pub sarif_file: Option<PathBuf>,
+/// Allow lists and baselines (#7): becomes the suppression `Options`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SuppressArgs {
     /// Read allow lists, rule overrides and extra rules from FILE instead of
     /// `.leadey-scan.toml` at the root of the scan (README.md, "Living with findings").
     #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
@@ -147,15 +192,11 @@ pub struct Args {
     /// List the --baseline entries that match no finding and remove them from its file.
     #[arg(long, requires = "baseline", conflicts_with = "write_baseline")]
     pub prune_baseline: bool,
+}
 
-    /// List suppressed findings in the human report too (JSON and SARIF always carry them).
-    #[arg(long)]
-    pub show_suppressed: bool,
-
-    /// Size of one read in bytes (for tests of chunk boundaries).
-    #[arg(long, hide = true, value_name = "BYTES", default_value_t = DEFAULT_CHUNK_SIZE_BYTES)]
-    pub chunk_size: usize,
-
+/// Git scopes (#5): become `ScanConfig::git`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GitArgs {
     /// Scan what the next commit will contain (the git index, not the working tree) and report
     /// keys on the lines it adds. For pre-commit hooks.
     #[arg(long, help_heading = "Git scopes", conflicts_with_all = ["since", "range", "history"])]
@@ -248,32 +289,59 @@ pub struct OutputConfig {
 }
 
 impl Args {
-    /// Splits the arguments into scan and output settings.
-    pub fn into_configs(self) -> (ScanConfig, OutputConfig) {
-        let scan = ScanConfig {
+    /// The scan settings: what `ScanArgs` and `GitArgs` say.
+    pub fn scan_config(&self) -> ScanConfig {
+        self.scan.to_scan_config(self.git.to_scope())
+    }
+
+    /// The output settings: what `OutputArgs` says, and whether stale baseline entries are
+    /// listed one by one (`--prune-baseline`).
+    pub fn output_config(&self) -> OutputConfig {
+        let mut output = self.output.to_output_config();
+        output.list_stale = self.suppression.prune_baseline;
+        output
+    }
+
+    /// The suppression settings (#7): config file choice and baselines.
+    pub fn suppress_options(&self) -> SuppressOptions {
+        self.suppression.to_options()
+    }
+
+    /// The verification settings when `--verify` is given, `None` otherwise (see
+    /// `VerifyArgs::to_verify_config`).
+    pub fn verify_config(&self) -> Result<Option<VerifyConfig>, VerifyError> {
+        self.verify.to_verify_config()
+    }
+}
+
+impl ScanArgs {
+    /// The scan settings, with the git scope `git` (from `GitArgs::to_scope`).
+    pub fn to_scan_config(&self, git: Option<GitScope>) -> ScanConfig {
+        ScanConfig {
             paths: if self.paths.is_empty() {
                 vec![PathBuf::from(".")]
             } else {
-                self.paths
+                self.paths.clone()
             },
-            rule_files: self.rules,
+            rule_files: self.rules.clone(),
             no_ignore: self.no_ignore,
             follow: self.follow,
             max_filesize_bytes: self.max_filesize,
-            excludes: self.exclude,
+            excludes: self.exclude.clone(),
             threads: self.threads,
             chunk_size_bytes: self.chunk_size.max(1),
-            git: git_scope(
-                self.staged,
-                self.since,
-                self.range,
-                self.history,
-                self.branch,
-            ),
-        };
-        let output = OutputConfig {
+            git,
+        }
+    }
+}
+
+impl OutputArgs {
+    /// The output settings (`list_stale` off: it follows `--prune-baseline`, see
+    /// `Args::output_config`).
+    pub fn to_output_config(&self) -> OutputConfig {
+        OutputConfig {
             format: self.format,
-            output: self.output,
+            output: self.output.clone(),
             color: self.color,
             show_secrets: self.show_secrets,
             timing: !self.no_timing,
@@ -281,15 +349,16 @@ impl Args {
             quiet: self.quiet,
             fail_on: self.fail_on,
             github: self.github,
-            sarif_file: self.sarif_file,
+            sarif_file: self.sarif_file.clone(),
             show_suppressed: self.show_suppressed,
-            list_stale: self.prune_baseline,
-        };
-        (scan, output)
+            list_stale: false,
+        }
     }
+}
 
+impl SuppressArgs {
     /// The suppression settings (#7): config file choice and baselines.
-    pub fn suppress_options(&self) -> SuppressOptions {
+    pub fn to_options(&self) -> SuppressOptions {
         SuppressOptions {
             config: match (&self.config, self.no_config) {
                 (Some(file), _) => ConfigChoice::File(file.clone()),
@@ -301,11 +370,13 @@ impl Args {
             prune_baseline: self.prune_baseline,
         }
     }
+}
 
+impl VerifyArgs {
     /// The verification settings when `--verify` is given, `None` otherwise. The API base is
     /// checked here, before any scan or request: `http://` to a host that is not loopback is
     /// an error.
-    pub fn verify_config(&self) -> Result<Option<VerifyConfig>, VerifyError> {
+    pub fn to_verify_config(&self) -> Result<Option<VerifyConfig>, VerifyError> {
         if !self.verify {
             return Ok(None);
         }
@@ -316,24 +387,22 @@ impl Args {
     }
 }
 
-/// The git scope the flags select (clap has already rejected combinations).
-fn git_scope(
-    staged: bool,
-    since: Option<String>,
-    range: Option<String>,
-    history: bool,
-    branch: Option<String>,
-) -> Option<GitScope> {
-    if staged {
-        Some(GitScope::Staged)
-    } else if let Some(rev) = since {
-        Some(GitScope::Since(rev))
-    } else if let Some(spec) = range {
-        Some(GitScope::Range(spec))
-    } else if history {
-        Some(GitScope::History { branch })
-    } else {
-        None
+impl GitArgs {
+    /// The git scope the flags select (clap has already rejected combinations).
+    pub fn to_scope(&self) -> Option<GitScope> {
+        if self.staged {
+            Some(GitScope::Staged)
+        } else if let Some(rev) = &self.since {
+            Some(GitScope::Since(rev.clone()))
+        } else if let Some(spec) = &self.range {
+            Some(GitScope::Range(spec.clone()))
+        } else if self.history {
+            Some(GitScope::History {
+                branch: self.branch.clone(),
+            })
+        } else {
+            None
+        }
     }
 }
 
@@ -370,7 +439,8 @@ mod tests {
 
     #[test]
     fn defaults_scan_the_current_directory_with_ignores() {
-        let (scan, out) = Args::parse_from(["leadey-scan"]).into_configs();
+        let args = Args::parse_from(["leadey-scan"]);
+        let (scan, out) = (args.scan_config(), args.output_config());
         assert_eq!(scan.paths, vec![PathBuf::from(".")]);
         assert!(!scan.no_ignore && !scan.follow);
         assert_eq!(scan.max_filesize_bytes, None);
@@ -380,7 +450,7 @@ mod tests {
 
     #[test]
     fn flags_map_to_configs() {
-        let (scan, out) = Args::parse_from([
+        let args = Args::parse_from([
             "leadey-scan",
             "a",
             "-",
@@ -400,8 +470,8 @@ mod tests {
             "r.toml",
             "-o",
             "out.json",
-        ])
-        .into_configs();
+        ]);
+        let (scan, out) = (args.scan_config(), args.output_config());
         assert_eq!(scan.paths, vec![PathBuf::from("a"), PathBuf::from("-")]);
         assert!(scan.no_ignore && scan.follow);
         assert_eq!(scan.max_filesize_bytes, Some(10 << 20));
@@ -417,7 +487,7 @@ mod tests {
     fn verification_is_off_by_default_and_ignores_the_api_base() {
         let args = Args::parse_from(["leadey-scan", "--api-base", "http://leadey.test/v1"]);
         assert!(args.verify_config().unwrap().is_none());
-        assert_eq!(args.into_configs().1.fail_on, FailOn::Any);
+        assert_eq!(args.output_config().fail_on, FailOn::Any);
     }
 
     #[test]
@@ -438,7 +508,7 @@ mod tests {
         assert_eq!(v.api_base.me_url().as_str(), "http://127.0.0.1:9/v1/me");
         assert_eq!(v.concurrency, 2);
         assert_eq!(v.deadline, std::time::Duration::from_secs(5));
-        assert_eq!(args.into_configs().1.fail_on, FailOn::LiveOrUnknown);
+        assert_eq!(args.output_config().fail_on, FailOn::LiveOrUnknown);
         let default = Args::parse_from(["leadey-scan", "--verify"]);
         let v = default.verify_config().unwrap().unwrap();
         assert_eq!(
@@ -471,7 +541,7 @@ mod tests {
         let scope = |args: &[&str]| {
             let mut all = vec!["leadey-scan"];
             all.extend_from_slice(args);
-            Args::try_parse_from(all).map(|a| a.into_configs().0.git)
+            Args::try_parse_from(all).map(|a| a.scan_config().git)
         };
         assert_eq!(scope(&[]).unwrap(), None);
         assert_eq!(scope(&["--staged"]).unwrap(), Some(GitScope::Staged));
@@ -514,7 +584,7 @@ mod tests {
         assert_eq!(o.config, ConfigChoice::File(PathBuf::from("c.toml")));
         assert_eq!(o.baseline, Some(PathBuf::from("b.json")));
         assert!(o.prune_baseline && o.write_baseline.is_none());
-        let out = args.into_configs().1;
+        let out = args.output_config();
         assert!(out.show_suppressed && out.list_stale);
         let o = Args::parse_from(["leadey-scan", "--no-config", "--write-baseline", "w.json"])
             .suppress_options();

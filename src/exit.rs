@@ -79,9 +79,9 @@ mod tests {
             suppressed: Vec::new(),
             skipped: Vec::new(),
             errors: (0..errors)
-                .map(|i| FileError {
-                    path: format!("e{i}"),
-                    message: "unreadable".into(),
+                .map(|i| {
+                    let at = crate::origin::Origin::file(format!("e{i}"), format!("e{i}"));
+                    FileError::new(Some(at), "unreadable".into())
                 })
                 .collect(),
             stats: Stats::default(),

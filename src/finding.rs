@@ -6,6 +6,8 @@ use std::fmt;
 use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
+use crate::origin::Origin;
+
 /// The four bullets the Leadey dashboard shows in place of a key's hidden characters.
 pub const MASK_BULLETS: &str = "••••";
 
@@ -104,8 +106,9 @@ impl Serialize for KeyHash {
     }
 }
 
-/// A finding's identity across runs: derived from rule id, path and key hash, not the line,
-/// so it survives edits that move the key.
+/// A finding's identity across runs: derived from rule id, root-relative path
+/// (`Origin::relative`) and key hash, not the line, so it survives edits that move the key, and
+/// `leadey-scan .`, `leadey-scan "$PWD"` and `leadey-scan ../repo` agree on it (#12).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct Fingerprint(pub String);
@@ -140,10 +143,11 @@ fn to_hex(bytes: &[u8]) -> String {
     s
 }
 
-/// Where a finding is. `path` is `/`-separated, as ripgrep prints it (the root as given joined
-/// with the path below it, `./` dropped); `line` and `column` are 1-based; `column` counts
-/// characters when the line up to the key is valid UTF-8, bytes otherwise; `byte_offset` is
-/// 0-based from the start of the file.
+/// Where a finding is. `path` is the origin's display (`Origin::display`): `/`-separated, as
+/// ripgrep prints it (the root as given joined with the path below it, `./` dropped), with
+/// `!member` for archive members; `line` and `column` are 1-based, inside the innermost member;
+/// `column` counts characters when the line up to the key is valid UTF-8, bytes otherwise;
+/// `byte_offset` is 0-based from the start of the innermost member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Location {
     /// Display path.
@@ -152,8 +156,11 @@ pub struct Location {
     pub line: u64,
     /// 1-based column.
     pub column: u64,
-    /// 0-based byte offset of the key's first byte.
+    /// 0-based byte offset of the first matched byte.
     pub byte_offset: u64,
+    /// Bytes matched: the key, or its encoded form once decoders exist (SARIF region length).
+    #[serde(skip)]
+    pub byte_length: u64,
 }
 
 /// What the Leadey API said about a key (filled in by the verifier, when asked). Serialized
@@ -258,6 +265,12 @@ pub struct Finding {
     /// Where.
     #[serde(flatten)]
     pub location: Location,
+    /// Where, structured (#12): the root input and the members below it.
+    pub origin: Origin,
+    /// Decoders the key was found through, outermost first (`["base64"]`); empty for a key
+    /// found as plain text, which is every key until decoders exist (#12, #14).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub encoding: Vec<String>,
     /// Whether the file looks binary (a NUL byte in its first 8 KiB).
     pub binary: bool,
     /// The dashboard label of the key.
@@ -377,35 +390,64 @@ impl SuppressionKind {
     }
 }
 
+/// What the detector saw of one key, for `Finding::new`: everything but the origin.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// 1-based line.
+    pub line: u64,
+    /// 1-based column.
+    pub column: u64,
+    /// 0-based offset of the first matched byte.
+    pub byte_offset: u64,
+    /// Bytes matched.
+    pub byte_length: u64,
+    /// Whether the input looks binary.
+    pub binary: bool,
+    /// The key.
+    pub key: Key,
+    /// Entropy of the body, bits per character.
+    pub entropy: f64,
+    /// The redacted snippet.
+    pub snippet: String,
+    /// Character index of the masked key in `snippet`.
+    pub snippet_key_start: usize,
+    /// The allow marker on the key's line (#7).
+    pub allow_marker: Option<&'static str>,
+    /// Decoders the key was found through (#14).
+    pub encoding: Vec<String>,
+}
+
 impl Finding {
-    /// Assembles a finding; the fingerprint and hash are derived from the key.
-    pub fn new(
-        rule_id: String,
-        location: Location,
-        binary: bool,
-        key: Key,
-        entropy: f64,
-        snippet: String,
-        snippet_key_start: usize,
-    ) -> Finding {
-        let key_sha256 = key.hash();
-        let fingerprint = Fingerprint::new(&rule_id, &location.path, &key_sha256);
+    /// Assembles a finding of rule `rule_id` at `origin`; the display path, hash and the
+    /// fingerprint (from the root-relative path) are derived here, the one place findings are
+    /// made.
+    pub fn new(rule_id: String, origin: Origin, seen: Seen) -> Finding {
+        let key_sha256 = seen.key.hash();
+        let fingerprint = Fingerprint::new(&rule_id, &origin.relative(), &key_sha256);
         Finding {
-            masked_key: key.masked(),
+            masked_key: seen.key.masked(),
             rule_id,
-            location,
-            binary,
+            location: Location {
+                path: origin.display(),
+                line: seen.line,
+                column: seen.column,
+                byte_offset: seen.byte_offset,
+                byte_length: seen.byte_length,
+            },
+            origin,
+            encoding: seen.encoding,
+            binary: seen.binary,
             key_sha256,
             fingerprint,
-            entropy,
-            snippet,
-            snippet_key_start,
+            entropy: seen.entropy,
+            snippet: seen.snippet,
+            snippet_key_start: seen.snippet_key_start,
             verification: None,
             commit: None,
             present_at_head: None,
             suppression: None,
-            allow_marker: None,
-            key,
+            allow_marker: seen.allow_marker,
+            key: seen.key,
         }
     }
 
@@ -418,14 +460,25 @@ impl Finding {
 /// A finding for unit tests: rule `r`, `a.txt` 1:1, a fixed key.
 #[cfg(test)]
 pub(crate) fn test_finding() -> Finding {
-    let location = Location {
-        path: "a.txt".into(),
+    let key = Key::new(b"leadey_sk_live_u8jzPde0IgxLd6GncfBA", 15);
+    let seen = Seen {
         line: 1,
         column: 1,
         byte_offset: 0,
+        byte_length: key.byte_len() as u64,
+        binary: false,
+        key,
+        entropy: 4.0,
+        snippet: String::new(),
+        snippet_key_start: 0,
+        allow_marker: None,
+        encoding: Vec::new(),
     };
-    let key = Key::new(b"leadey_sk_live_u8jzPde0IgxLd6GncfBA", 15);
-    Finding::new("r".into(), location, false, key, 4.0, String::new(), 0)
+    Finding::new(
+        "r".into(),
+        Origin::file("a.txt".into(), "a.txt".into()),
+        seen,
+    )
 }
 
 #[cfg(test)]

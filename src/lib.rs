@@ -3,6 +3,7 @@
 //! comments, config file, baselines) → Reporter (see `STYLE.md`); `scan::run` ties the scan
 //! together. The library never prints.
 
+pub mod blob;
 pub mod cli;
 pub mod config;
 pub mod detect;
@@ -11,6 +12,7 @@ pub mod finding;
 pub mod git;
 pub mod github;
 pub mod hook;
+pub mod origin;
 pub mod report;
 pub mod rules;
 pub mod scan;

@@ -54,7 +54,8 @@ fn run(mut args: Args) -> anyhow::Result<u8> {
     // Checked before the scan, so that a refused API base costs nothing and sends nothing.
     let verify_config = args.verify_config().context("cannot verify keys")?;
     let suppress_options = args.suppress_options();
-    let (mut scan_config, out_config) = args.into_configs();
+    let mut scan_config = args.scan_config();
+    let out_config = args.output_config();
     let mut range_note = None;
     if out_config.github && scan_config.git.is_none() {
         match github::plan_from_env(|k| std::env::var(k).ok()).context("--github")? {

@@ -1,14 +1,17 @@
-//! Sources: turning paths and readers into scanned bytes. Owns display paths, opening files
-//! without blocking, chunked reads that overlap by more than the longest key, and line/column
-//! arithmetic. Never prints; skip and error decisions are returned as values.
+//! Sources: turning paths and readers into scanned bytes. Owns opening files without blocking,
+//! `--exclude` globs, skip reasons and file errors, chunked reads that overlap by more than the
+//! longest match, and line/column arithmetic. Never prints; skip and error decisions are
+//! returned as values.
 
 use std::fs::{File, Metadata};
 use std::io::{self, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 
 use crate::detect::{allow, Candidate, Detector};
+use crate::origin::{display_path, Origin};
 
 /// How many leading bytes are looked at to call a file binary (a NUL among them).
 pub const BINARY_SNIFF_BYTES: usize = 8192;
@@ -16,10 +19,23 @@ pub const BINARY_SNIFF_BYTES: usize = 8192;
 /// A file left out on purpose, and why.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Skip {
-    /// Display path.
+    /// Display path (`Origin::display`).
     pub path: String,
+    /// Where, structured (#12).
+    pub origin: Origin,
     /// Why, as a stable lowercase word.
     pub reason: SkipReason,
+}
+
+impl Skip {
+    /// `origin` left out for `reason`.
+    pub fn new(origin: Origin, reason: SkipReason) -> Skip {
+        Skip {
+            path: origin.display(),
+            origin,
+            reason,
+        }
+    }
 }
 
 /// Why a path was skipped.
@@ -60,49 +76,128 @@ impl SkipReason {
 /// A path that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct FileError {
-    /// Display path (may be empty when the walker gave none).
+    /// Display path (`Origin::display`; empty when the walker named no path).
     pub path: String,
+    /// Where, structured (#12); `None` when the walker named no path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
     /// What went wrong, without any bytes read from the file.
     pub message: String,
 }
 
-/// The display form of a path: `/`-separated, `./` dropped at the front, and bytes that are not
-/// UTF-8 written as `\xNN` so that the text is lossless and safe for JSON.
-///
-/// ```
-/// use std::path::Path;
-/// assert_eq!(leadey_scan::source::display_path(Path::new("./a/b.txt")), "a/b.txt");
-/// ```
-pub fn display_path(path: &Path) -> String {
-    let text = path_text(path);
-    let mut s = text.as_str();
-    while let Some(rest) = s.strip_prefix("./") {
-        s = rest;
-    }
-    if s.is_empty() {
-        ".".to_string()
-    } else {
-        s.to_string()
-    }
-}
-
-#[cfg(unix)]
-fn path_text(path: &Path) -> String {
-    use std::os::unix::ffi::OsStrExt;
-    let bytes = path.as_os_str().as_bytes();
-    let mut out = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        out.push_str(chunk.valid());
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02X}"));
+impl FileError {
+    /// The error `message` about `origin` (`None`: an error the walker could not place).
+    pub fn new(origin: Option<Origin>, message: String) -> FileError {
+        FileError {
+            path: origin.as_ref().map(Origin::display).unwrap_or_default(),
+            origin,
+            message,
         }
     }
-    out
 }
 
-#[cfg(not(unix))]
-fn path_text(path: &Path) -> String {
-    path.to_string_lossy().replace('\\', "/")
+/// An I/O error in words, without the path (reports carry the path separately).
+pub fn io_message(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::InvalidData => "cannot read: invalid data".to_string(),
+        _ => format!("cannot read: {e}"),
+    }
+}
+
+/// An `--exclude` glob that does not parse.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("invalid --exclude glob `{glob}`: {message}")]
+pub struct ExcludeError {
+    /// The glob as given.
+    pub glob: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// `--exclude` globs: a glob without `/` matches any path component's name; one with `/`
+/// matches the path relative to the scanned root (or the repository root, for git scopes).
+#[derive(Debug)]
+pub struct Excludes {
+    names: GlobSet,
+    paths: GlobSet,
+    any: bool,
+}
+
+impl Excludes {
+    /// Compiles `globs`.
+    pub fn new(globs: &[String]) -> Result<Excludes, ExcludeError> {
+        let mut names = GlobSetBuilder::new();
+        let mut paths = GlobSetBuilder::new();
+        for glob in globs {
+            let pattern = glob.trim_start_matches("./").trim_start_matches('/');
+            let pattern = pattern.trim_end_matches('/');
+            let compiled = GlobBuilder::new(pattern)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| ExcludeError {
+                    glob: glob.clone(),
+                    message: e.kind().to_string(),
+                })?;
+            if pattern.contains('/') {
+                paths.add(compiled);
+            } else {
+                names.add(compiled);
+            }
+        }
+        let build = |b: GlobSetBuilder| {
+            b.build().map_err(|e| ExcludeError {
+                glob: globs.join(" "),
+                message: e.to_string(),
+            })
+        };
+        Ok(Excludes {
+            names: build(names)?,
+            paths: build(paths)?,
+            any: !globs.is_empty(),
+        })
+    }
+
+    /// Whether the walker's entry at `path`, `depth` levels below its root, is excluded (its
+    /// folders were checked on the way down).
+    pub fn is_excluded(&self, path: &Path, depth: usize) -> bool {
+        if !self.any {
+            return false;
+        }
+        if path.file_name().is_some_and(|n| self.names.is_match(n)) {
+            return true;
+        }
+        if self.paths.is_empty() {
+            return false;
+        }
+        let rel: PathBuf = if depth == 0 {
+            PathBuf::from(display_path(path))
+        } else {
+            let comps: Vec<_> = path.components().collect();
+            comps
+                .iter()
+                .skip(comps.len().saturating_sub(depth))
+                .collect()
+        };
+        self.paths.is_match(rel)
+    }
+
+    /// Whether `rel`, a `/`-separated path below a root that nothing walked (a repository
+    /// path), is excluded: it or any folder it is in, as the walker would have decided.
+    pub fn is_excluded_relative(&self, rel: &str) -> bool {
+        if !self.any {
+            return false;
+        }
+        let mut end = 0;
+        for (depth, part) in rel.split('/').enumerate() {
+            end += part.len();
+            let prefix = rel.get(..end).unwrap_or(rel);
+            if self.is_excluded(Path::new(prefix), depth + 1) {
+                return true;
+            }
+            end += 1;
+        }
+        false
+    }
 }
 
 /// Opens `path` for reading without blocking (a FIFO opens at once) and returns its metadata,
@@ -150,6 +245,10 @@ pub struct Hit {
     pub line: u64,
     /// 1-based column (characters on valid UTF-8, bytes otherwise).
     pub column: u64,
+    /// The member chain below the scanned blob that holds the key, outermost first: empty for
+    /// a key in the blob itself, which is every key until unpackers exist (#12, #13). Line and
+    /// column are inside the innermost member.
+    pub members: Vec<String>,
 }
 
 /// The outcome of scanning one stream.
@@ -161,6 +260,8 @@ pub struct StreamScan {
     pub binary: bool,
     /// Keys found, in stream order.
     pub hits: Vec<Hit>,
+    /// Nesting depth of the stream: `blob::TOP_DEPTH` for inputs, one more per archive level.
+    pub depth: u32,
 }
 
 /// Scans `reader` to its end in chunks of `chunk_size` bytes (at least four overlaps), reusing
@@ -226,6 +327,7 @@ pub fn scan_stream<R: Read>(
                 line: tracker.line,
                 column: tracker.column(),
                 candidate,
+                members: Vec::new(),
             });
         }
         if eof {
@@ -537,19 +639,6 @@ mod tests {
         bytes.insert(0, b'a');
         for chunk in [1, 1000, 4096, BINARY_SNIFF_BYTES, 1 << 20] {
             assert!(!scan(&bytes, chunk).binary, "chunk {chunk}");
-        }
-    }
-
-    #[test]
-    fn display_path_drops_dot_slash_and_escapes_invalid_bytes() {
-        assert_eq!(display_path(Path::new("./x")), "x");
-        assert_eq!(display_path(Path::new(".")), ".");
-        assert_eq!(display_path(Path::new("dir/./x")), "dir/./x");
-        #[cfg(unix)]
-        {
-            use std::os::unix::ffi::OsStrExt;
-            let p = Path::new(std::ffi::OsStr::from_bytes(b"a\xFFb"));
-            assert_eq!(display_path(p), "a\\xFFb");
         }
     }
 }

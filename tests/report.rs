@@ -106,6 +106,7 @@ fn json_report_follows_the_documented_schema() {
             "key_sha256",
             "line",
             "masked_key",
+            "origin",
             "path",
             "rule_id",
             "snippet"

@@ -420,7 +420,11 @@ fn a_fifo_is_skipped_without_hanging_and_listed_on_request() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         v["skipped"],
-        serde_json::json!([{"path": "pipe", "reason": "fifo"}])
+        serde_json::json!([{
+            "path": "pipe",
+            "origin": {"source": "file", "path": "pipe", "members": []},
+            "reason": "fifo"
+        }])
     );
     assert_eq!(v["stats"]["skipped"], 1);
     assert!(
@@ -467,7 +471,11 @@ fn max_filesize_skips_and_counts_large_files() {
     assert_eq!(locations(&v).len(), 1);
     assert_eq!(
         v["skipped"],
-        serde_json::json!([{"path": "large.txt", "reason": "too-large"}])
+        serde_json::json!([{
+            "path": "large.txt",
+            "origin": {"source": "file", "path": "large.txt", "members": []},
+            "reason": "too-large"
+        }])
     );
 }
 

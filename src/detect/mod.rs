@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::finding::{mask_parts, Key};
-use crate::rules::{Rule, RuleSet};
+use crate::rules::{Rule, RuleId, RuleSet};
 
 /// Bytes of context kept on each side of a key in a snippet (before cutting to tokens).
 pub const SNIPPET_CONTEXT_BYTES: usize = 60;
@@ -26,8 +26,13 @@ const SNIPPET_MASK_MIN_BODY: usize = 8;
 pub struct Candidate {
     /// Index of the rule in the detector's rule list.
     pub rule_index: usize,
-    /// Absolute byte offset of the key's first byte.
+    /// Id of that rule.
+    pub rule_id: RuleId,
+    /// Absolute byte offset of the first matched byte (the key's first byte for a plain key).
     pub offset: u64,
+    /// Bytes matched from `offset`: the key's length for a plain key; an encoded form once
+    /// decoders exist (#14). Snippet masking and SARIF regions use it.
+    pub span_len: usize,
     /// The full key.
     pub key: Key,
     /// Entropy of the body, bits per character.
@@ -62,19 +67,63 @@ pub enum Rejection {
     Sequence,
 }
 
+/// What a needle's match means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// The rule's prefix as plain text: a key starts here.
+    Plain,
+}
+
+/// One byte string the prefilter looks for (#12): every scan is one pass per needle, and a
+/// match is only then checked by its rule. Decoders (#14) add needles for the encoded forms of
+/// a prefix with their own `Form` and `max_span`; callers see only `overlap_bytes` grow.
+#[derive(Debug, Clone)]
+struct Needle {
+    /// Index of the rule in `Detector::rules`.
+    rule_index: usize,
+    /// How a match is read.
+    form: Form,
+    /// Longest run of input, from the needle's first byte, that one match can cover.
+    max_span: usize,
+}
+
 /// Compiled rules, ready to scan bytes.
 #[derive(Debug, Clone)]
 pub struct Detector {
     rules: Vec<Rule>,
-    max_key_len: usize,
+    ids: Vec<RuleId>,
+    needles: Vec<Needle>,
+    max_span: usize,
 }
 
 impl Detector {
     /// A detector for every rule of `rules`.
     pub fn new(rules: &RuleSet) -> Detector {
         let rules = rules.rules().to_vec();
-        let max_key_len = rules.iter().map(Rule::max_key_len).max().unwrap_or(0);
-        Detector { rules, max_key_len }
+        let ids = rules.iter().map(|r| RuleId::new(&r.id)).collect();
+        let needles: Vec<Needle> = rules
+            .iter()
+            .enumerate()
+            .map(|(rule_index, rule)| Needle {
+                rule_index,
+                form: Form::Plain,
+                max_span: rule.max_key_len(),
+            })
+            .collect();
+        let max_span = needles.iter().map(|n| n.max_span).max().unwrap_or(0);
+        Detector {
+            rules,
+            ids,
+            needles,
+            max_span,
+        }
+    }
+
+    /// The rule of needle `n` and the finder of its bytes.
+    fn needle_rule(&self, n: &Needle) -> &Rule {
+        self.rules
+            .get(n.rule_index)
+            .expect("a needle's rule index points into the detector's rules (built together)")
     }
 
     /// The rules, in the order `Candidate::rule_index` refers to.
@@ -82,10 +131,18 @@ impl Detector {
         &self.rules
     }
 
+    /// The id of rule `rule_index` (an index this detector gave out).
+    pub fn rule_id(&self, rule_index: usize) -> RuleId {
+        self.ids
+            .get(rule_index)
+            .cloned()
+            .expect("rule indices come from this detector's rule list")
+    }
+
     /// Bytes a chunk must extend past the last accepted start so that any key starting there,
     /// its trailing context and the look-ahead are all inside the chunk.
     pub fn overlap_bytes(&self) -> usize {
-        self.max_key_len + 1 + LOOKAHEAD_BYTES + SNIPPET_CONTEXT_BYTES
+        self.max_span + 1 + LOOKAHEAD_BYTES + SNIPPET_CONTEXT_BYTES
     }
 
     /// Bytes of already-scanned input kept before the first accepted start of a chunk (the
@@ -94,8 +151,16 @@ impl Detector {
         SNIPPET_CONTEXT_BYTES + 1
     }
 
-    /// Whether `bytes` contain any rule's prefix (the cheap first pass).
-    pub fn has_prefix(&self, bytes: &[u8]) -> bool {
+    /// Whether `bytes` contain any needle (the cheap first pass): `false` means no key can be
+    /// in them.
+    pub fn has_needle(&self, bytes: &[u8]) -> bool {
+        self.needles
+            .iter()
+            .any(|n| self.needle_rule(n).finder.find(bytes).is_some())
+    }
+
+    /// Whether `bytes` contain any rule's prefix as plain text (for redacting messages).
+    fn has_prefix(&self, bytes: &[u8]) -> bool {
         self.rules.iter().any(|r| r.finder.find(bytes).is_some())
     }
 
@@ -112,41 +177,50 @@ impl Detector {
         let start_len = out.len();
         // #7: the line of the last key and its marker; keys on one long line search it once.
         let mut line_marker: Option<(Range<usize>, Option<&'static str>)> = None;
-        for (rule_index, rule) in self.rules.iter().enumerate() {
+        for needle in &self.needles {
+            let rule_index = needle.rule_index;
+            let rule = self.needle_rule(needle);
             let end = (accept.end + rule.prefix.len().saturating_sub(1)).min(chunk.len());
             let Some(window) = chunk.get(accept.start..end) else {
                 continue;
             };
             for hit in rule.finder.find_iter(window) {
                 let pos = accept.start + hit;
-                if let Ok((body_len, entropy)) = check(rule, chunk, pos) {
-                    let key_end = pos + rule.prefix.len() + body_len;
-                    let key_bytes = chunk.get(pos..key_end).unwrap_or_default();
-                    let key = Key::new(key_bytes, rule.prefix.len());
-                    let (snippet, snippet_key_start) = self.snippet(chunk, base, pos..key_end);
-                    let allow_marker = match &line_marker {
-                        Some((line, marker)) if line.contains(&pos) => *marker,
-                        _ => {
-                            let line = allow::line_around(chunk, pos);
-                            let marker =
-                                allow::find_marker(chunk.get(line.clone()).unwrap_or_default());
-                            line_marker = Some((line, marker));
-                            marker
+                let (span, entropy) = match needle.form {
+                    Form::Plain => match check(rule, chunk, pos) {
+                        Ok((body_len, entropy)) => {
+                            (pos..pos + rule.prefix.len() + body_len, entropy)
                         }
-                    };
-                    out.push(Candidate {
-                        rule_index,
-                        offset: base + pos as u64,
-                        key,
-                        entropy,
-                        snippet,
-                        snippet_key_start,
-                        allow_marker,
-                    });
-                }
+                        Err(_) => continue,
+                    },
+                };
+                let key_bytes = chunk.get(span.clone()).unwrap_or_default();
+                let key = Key::new(key_bytes, rule.prefix.len());
+                let (snippet, snippet_key_start) = self.snippet(chunk, base, span.clone());
+                let allow_marker = match &line_marker {
+                    Some((line, marker)) if line.contains(&pos) => *marker,
+                    _ => {
+                        let line = allow::line_around(chunk, pos);
+                        let marker =
+                            allow::find_marker(chunk.get(line.clone()).unwrap_or_default());
+                        line_marker = Some((line, marker));
+                        marker
+                    }
+                };
+                out.push(Candidate {
+                    rule_index,
+                    rule_id: self.rule_id(rule_index),
+                    offset: base + pos as u64,
+                    span_len: span.len(),
+                    key,
+                    entropy,
+                    snippet,
+                    snippet_key_start,
+                    allow_marker,
+                });
             }
         }
-        if self.rules.len() > 1 {
+        if self.needles.len() > 1 {
             out[start_len..].sort_by_key(|c| (c.offset, c.rule_index));
         }
     }

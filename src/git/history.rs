@@ -20,10 +20,10 @@ use rayon::prelude::*;
 
 use super::tree::{blob_at, join, kind_of, Kind};
 use super::{
-    cached_commit_info, display_path, finding, head_commit, is_excluded, is_partial_clone,
-    is_too_large, parse_commit, partial_clone_warning, read_commit, read_object, resolve_commit,
-    scan_bytes, shallow_commits, shallow_warning, topo_order, BlobScan, CommitNode, Ctx, GitError,
-    IdMap, IdSet, Outcome, Phase, ProgressFn, Throttle,
+    cached_commit_info, display_path_of, finding, head_commit, is_excluded, is_partial_clone,
+    is_too_large, origin, parse_commit, partial_clone_warning, read_commit, read_object,
+    resolve_commit, scan_bytes, shallow_commits, shallow_warning, topo_order, BlobScan, CommitNode,
+    Ctx, GitError, IdMap, IdSet, Outcome, Phase, ProgressFn, Throttle,
 };
 use crate::finding::KeyHash;
 use crate::source::{FileError, Skip, SkipReason};
@@ -53,16 +53,18 @@ pub(super) fn run(
     drop_in_background(commits);
     let intro = introduce(ctx, &graph, &packs)?;
     drop(packs);
-    out.skipped.extend(intro.excluded.iter().map(|&pid| Skip {
-        path: intro.display(ctx, pid),
-        reason: SkipReason::Excluded,
-    }));
+    out.skipped.extend(
+        intro
+            .excluded
+            .iter()
+            .map(|&pid| Skip::new(origin(&intro.display(ctx, pid), None), SkipReason::Excluded)),
+    );
     let scanned = scan_unpacked(ctx, &intro, scanned, &throttle);
     if scanned.missing > 0 && is_partial_clone(&repo) {
         out.warnings.push(partial_clone_warning(scanned.missing));
     }
-    out.blobs_scanned = scanned.blobs;
-    out.bytes_scanned = scanned.bytes;
+    out.scanned = scanned.blobs;
+    out.bytes = scanned.bytes;
     report_unscanned(ctx, &intro, &scanned, &mut out);
     let first = first_sightings(&intro, &scanned);
     let head_tree = match tips.head {
@@ -101,12 +103,8 @@ pub(super) fn run(
             .cloned()
             .unwrap_or_default();
         let present = at_head.has_key(ctx, &repo, &scanned, &path, key.rule, &key.hash)?;
-        let mut f = finding(
-            ctx.detector,
-            &intro.display(ctx, key.path),
-            scan.binary,
-            hit,
-        );
+        let shown = intro.display(ctx, key.path);
+        let mut f = finding(ctx, &shown, Some(commit_id), scan.binary, hit);
         f.commit = Some(info);
         f.present_at_head = Some(present);
         out.findings.push(f);
@@ -370,7 +368,7 @@ struct Introduced {
 impl Introduced {
     fn display(&self, ctx: &Ctx<'_>, pid: u32) -> String {
         let path = self.paths.get(pid as usize).cloned().unwrap_or_default();
-        display_path(ctx.detector, path.as_bstr())
+        display_path_of(ctx.detector, path.as_bstr())
     }
 
     fn pairs_of(&self, blob: usize) -> &[PathAt] {
@@ -544,7 +542,7 @@ impl SliceWalk {
 
     fn display(&self, ctx: &Ctx<'_>, pid: u32) -> String {
         let path = self.paths.get(pid as usize).cloned().unwrap_or_default();
-        display_path(ctx.detector, path.as_bstr())
+        display_path_of(ctx.detector, path.as_bstr())
     }
 
     /// Keeps what the merge needs; the sets that only served the walk are freed now, not when
@@ -649,7 +647,7 @@ impl SliceWalk {
             let out = match self.is_out.get(&pid) {
                 Some(out) => *out,
                 None => {
-                    let out = is_excluded(ctx.excludes, &self.display(ctx, pid));
+                    let out = is_excluded(ctx, &self.display(ctx, pid));
                     self.is_out.insert(pid, out);
                     out
                 }
@@ -768,18 +766,14 @@ fn report_unscanned(ctx: &Ctx<'_>, intro: &Introduced, scanned: &Scanned, out: &
     for (bi, id) in intro.blobs.iter().enumerate() {
         let pairs = intro.pairs_of(bi);
         if scanned.too_large.contains(id) {
-            for at in pairs {
-                out.skipped.push(Skip {
-                    path: intro.display(ctx, at.path),
-                    reason: SkipReason::TooLarge,
-                });
+            for pair in pairs {
+                let at = origin(&intro.display(ctx, pair.path), None);
+                out.skipped.push(Skip::new(at, SkipReason::TooLarge));
             }
         }
-        if let (Some(message), Some(at)) = (scanned.errors.get(id), pairs.first()) {
-            out.errors.push(FileError {
-                path: intro.display(ctx, at.path),
-                message: message.clone(),
-            });
+        if let (Some(message), Some(pair)) = (scanned.errors.get(id), pairs.first()) {
+            let at = origin(&intro.display(ctx, pair.path), None);
+            out.errors.push(FileError::new(Some(at), message.clone()));
         }
     }
 }
@@ -879,15 +873,11 @@ impl Scanned {
 
     /// Scans blob `id` with `data`, unless `--max-filesize` leaves it out.
     fn scan(&mut self, ctx: &Ctx<'_>, id: ObjectId, data: &[u8], scan_buf: &mut Vec<u8>) {
-        if ctx
-            .config
-            .max_filesize_bytes
-            .is_some_and(|max| data.len() as u64 > max)
-        {
+        if ctx.scanner.is_too_large(data.len() as u64) {
             self.too_large.insert(id);
             return;
         }
-        let scan = scan_bytes(ctx.detector, data, scan_buf, ctx.config.chunk_size_bytes);
+        let scan = scan_bytes(ctx, data, scan_buf);
         self.blobs += 1;
         self.bytes += scan.bytes;
         self.done.insert(id);
@@ -1215,12 +1205,7 @@ impl AtHead {
             {
                 if !self.scans.contains_key(&blob) {
                     let data = read_object(repo, &blob, &mut self.buf, gix::objs::Kind::Blob)?;
-                    let scan = scan_bytes(
-                        ctx.detector,
-                        data,
-                        &mut self.scan_buf,
-                        ctx.config.chunk_size_bytes,
-                    );
+                    let scan = scan_bytes(ctx, data, &mut self.scan_buf);
                     self.scans.insert(blob, scan);
                 }
                 self.scans.get(&blob)

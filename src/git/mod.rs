@@ -20,11 +20,12 @@ use gix::objs::Find;
 use gix::prelude::Header;
 use gix::ObjectId;
 
+use crate::blob::{Scanner, Tally, TOP_DEPTH};
 use crate::config::{GitScope, ScanConfig};
 use crate::detect::Detector;
-use crate::finding::{CommitInfo, Finding, Location};
-use crate::scan::Excludes;
-use crate::source::{self, FileError, Hit, Skip};
+use crate::finding::{CommitInfo, Finding};
+use crate::origin::{display_bytes, display_path, Origin};
+use crate::source::{Hit, StreamScan};
 
 /// What stops a git scan before it produces a report.
 #[derive(Debug, thiserror::Error)]
@@ -79,22 +80,9 @@ impl GitError {
     }
 }
 
-/// What a git scan found, ready for `scan::run` to sort and count.
-#[derive(Debug, Default)]
-pub struct Outcome {
-    /// Findings, in no particular order.
-    pub findings: Vec<Finding>,
-    /// Paths left out on purpose (`--exclude`, `--max-filesize`).
-    pub skipped: Vec<Skip>,
-    /// Blobs that could not be read.
-    pub errors: Vec<FileError>,
-    /// Report-level warnings (shallow clone, unmerged paths).
-    pub warnings: Vec<String>,
-    /// Distinct blobs scanned.
-    pub blobs_scanned: u64,
-    /// Bytes of those blobs.
-    pub bytes_scanned: u64,
-}
+/// What a git scan found, ready for `scan::run` to sort and count: `scanned` counts distinct
+/// blobs.
+pub type Outcome = Tally;
 
 /// Which part of a history scan is running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,16 +140,15 @@ pub type ProgressFn<'a> = &'a (dyn Fn(&Progress) + Sync);
 pub(crate) fn run(
     scope: &GitScope,
     config: &ScanConfig,
-    detector: &Detector,
-    excludes: &Excludes,
+    scanner: &Scanner<'_>,
     progress: ProgressFn<'_>,
 ) -> Result<Outcome, GitError> {
     let repo = open(config)?;
     let ctx = Ctx {
         repo: &repo,
-        detector,
+        detector: scanner.detector,
+        scanner,
         config,
-        excludes,
     };
     match scope {
         GitScope::Staged => staged::run(&ctx),
@@ -178,8 +165,9 @@ pub(crate) fn run(
 struct Ctx<'a> {
     repo: &'a gix::ThreadSafeRepository,
     detector: &'a Detector,
+    /// The shared road from bytes to findings (#12).
+    scanner: &'a Scanner<'a>,
     config: &'a ScanConfig,
-    excludes: &'a Excludes,
 }
 
 /// Opens the repository that holds the scan root, as git finds it (`GIT_DIR` honoured).
@@ -190,7 +178,7 @@ fn open(config: &ScanConfig) -> Result<gix::ThreadSafeRepository, GitError> {
     let root = config.paths.first().map_or(Path::new("."), |p| p.as_path());
     gix::ThreadSafeRepository::discover_with_environment_overrides(root).map_err(|e| {
         GitError::NotARepository {
-            path: source::display_path(root),
+            path: display_path(root),
             message: e.to_string(),
         }
     })
@@ -383,37 +371,11 @@ fn read_object<'b>(
 }
 
 /// Keys found in one blob.
-#[derive(Debug, Clone, Default)]
-struct BlobScan {
-    /// A NUL byte in the first 8 KiB.
-    binary: bool,
-    /// Size in bytes.
-    bytes: u64,
-    /// Keys, in blob order.
-    hits: Vec<Hit>,
-}
+type BlobScan = StreamScan;
 
-/// Scans the bytes of a blob. Blobs without any rule's prefix cost one `memmem` pass.
-fn scan_bytes(detector: &Detector, data: &[u8], buf: &mut Vec<u8>, chunk: usize) -> BlobScan {
-    let bytes = data.len() as u64;
-    if !detector.has_prefix(data) {
-        return BlobScan {
-            bytes,
-            ..BlobScan::default()
-        };
-    }
-    match source::scan_stream(data, detector, buf, chunk) {
-        Ok(s) => BlobScan {
-            binary: s.binary,
-            bytes,
-            hits: s.hits,
-        },
-        // Reading a slice cannot fail.
-        Err(_) => BlobScan {
-            bytes,
-            ..BlobScan::default()
-        },
-    }
+/// Scans the bytes of a blob (an input itself: nesting depth `TOP_DEPTH`).
+fn scan_bytes(ctx: &Ctx<'_>, data: &[u8], buf: &mut Vec<u8>) -> BlobScan {
+    ctx.scanner.scan_bytes(data, TOP_DEPTH, buf)
 }
 
 /// Deleted files considered as rename sources of one added file, at most.
@@ -455,83 +417,94 @@ fn rename_source(
     Ok(best.map(|(_, old)| old))
 }
 
-/// The hits of `new` that lie on lines not in `old` (all of them when there is no old side).
-fn added_hits(hits: &[Hit], old: Option<&[u8]>, new: &[u8]) -> Vec<Hit> {
+/// The hits of `new` that the change from `old` adds (all of them when there is no old side).
+fn added_hits(scanner: &Scanner<'_>, hits: &[Hit], old: Option<&[u8]>, new: &[u8]) -> Vec<Hit> {
     match old {
         None => hits.to_vec(),
-        Some(old) => {
-            let added = lines::AddedLines::between(old, new);
-            hits.iter()
-                .filter(|h| added.contains(h.line))
-                .cloned()
-                .collect()
-        }
+        Some(old) => added_between(hits, old, new, || {
+            scanner.scan_bytes(old, TOP_DEPTH, &mut Vec::new()).hits
+        }),
     }
 }
 
-/// Whether `--max-filesize` leaves blob `id` out.
+/// The added-key rule (#12). A key in the blob itself is added when its line is not in `old`
+/// (a line diff: a key moved within the file is not new). A key inside an archive member (#13)
+/// has no line in the outer blob, so it is added when `old_hits` (the keys of the old blob,
+/// asked for only then) hold none with the same rule, key hash and member chain.
+fn added_between(
+    hits: &[Hit],
+    old: &[u8],
+    new: &[u8],
+    old_hits: impl FnOnce() -> Vec<Hit>,
+) -> Vec<Hit> {
+    let lines = hits
+        .iter()
+        .any(|h| h.members.is_empty())
+        .then(|| lines::AddedLines::between(old, new));
+    let old_keys: Option<std::collections::HashSet<_>> =
+        hits.iter().any(|h| !h.members.is_empty()).then(|| {
+            old_hits()
+                .into_iter()
+                .map(|h| (h.candidate.rule_index, h.candidate.key.hash(), h.members))
+                .collect()
+        });
+    hits.iter()
+        .filter(|h| {
+            if h.members.is_empty() {
+                let lines = lines
+                    .as_ref()
+                    .expect("lines are compared when a hit has no members");
+                lines.contains(h.line)
+            } else {
+                let keys = old_keys
+                    .as_ref()
+                    .expect("old keys are read when a hit has members");
+                let id = (
+                    h.candidate.rule_index,
+                    h.candidate.key.hash(),
+                    h.members.clone(),
+                );
+                !keys.contains(&id)
+            }
+        })
+        .cloned()
+        .collect()
+}
+
+/// Whether `--max-filesize` leaves blob `id` out (read from the object header).
 fn is_too_large(ctx: &Ctx<'_>, repo: &gix::Repository, id: &gix::oid) -> bool {
-    let Some(max) = ctx.config.max_filesize_bytes else {
-        return false;
-    };
-    matches!(repo.objects.try_header(id), Ok(Some(h)) if h.size() > max)
+    ctx.config.max_filesize_bytes.is_some()
+        && matches!(repo.objects.try_header(id), Ok(Some(h)) if ctx.scanner.is_too_large(h.size()))
 }
 
 /// A repository path for reports: `/`-separated as git stores it, bytes that are not UTF-8
 /// written as `\xNN`, key-shaped runs masked.
-fn display_path(detector: &Detector, path: &BStr) -> String {
-    let mut out = String::with_capacity(path.len());
-    for chunk in path.as_bytes().utf8_chunks() {
-        out.push_str(chunk.valid());
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02X}"));
-        }
-    }
-    detector.redact(&out).into_owned()
+fn display_path_of(detector: &Detector, path: &BStr) -> String {
+    detector
+        .redact(&display_bytes(path.as_bytes()))
+        .into_owned()
 }
 
 /// Whether `--exclude` leaves out the repository path `path` (a display path).
-fn is_excluded(excludes: &Excludes, path: &str) -> bool {
-    // Globs without `/` match any component's name, as the walker checks each folder.
-    let mut end = 0;
-    let mut depth = 0;
-    for part in path.split('/') {
-        end += part.len();
-        depth += 1;
-        let prefix = path.get(..end).unwrap_or(path);
-        if excludes.is_excluded(Path::new(prefix), depth) {
-            return true;
-        }
-        end += 1;
-    }
-    false
+fn is_excluded(ctx: &Ctx<'_>, path: &str) -> bool {
+    ctx.scanner.excludes.is_excluded_relative(path)
 }
 
-/// The finding for `hit` in the file at `path`.
-fn finding(detector: &Detector, path: &str, binary: bool, hit: &Hit) -> Finding {
-    let c = &hit.candidate;
-    let rule_id = detector
-        .rules()
-        .get(c.rule_index)
-        .map(|r| r.id.clone())
-        .unwrap_or_default();
-    let mut finding = Finding::new(
-        rule_id,
-        Location {
-            path: path.to_string(),
-            line: hit.line,
-            column: hit.column,
-            byte_offset: c.offset,
-        },
-        binary,
-        c.key.clone(),
-        c.entropy,
-        c.snippet.clone(),
-        c.snippet_key_start,
-    );
-    // #7: allow comments apply to keys found in git objects too.
-    finding.allow_marker = c.allow_marker;
-    finding
+/// The origin of repository path `path` (display form), in `commit` when known.
+fn origin(path: &str, commit: Option<&ObjectId>) -> Origin {
+    Origin::git(path.to_string(), commit.map(ToString::to_string))
+}
+
+/// The finding for `hit` in the file at `path` (display form), found in `commit` when known.
+fn finding(
+    ctx: &Ctx<'_>,
+    path: &str,
+    commit: Option<&ObjectId>,
+    binary: bool,
+    hit: &Hit,
+) -> Finding {
+    // #7: allow comments apply to keys found in git objects too (the hit carries the marker).
+    ctx.scanner.finding(&origin(path, commit), binary, hit)
 }
 
 /// The report fields of commit `id`, read once per scan and cached in `infos`.
@@ -692,6 +665,61 @@ mod tests {
         .into_iter()
         .collect();
         assert_eq!(topo_order(&nodes), vec![id(1), id(3), id(2), id(4)]);
+    }
+
+    /// The hits of `text` (built-in rules), each placed in archive member `member` if given.
+    fn hits_in(text: &str, member: Option<&str>) -> Vec<Hit> {
+        let rules = crate::rules::RuleSet::builtin().expect("built-in rules compile");
+        let detector = Detector::new(&rules);
+        let scan = crate::source::scan_stream(text.as_bytes(), &detector, &mut Vec::new(), 1 << 16)
+            .expect("reading a slice cannot fail");
+        scan.hits
+            .into_iter()
+            .map(|mut h| {
+                h.members = member.map(|m| vec![m.to_string()]).unwrap_or_default();
+                h
+            })
+            .collect()
+    }
+
+    #[test]
+    fn plain_keys_are_added_by_line_and_member_keys_by_key_hash() {
+        let (a, b) = (
+            "leadey_sk_live_u8jzPde0IgxLd6GncfBA",
+            "leadey_sk_live_Qm3vT9xWcL2pRk7HsY4e",
+        );
+        // Plain: the key moved to another line is not new; a new key on a new line is.
+        let old = format!("x\nk={a}\n");
+        let new = format!("k={a}\nj={b}\n");
+        let added = added_between(&hits_in(&new, None), old.as_bytes(), new.as_bytes(), || {
+            panic!("plain hits never need the old blob's keys")
+        });
+        assert_eq!(added.len(), 1);
+        assert_eq!(added[0].line, 2);
+        // In a member: lines of the outer blob say nothing; a key the old blob held in the
+        // same member is not new, the same key in another member is.
+        let old_hits = || hits_in(&format!("k={a}\n"), Some("pkg/config.env"));
+        let mut new_hits = hits_in(&format!("k={a}\n"), Some("pkg/config.env"));
+        new_hits.extend(hits_in(&format!("k={a}\n"), Some("pkg/other.env")));
+        new_hits.extend(hits_in(&format!("k={b}\n"), Some("pkg/config.env")));
+        let added = added_between(&new_hits, b"same", b"same", old_hits);
+        let got: Vec<_> = added
+            .iter()
+            .map(|h| (h.members.clone(), h.candidate.key.masked()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    vec!["pkg/other.env".to_string()],
+                    "leadey_sk_live_••••cfBA".to_string()
+                ),
+                (
+                    vec!["pkg/config.env".to_string()],
+                    "leadey_sk_live_••••sY4e".to_string()
+                ),
+            ]
+        );
     }
 
     #[test]

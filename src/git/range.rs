@@ -10,10 +10,10 @@ use gix::ObjectId;
 
 use super::tree::{diff_trees, Change};
 use super::{
-    added_hits, cached_commit_info, display_path, finding, is_excluded, is_partial_clone,
-    is_too_large, partial_clone_warning, read_commit, read_object, rename_source, resolve_commit,
-    scan_bytes, shallow_commits, shallow_warning, topo_order, BlobScan, CommitNode, Ctx, GitError,
-    IdMap, Outcome,
+    added_hits, cached_commit_info, display_path_of, finding, is_excluded, is_partial_clone,
+    is_too_large, origin, partial_clone_warning, read_commit, read_object, rename_source,
+    resolve_commit, scan_bytes, shallow_commits, shallow_warning, topo_order, BlobScan, CommitNode,
+    Ctx, GitError, IdMap, Outcome,
 };
 use crate::finding::KeyHash;
 use crate::source::{FileError, Hit, Skip, SkipReason};
@@ -94,7 +94,7 @@ pub(super) fn run(ctx: &Ctx<'_>, base: &str, head: &str) -> Result<Outcome, GitE
             continue;
         };
         let info = cached_commit_info(&mut infos, &repo, ctx.detector, *commit_id)?;
-        let mut f = finding(ctx.detector, &path, first.binary, &first.hit);
+        let mut f = finding(ctx, &path, Some(commit_id), first.binary, &first.hit);
         f.commit = Some(info.clone());
         out.findings.push(f);
     }
@@ -187,97 +187,32 @@ impl State {
         let Some((first, rest)) = diffs.split_first() else {
             return Ok(());
         };
-        let others: Vec<HashMap<&BString, &Change>> = rest
-            .iter()
-            .map(|d| d.iter().map(|c| (&c.path, c)).collect())
-            .collect();
-        let deleted: Vec<Vec<ObjectId>> = diffs
-            .iter()
-            .map(|d| {
-                d.iter()
-                    .filter(|c| c.new.is_none())
-                    .filter_map(|c| c.old)
-                    .collect()
-            })
-            .collect();
+        let parents = Parents {
+            others: rest
+                .iter()
+                .map(|d| d.iter().map(|c| (&c.path, c)).collect())
+                .collect(),
+            deleted: diffs
+                .iter()
+                .map(|d| {
+                    d.iter()
+                        .filter(|c| c.new.is_none())
+                        .filter_map(|c| c.old)
+                        .collect()
+                })
+                .collect(),
+        };
         for change in first {
             let Some(new_id) = change.new else { continue };
             // Unchanged against another parent: the merge took the file from that parent.
-            if others.iter().any(|m| !m.contains_key(&change.path)) {
+            if parents.others.iter().any(|m| !m.contains_key(&change.path)) {
                 continue;
             }
-            let path = display_path(ctx.detector, change.path.as_ref());
-            if is_excluded(ctx.excludes, &path) {
-                self.skipped.insert(Skip {
-                    path,
-                    reason: SkipReason::Excluded,
-                });
-                continue;
-            }
-            if is_too_large(ctx, repo, &new_id) {
-                self.skipped.insert(Skip {
-                    path,
-                    reason: SkipReason::TooLarge,
-                });
-                continue;
-            }
-            if !self.scans.contains_key(&new_id) {
-                let data =
-                    match read_object(repo, &new_id, &mut self.new_buf, gix::objs::Kind::Blob) {
-                        Ok(data) => data,
-                        // A partial clone lacks it: an error of the report, and the scan goes on.
-                        Err(e @ GitError::Missing { .. }) => {
-                            if self.missing.insert(new_id) {
-                                out.errors.push(FileError {
-                                    path,
-                                    message: e.to_string(),
-                                });
-                            }
-                            continue;
-                        }
-                        Err(e) => return Err(e),
-                    };
-                let scan = scan_bytes(
-                    ctx.detector,
-                    data,
-                    &mut self.scan_buf,
-                    ctx.config.chunk_size_bytes,
-                );
-                out.blobs_scanned += 1;
-                out.bytes_scanned += scan.bytes;
-                self.scans.insert(new_id, scan);
-            }
-            let Some(scan) = self.scans.get(&new_id) else {
+            let path = display_path_of(ctx.detector, change.path.as_ref());
+            let Some((hits, binary)) = self.scan_new(ctx, repo, &path, new_id, out)? else {
                 continue;
             };
-            if scan.hits.is_empty() {
-                continue;
-            }
-            let new = read_object(repo, &new_id, &mut self.new_buf, gix::objs::Kind::Blob)?;
-            let mut keep = scan.hits.clone();
-            for (p, dels) in deleted.iter().enumerate() {
-                let parent_change = match p {
-                    0 => Some(change),
-                    _ => others.get(p - 1).and_then(|m| m.get(&change.path).copied()),
-                };
-                let old = match parent_change.and_then(|c| c.old) {
-                    // A parent's version a partial clone lacks: every key counts as added,
-                    // which may report one too many but never misses one.
-                    Some(old_id) => {
-                        match read_object(repo, &old_id, &mut self.old_buf, gix::objs::Kind::Blob) {
-                            Ok(data) => Some(data.to_vec()),
-                            Err(GitError::Missing { .. }) => None,
-                            Err(e) => return Err(e),
-                        }
-                    }
-                    None => rename_source(repo, &new_id, new, dels, &mut self.old_buf)?,
-                };
-                keep = added_hits(&keep, old.as_deref(), new);
-                if keep.is_empty() {
-                    break;
-                }
-            }
-            for hit in keep {
+            for hit in self.added_keys(ctx, repo, change, new_id, hits, &parents)? {
                 let key = (
                     path.clone(),
                     hit.candidate.rule_index,
@@ -286,10 +221,105 @@ impl State {
                 self.best.entry(key).or_insert(First {
                     commit: k,
                     hit,
-                    binary: scan.binary,
+                    binary,
                 });
             }
         }
         Ok(())
     }
+
+    /// The keys of blob `new_id` at `path` (scanned once per blob) and whether it looks binary;
+    /// `None` when it is left out (`--exclude`, `--max-filesize`), missing from a partial clone
+    /// (an error of the report: the scan goes on) or holds no key.
+    fn scan_new(
+        &mut self,
+        ctx: &Ctx<'_>,
+        repo: &gix::Repository,
+        path: &str,
+        new_id: ObjectId,
+        out: &mut Outcome,
+    ) -> Result<Option<(Vec<Hit>, bool)>, GitError> {
+        if is_excluded(ctx, path) {
+            self.skipped
+                .insert(Skip::new(origin(path, None), SkipReason::Excluded));
+            return Ok(None);
+        }
+        if is_too_large(ctx, repo, &new_id) {
+            self.skipped
+                .insert(Skip::new(origin(path, None), SkipReason::TooLarge));
+            return Ok(None);
+        }
+        if !self.scans.contains_key(&new_id) {
+            let data = match read_object(repo, &new_id, &mut self.new_buf, gix::objs::Kind::Blob) {
+                Ok(data) => data,
+                Err(e @ GitError::Missing { .. }) => {
+                    if self.missing.insert(new_id) {
+                        let at = origin(path, None);
+                        out.errors.push(FileError::new(Some(at), e.to_string()));
+                    }
+                    return Ok(None);
+                }
+                Err(e) => return Err(e),
+            };
+            let scan = scan_bytes(ctx, data, &mut self.scan_buf);
+            out.count(scan.bytes);
+            self.scans.insert(new_id, scan);
+        }
+        Ok(self
+            .scans
+            .get(&new_id)
+            .filter(|scan| !scan.hits.is_empty())
+            .map(|scan| (scan.hits.clone(), scan.binary)))
+    }
+
+    /// The `hits` of blob `new_id` that `change` adds against every parent: a key a parent
+    /// already had (at its version of the path, or in the file this one was renamed from) is
+    /// not added by this commit.
+    fn added_keys(
+        &mut self,
+        ctx: &Ctx<'_>,
+        repo: &gix::Repository,
+        change: &Change,
+        new_id: ObjectId,
+        hits: Vec<Hit>,
+        parents: &Parents<'_>,
+    ) -> Result<Vec<Hit>, GitError> {
+        let new = read_object(repo, &new_id, &mut self.new_buf, gix::objs::Kind::Blob)?;
+        let mut keep = hits;
+        for (p, dels) in parents.deleted.iter().enumerate() {
+            let parent_change = match p {
+                0 => Some(change),
+                _ => parents
+                    .others
+                    .get(p - 1)
+                    .and_then(|m| m.get(&change.path).copied()),
+            };
+            let old = match parent_change.and_then(|c| c.old) {
+                // A parent's version a partial clone lacks: every key counts as added,
+                // which may report one too many but never misses one.
+                Some(old_id) => {
+                    match read_object(repo, &old_id, &mut self.old_buf, gix::objs::Kind::Blob) {
+                        Ok(data) => Some(data.to_vec()),
+                        Err(GitError::Missing { .. }) => None,
+                        Err(e) => return Err(e),
+                    }
+                }
+                None => rename_source(repo, &new_id, new, dels, &mut self.old_buf)?,
+            };
+            keep = added_hits(ctx.scanner, &keep, old.as_deref(), new);
+            if keep.is_empty() {
+                break;
+            }
+        }
+        Ok(keep)
+    }
+}
+
+/// How one commit differs from its parents beyond the first: the other parents' changes by
+/// path, and the blobs each parent comparison deleted (rename sources).
+struct Parents<'a> {
+    /// For each parent after the first: its changes by path.
+    others: Vec<HashMap<&'a BString, &'a Change>>,
+    /// For each parent: the blobs of files the commit deleted against it.
+    deleted: Vec<Vec<ObjectId>>,
 }

@@ -13,8 +13,8 @@ use gix::ObjectId;
 
 use super::tree::{diff_trees, read_tree, Change, Entry, Kind};
 use super::{
-    added_hits, display_path, finding, head_commit, is_excluded, is_too_large, read_object,
-    rename_source, scan_bytes, Ctx, GitError, Outcome,
+    added_hits, display_path_of, finding, head_commit, is_excluded, is_too_large, origin,
+    read_object, rename_source, scan_bytes, Ctx, GitError, Outcome,
 };
 use crate::source::{Skip, SkipReason};
 
@@ -51,7 +51,7 @@ pub(super) fn run(ctx: &Ctx<'_>) -> Result<Outcome, GitError> {
     for path in unmerged {
         out.warnings.push(format!(
             "{}: unmerged (conflict): not scanned until it is resolved and staged",
-            display_path(ctx.detector, path.as_bstr())
+            display_path_of(ctx.detector, path.as_bstr())
         ));
     }
     let mut deleted_expanded = deleted_trees.is_empty();
@@ -59,30 +59,20 @@ pub(super) fn run(ctx: &Ctx<'_>) -> Result<Outcome, GitError> {
     let mut scan_buf = Vec::new();
     for change in changes {
         let Some(new_id) = change.new else { continue };
-        let path = display_path(ctx.detector, change.path.as_bstr());
-        if is_excluded(ctx.excludes, &path) {
-            out.skipped.push(Skip {
-                path,
-                reason: SkipReason::Excluded,
-            });
+        let path = display_path_of(ctx.detector, change.path.as_bstr());
+        if is_excluded(ctx, &path) {
+            out.skipped
+                .push(Skip::new(origin(&path, None), SkipReason::Excluded));
             continue;
         }
         if is_too_large(ctx, &repo, &new_id) {
-            out.skipped.push(Skip {
-                path,
-                reason: SkipReason::TooLarge,
-            });
+            out.skipped
+                .push(Skip::new(origin(&path, None), SkipReason::TooLarge));
             continue;
         }
         let new = read_object(&repo, &new_id, &mut new_buf, gix::objs::Kind::Blob)?;
-        let scan = scan_bytes(
-            ctx.detector,
-            new,
-            &mut scan_buf,
-            ctx.config.chunk_size_bytes,
-        );
-        out.blobs_scanned += 1;
-        out.bytes_scanned += scan.bytes;
+        let scan = scan_bytes(ctx, new, &mut scan_buf);
+        out.count(scan.bytes);
         if scan.hits.is_empty() {
             continue;
         }
@@ -101,9 +91,9 @@ pub(super) fn run(ctx: &Ctx<'_>) -> Result<Outcome, GitError> {
                 rename_source(&repo, &new_id, new, &deleted_blobs, &mut buf)?
             }
         };
-        for hit in added_hits(&scan.hits, old.as_deref(), new) {
+        for hit in added_hits(ctx.scanner, &scan.hits, old.as_deref(), new) {
             out.findings
-                .push(finding(ctx.detector, &path, scan.binary, &hit));
+                .push(finding(ctx, &path, None, scan.binary, &hit));
         }
     }
     Ok(out)

@@ -16,17 +16,16 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 use serde_sarif::sarif::{
-    ArtifactContent, ArtifactLocation, Invocation, Location, Message, MultiformatMessageString,
-    Notification, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
-    ReportingDescriptor, ReportingDescriptorReference, Result as SarifResult, ResultLevel, Run,
-    Sarif as SarifLog, Suppression, Tool, ToolComponent,
+    ArtifactContent, ArtifactLocation, Invocation, Location, LogicalLocation, Message,
+    MultiformatMessageString, Notification, PhysicalLocation, PropertyBag, Region,
+    ReportingConfiguration, ReportingDescriptor, ReportingDescriptorReference,
+    Result as SarifResult, ResultLevel, Run, Sarif as SarifLog, Suppression, Tool, ToolComponent,
 };
 
 use super::{RenderOptions, Report, Reporter};
 use crate::finding::{Finding, Verification, MASK_BULLETS};
+use crate::origin::{display_path, normalize, split_root, Origin};
 use crate::rules::{Rule, Severity};
-use crate::scan::STDIN_PATH;
-use crate::source::display_path;
 
 /// The schema the log declares (the OASIS errata 01 schema, as in `tests/data/`).
 pub const SARIF_SCHEMA_URI: &str =
@@ -150,11 +149,11 @@ impl Sarif {
                 .descriptor(descriptor_ref(FILE_ERROR_ID, 0))
                 .message(text_message(&format!("{}: {}", err.path, err.message)))
                 .build();
-            if !err.path.is_empty() {
+            if let Some(origin) = &err.origin {
                 n.locations = Some(vec![Location::builder()
                     .physical_location(
                         PhysicalLocation::builder()
-                            .artifact_location(self.artifact_location(&err.path))
+                            .artifact_location(self.artifact_location(origin))
                             .build(),
                     )
                     .build()]);
@@ -291,27 +290,37 @@ impl Sarif {
         );
 
         let loc = &f.location;
-        let key_len = f.key().byte_len() as u64;
+        // #12: the span of the matched bytes (the key, or its encoded form), not the key's length.
+        let span = loc.byte_length;
         let mut region = Region::builder()
             .start_line(to_i64(loc.line))
             .start_column(to_i64(loc.column))
             .end_line(to_i64(loc.line))
-            // Keys are ASCII: as many characters as bytes.
-            .end_column(to_i64(loc.column.saturating_add(key_len)))
+            // Keys and their encoded forms are ASCII: as many characters as bytes.
+            .end_column(to_i64(loc.column.saturating_add(span)))
             .byte_offset(to_i64(loc.byte_offset))
-            .byte_length(to_i64(key_len))
+            .byte_length(to_i64(span))
             .build();
         if !f.snippet.is_empty() {
             region.snippet = Some(ArtifactContent::builder().text(f.snippet.clone()).build());
         }
-        let location = Location::builder()
+        // The physical location is the outermost file, the one that exists in the repository;
+        // a member inside it (#13) is named by a logical location and `properties.members`.
+        let mut location = Location::builder()
             .physical_location(
                 PhysicalLocation::builder()
-                    .artifact_location(self.artifact_location(&loc.path))
+                    .artifact_location(self.artifact_location(&f.origin))
                     .region(region)
                     .build(),
             )
             .build();
+        if !f.origin.members.is_empty() {
+            location.logical_locations = Some(vec![LogicalLocation::builder()
+                .fully_qualified_name(f.origin.display())
+                .name(f.origin.members.last().cloned().unwrap_or_default())
+                .kind("member")
+                .build()]);
+        }
 
         let mut fingerprints = BTreeMap::new();
         fingerprints.insert(GITHUB_FINGERPRINT_KEY.to_string(), f.fingerprint.0.clone());
@@ -354,6 +363,12 @@ impl Sarif {
         props.insert("masked_key".to_string(), json!(f.masked_key));
         props.insert("key_sha256".to_string(), json!(f.key_sha256.to_hex()));
         props.insert("binary".to_string(), json!(f.binary));
+        if !f.origin.members.is_empty() {
+            props.insert("members".to_string(), json!(f.origin.members));
+        }
+        if !f.encoding.is_empty() {
+            props.insert("encoding".to_string(), json!(f.encoding));
+        }
         if let Some(v) = &f.verification {
             props.insert("verification".to_string(), to_json(v));
         }
@@ -383,9 +398,9 @@ impl Sarif {
             .map(display_path)
     }
 
-    /// Where a display path is, as a SARIF artifact location.
-    fn artifact_location(&self, path: &str) -> ArtifactLocation {
-        match place(path, self.base_text().as_deref()) {
+    /// Where the outermost input of `origin` is, as a SARIF artifact location.
+    fn artifact_location(&self, origin: &Origin) -> ArtifactLocation {
+        match place(origin, self.base_text().as_deref()) {
             Place::Relative(rel) => ArtifactLocation::builder()
                 .uri(encode_path(&rel))
                 .uri_base_id(SRCROOT)
@@ -608,13 +623,14 @@ enum Place {
     Stdin,
 }
 
-/// Places display path `path` given the base directory `base` (absolute display text).
+/// Places the outermost input of `origin` (its display path) given the base directory `base` (absolute display text).
 /// Relative paths without `.`/`..` segments are kept as they are; others are resolved against
 /// `base` lexically (symbolic links are not looked at: the reporter reads nothing).
-fn place(path: &str, base: Option<&str>) -> Place {
-    if path == STDIN_PATH {
+fn place(origin: &Origin, base: Option<&str>) -> Place {
+    if origin.is_stdin() {
         return Place::Stdin;
     }
+    let path = origin.outer_display();
     let absolute = Path::new(path).is_absolute();
     let plain = !path
         .split('/')
@@ -644,40 +660,6 @@ fn place(path: &str, base: Option<&str>) -> Place {
         Some(rel) if !rel.is_empty() => Place::Relative(rel.to_string()),
         _ => Place::Absolute(full),
     }
-}
-
-/// Splits an absolute display path into its root (`/`, `//`, `C:/`) and the rest.
-fn split_root(path: &str) -> (&str, &str) {
-    if let Some(rest) = path.strip_prefix("//") {
-        return ("//", rest);
-    }
-    if let Some(rest) = path.strip_prefix('/') {
-        return ("/", rest);
-    }
-    let b = path.as_bytes();
-    if b.len() >= 2 && b.first().is_some_and(u8::is_ascii_alphabetic) && b.get(1) == Some(&b':') {
-        let rest = path.get(2..).unwrap_or_default();
-        let root = path.get(..2).unwrap_or_default();
-        return (root, rest.strip_prefix('/').unwrap_or(rest));
-    }
-    ("", path)
-}
-
-/// Drops empty and `.` segments and resolves `..` lexically (never above the root).
-fn normalize(path: &str) -> String {
-    let (root, rest) = split_root(path);
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in rest.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            s => parts.push(s),
-        }
-    }
-    let sep = if root.ends_with(':') { "/" } else { "" };
-    format!("{root}{sep}{}", parts.join("/"))
 }
 
 /// The `file://` URI of an absolute display path.
@@ -754,7 +736,7 @@ fn unescape_display(path: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{Key, Location as FindingLocation};
+    use crate::finding::{Key, Seen};
     use crate::report::Stats;
     use crate::rules::RuleSet;
 
@@ -775,20 +757,22 @@ mod tests {
     }
 
     fn finding(path: &str, line: u64, key: &[u8], verification: Option<Verification>) -> Finding {
-        let mut f = Finding::new(
-            "leadey-api-key".to_string(),
-            FindingLocation {
-                path: path.to_string(),
-                line,
-                column: 3,
-                byte_offset: 10 * line,
-            },
-            false,
-            Key::new(key, 15),
-            4.5,
-            "k = leadey_sk_live_••••IhKt".to_string(),
-            4,
-        );
+        let key = Key::new(key, 15);
+        let seen = Seen {
+            line,
+            column: 3,
+            byte_offset: 10 * line,
+            byte_length: key.byte_len() as u64,
+            binary: false,
+            key,
+            entropy: 4.5,
+            snippet: "k = leadey_sk_live_••••IhKt".to_string(),
+            snippet_key_start: 4,
+            allow_marker: None,
+            encoding: Vec::new(),
+        };
+        let origin = Origin::file(path.to_string(), path.to_string());
+        let mut f = Finding::new("leadey-api-key".to_string(), origin, seen);
         f.verification = verification;
         f
     }
@@ -830,6 +814,35 @@ mod tests {
                 loc.artifact_location.as_ref().unwrap().uri.clone().unwrap()
             })
             .collect()
+    }
+
+    #[test]
+    fn a_member_is_placed_at_its_outer_file_and_named_by_a_logical_location() {
+        let mut f = finding("dist/app.tar.gz", 2, KEY_A, None);
+        f.origin = Origin::file("dist/app.tar.gz".into(), "dist/app.tar.gz".into())
+            .with_members(&["pkg/config.env".into()]);
+        f.encoding = vec!["base64".into()];
+        let log = reporter(Limits::default()).to_log(&report(vec![f]));
+        let result = &log.runs[0].results.as_ref().unwrap()[0];
+        let json = serde_json::to_value(result).unwrap();
+        let loc = &json["locations"][0];
+        assert_eq!(
+            loc["physicalLocation"]["artifactLocation"]["uri"],
+            "dist/app.tar.gz"
+        );
+        assert_eq!(
+            loc["logicalLocations"][0]["fullyQualifiedName"],
+            "dist/app.tar.gz!pkg/config.env"
+        );
+        assert_eq!(loc["logicalLocations"][0]["kind"], "member");
+        let props = &json["properties"];
+        assert_eq!(props["members"], json!(["pkg/config.env"]));
+        assert_eq!(props["encoding"], json!(["base64"]));
+        // A plain file has neither.
+        let plain = reporter(Limits::default()).to_log(&report(vec![finding("a", 1, KEY_A, None)]));
+        let json = serde_json::to_value(&plain.runs[0].results.as_ref().unwrap()[0]).unwrap();
+        assert!(json["locations"][0].get("logicalLocations").is_none());
+        assert!(json["properties"].get("members").is_none());
     }
 
     #[test]
@@ -908,10 +921,11 @@ mod tests {
     fn file_errors_past_the_cap_are_counted_in_one_notification() {
         let mut r = report(Vec::new());
         for name in ["a", "b", "c"] {
-            r.errors.push(crate::source::FileError {
-                path: name.to_string(),
-                message: "cannot read: boom".to_string(),
-            });
+            let at = Origin::file(name.to_string(), name.to_string());
+            r.errors.push(crate::source::FileError::new(
+                Some(at),
+                "cannot read: boom".to_string(),
+            ));
         }
         let log = reporter(Limits {
             max_file_error_notifications: 2,
@@ -939,20 +953,24 @@ mod tests {
 
     #[test]
     fn paths_are_placed_relative_to_the_base_or_absolute() {
+        let at = |p: &str| Origin::file(p.to_string(), p.to_string());
         let base = Some("/work/repo");
         let rel = |s: &str| Place::Relative(s.to_string());
         let abs = |s: &str| Place::Absolute(s.to_string());
-        assert_eq!(place("src/a.rs", base), rel("src/a.rs"));
-        assert_eq!(place("/work/repo/src/a.rs", base), rel("src/a.rs"));
-        assert_eq!(place("/work/repo2/a.rs", base), abs("/work/repo2/a.rs"));
-        assert_eq!(place("/etc/x", base), abs("/etc/x"));
-        assert_eq!(place("sub/../a.rs", base), rel("a.rs"));
-        assert_eq!(place("../other/a.rs", base), abs("/work/other/a.rs"));
-        assert_eq!(place("/work/repo/./x//y", base), rel("x/y"));
-        assert_eq!(place("/w/x", Some("/")), rel("w/x"));
-        assert_eq!(place("../a", None), rel("../a"));
-        assert_eq!(place("/a/../b", None), abs("/b"));
-        assert_eq!(place(STDIN_PATH, base), Place::Stdin);
+        assert_eq!(place(&at("src/a.rs"), base), rel("src/a.rs"));
+        assert_eq!(place(&at("/work/repo/src/a.rs"), base), rel("src/a.rs"));
+        assert_eq!(
+            place(&at("/work/repo2/a.rs"), base),
+            abs("/work/repo2/a.rs")
+        );
+        assert_eq!(place(&at("/etc/x"), base), abs("/etc/x"));
+        assert_eq!(place(&at("sub/../a.rs"), base), rel("a.rs"));
+        assert_eq!(place(&at("../other/a.rs"), base), abs("/work/other/a.rs"));
+        assert_eq!(place(&at("/work/repo/./x//y"), base), rel("x/y"));
+        assert_eq!(place(&at("/w/x"), Some("/")), rel("w/x"));
+        assert_eq!(place(&at("../a"), None), rel("../a"));
+        assert_eq!(place(&at("/a/../b"), None), abs("/b"));
+        assert_eq!(place(&Origin::stdin(), base), Place::Stdin);
     }
 
     #[test]

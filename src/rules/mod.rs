@@ -98,6 +98,29 @@ impl RuleError {
     }
 }
 
+/// A rule's id, cheap to clone (#12: a candidate names its rule by id, not only by an index
+/// that could point elsewhere).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RuleId(std::sync::Arc<str>);
+
+impl RuleId {
+    /// The id `id`.
+    pub fn new(id: &str) -> RuleId {
+        RuleId(id.into())
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for RuleId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A validated, compiled rule.
 #[derive(Debug, Clone)]
 pub struct Rule {

@@ -12,10 +12,11 @@ pub mod config_file;
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
-use crate::finding::{Finding, Fingerprint, Suppression, SuppressionKind};
+use crate::finding::{Finding, Suppression, SuppressionKind};
+use crate::origin::display_path;
+pub use crate::origin::ScanRoot;
 use crate::report::Report;
 use crate::rules::RuleSet;
-use crate::source::display_path;
 use baseline::{Baseline, BaselineError, Entry};
 use config_file::{ConfigError, ConfigFile, RuleSetError, CONFIG_FILE_NAME};
 
@@ -60,104 +61,9 @@ pub enum SuppressError {
     Baseline(#[from] BaselineError),
 }
 
-/// The root of a scan: what config globs and baseline paths are relative to, and where
-/// `.leadey-scan.toml` is looked for. The only PATH when exactly one is given and it is a
-/// directory; otherwise the current directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScanRoot {
-    /// The root as given (`.` for the current directory).
-    pub path: PathBuf,
-    /// Lexical absolute form of the root, `/`-separated.
-    abs: Option<String>,
-    /// Lexical absolute form of the current directory.
-    cwd: Option<String>,
-}
-
-impl ScanRoot {
-    /// The root of a scan of `paths`.
-    pub fn of(paths: &[PathBuf]) -> ScanRoot {
-        let path = match paths {
-            [only] if only.as_os_str() != "-" && only.is_dir() => only.clone(),
-            _ => PathBuf::from("."),
-        };
-        let cwd = std::env::current_dir()
-            .ok()
-            .map(|d| normalize(&display_path(&d)));
-        ScanRoot::new(path, cwd)
-    }
-
-    /// A root at `path`, with `cwd` (display form) as the current directory.
-    pub fn new(path: PathBuf, cwd: Option<String>) -> ScanRoot {
-        let abs = cwd.as_deref().map(|c| absolute(&display_path(&path), c));
-        ScanRoot { path, abs, cwd }
-    }
-
-    /// `path` (a finding's display path) relative to the root, `/`-separated; unchanged when it
-    /// is not below the root.
-    ///
-    /// ```
-    /// use leadey_scan::suppress::ScanRoot;
-    /// let root = ScanRoot::new("repo".into(), Some("/home/me".into()));
-    /// assert_eq!(root.relative("repo/src/a.rs"), "src/a.rs");
-    /// assert_eq!(root.relative("/home/me/repo/src/a.rs"), "src/a.rs");
-    /// assert_eq!(root.relative("other/a.rs"), "other/a.rs");
-    /// ```
-    pub fn relative(&self, path: &str) -> String {
-        let (Some(abs), Some(cwd)) = (&self.abs, &self.cwd) else {
-            return path.to_string();
-        };
-        let p = absolute(path, cwd);
-        let rest = if abs == "/" {
-            p.strip_prefix('/')
-        } else {
-            p.strip_prefix(abs.as_str())
-                .and_then(|r| r.strip_prefix('/'))
-        };
-        match rest {
-            Some(r) if !r.is_empty() => r.to_string(),
-            _ => path.to_string(),
-        }
-    }
-
-    /// The fingerprint of `f` with its path relative to the root: what baselines record, so
-    /// that a baseline works from any directory the same tree is scanned from.
-    pub fn fingerprint(&self, f: &Finding) -> Fingerprint {
-        Fingerprint::new(&f.rule_id, &self.relative(&f.location.path), &f.key_sha256)
-    }
-}
-
-/// `path` made absolute against `cwd` and normalized lexically (`.` and `..` resolved).
-fn absolute(path: &str, cwd: &str) -> String {
-    if Path::new(path).is_absolute() || path.starts_with('/') {
-        normalize(path)
-    } else {
-        normalize(&format!("{cwd}/{path}"))
-    }
-}
-
-fn normalize(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for c in path.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    let joined = parts.join("/");
-    if path.starts_with('/') {
-        format!("/{joined}")
-    } else {
-        joined
-    }
-}
-
 /// The loaded suppression settings of a run.
 #[derive(Debug, Clone)]
 pub struct Suppressor {
-    root: ScanRoot,
     config: Option<ConfigFile>,
     baseline: Option<Baseline>,
     write_baseline: Option<PathBuf>,
@@ -294,7 +200,6 @@ impl Suppressor {
             .map(Baseline::load)
             .transpose()?;
         Ok(Suppressor {
-            root,
             config,
             baseline,
             write_baseline: options.write_baseline.clone(),
@@ -335,9 +240,9 @@ impl Suppressor {
                     continue;
                 }
                 entries.push(Entry {
-                    fingerprint: self.root.fingerprint(f).0,
+                    fingerprint: f.fingerprint.0.clone(),
                     rule_id: f.rule_id.clone(),
-                    path: self.root.relative(&f.location.path),
+                    path: f.origin.relative(),
                     masked_key: f.masked_key.clone(),
                 });
             }
@@ -351,7 +256,7 @@ impl Suppressor {
         let mut matched: BTreeSet<String> = BTreeSet::new();
         if let Some(name) = &baseline_name {
             for f in all.iter_mut().filter(|f| f.suppression.is_none()) {
-                let fp = self.root.fingerprint(f).0;
+                let fp = f.fingerprint.0.clone();
                 if baseline_fps.contains(&fp) {
                     f.suppression = Some(Suppression {
                         kind: SuppressionKind::Baseline,
@@ -437,7 +342,7 @@ impl Suppressor {
             );
         }
         let config = self.config.as_ref()?;
-        let rel = self.root.relative(&f.location.path);
+        let rel = f.origin.relative();
         if let Some(glob) = config.paths.matching(&rel) {
             return make(
                 SuppressionKind::ConfigPath,
@@ -450,16 +355,11 @@ impl Suppressor {
                 format!("key sha256 listed in {}", config.display),
             );
         }
-        if !config.fingerprints.is_empty() {
-            let rooted = self.root.fingerprint(f);
-            for fp in [&f.fingerprint, &rooted] {
-                if config.fingerprints.contains(&fp.0) {
-                    return make(
-                        SuppressionKind::AcceptedFingerprint,
-                        format!("fingerprint {fp} listed in {}", config.display),
-                    );
-                }
-            }
+        if config.fingerprints.contains(&f.fingerprint.0) {
+            return make(
+                SuppressionKind::AcceptedFingerprint,
+                format!("fingerprint {} listed in {}", f.fingerprint, config.display),
+            );
         }
         None
     }
