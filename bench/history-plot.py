@@ -14,6 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import ScalarFormatter  # noqa: E402
 
 LABELS = {"leadey": "leadey-scan --history", "kingfisher": "kingfisher", "gitleaks": "gitleaks git"}
 
@@ -35,11 +36,13 @@ def main(results, out):
         ax.set_ylabel(f"{title} ({unit})")
         ax.set_title(f"{title} of a full-history scan")
         ax.grid(True, which="both", alpha=0.3)
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_formatter(ScalarFormatter())
         for x, name in names:
             ax.axvline(x, color="grey", alpha=0.15)
             ax.annotate(name, (x, 1), xycoords=("data", "axes fraction"), xytext=(2, -12),
                         textcoords="offset points", fontsize=8, color="grey")
-    ax_rss.legend()
+    ax_rss.legend(loc="lower right")
     fig.tight_layout()
     fig.savefig(out)
 
