@@ -71,6 +71,7 @@ pub fn run_with_rules_and_progress(
         excludes: &excludes,
         max_filesize_bytes: config.max_filesize_bytes,
         chunk_size_bytes: config.chunk_size_bytes,
+        archives: config.archives,
     };
     // #5: a git scope reads the repository's objects instead of walking the paths.
     let tally = match &config.git {
