@@ -113,7 +113,8 @@ impl Scanner<'_> {
             ..StreamScan::default()
         };
         let budget = Budget::new(&self.archives);
-        Nest::new(self, &budget, &mut out, buf).archive(format, &mut counted, depth, None);
+        let name = self.stream_name(format, data);
+        Nest::new(self, &budget, &mut out, buf).archive(format, &mut counted, depth, name);
         out.bytes = counted.bytes;
         Ok(out)
     }
@@ -133,7 +134,8 @@ impl Scanner<'_> {
             if format == Format::Zip {
                 nest.zip(io::Cursor::new(data), depth);
             } else {
-                nest.archive(format, &mut &data[..], depth, None);
+                let name = self.stream_name(format, data);
+                nest.archive(format, &mut &data[..], depth, name);
             }
             return out;
         }
@@ -148,6 +150,16 @@ impl Scanner<'_> {
             .expect("reading a byte slice cannot fail");
         scan.depth = depth;
         scan
+    }
+
+    /// The name a compressed stream starting with `head` gives its content: the gzip header's
+    /// file name (masked like any path), if any.
+    fn stream_name(&self, format: Format, head: &[u8]) -> Option<String> {
+        if format != Format::Gzip {
+            return None;
+        }
+        let raw = unpack::gzip_name(head)?;
+        Some(self.detector.redact(&display_bytes(&raw)).into_owned())
     }
 
     /// The archive format `head` starts with, when archives at `depth` are unpacked.
@@ -325,6 +337,55 @@ impl<R: Read> Read for Fused<R> {
     }
 }
 
+/// A damaged stream gives its error once (to the member being read, where it is reported);
+/// later reads (a tar skipping the rest of that member) fail with `AlreadyReported`, which is
+/// not reported again.
+struct Sticky<R> {
+    inner: R,
+    failed: bool,
+}
+
+/// The error of a stream that already failed and was reported.
+#[derive(Debug)]
+struct AlreadyReported;
+
+impl std::fmt::Display for AlreadyReported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("stream failed earlier")
+    }
+}
+
+impl std::error::Error for AlreadyReported {}
+
+impl<R: Read> Read for Sticky<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.failed {
+            return Err(io::Error::other(AlreadyReported));
+        }
+        self.inner.read(out).inspect_err(|e| {
+            self.failed = e.kind() != io::ErrorKind::Interrupted;
+        })
+    }
+}
+
+/// What is left of a reader after its first chunk: the reader, or the error that ended the
+/// chunk (given once, then `AlreadyReported`).
+enum Rest<'r> {
+    Reader(&'r mut dyn Read),
+    Failed(Option<io::Error>),
+}
+
+impl Read for Rest<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Rest::Reader(r) => r.read(out),
+            Rest::Failed(e) => Err(e
+                .take()
+                .unwrap_or_else(|| io::Error::other(AlreadyReported))),
+        }
+    }
+}
+
 /// Counts the bytes read through it.
 struct Counted<R> {
     inner: R,
@@ -385,6 +446,11 @@ impl<'s, 'o> Nest<'s, 'o> {
     /// Records read error `e` at the current chain (plus `name`): the budget's skip once when
     /// it is exhausted (every level above then fails too), an error otherwise.
     fn fail(&mut self, name: Option<String>, e: &io::Error) {
+        if e.get_ref()
+            .is_some_and(|inner| inner.is::<AlreadyReported>())
+        {
+            return;
+        }
         if self.budget.exhausted.get() {
             if !self.budget.reported.replace(true) {
                 self.issue(name, IssueKind::Skip(SkipReason::ArchiveTooLarge));
@@ -446,9 +512,12 @@ impl<'s, 'o> Nest<'s, 'o> {
                     Ok(d) => d,
                     Err(e) => return self.fail(None, &e),
                 };
-                let mut metered = Metered {
-                    inner: decoded,
-                    budget: self.budget,
+                let mut metered = Sticky {
+                    inner: Metered {
+                        inner: decoded,
+                        budget: self.budget,
+                    },
+                    failed: false,
                 };
                 self.stream_content(&mut metered, depth, wraps + 1, name.unwrap_or_default());
             }
@@ -471,23 +540,13 @@ impl<'s, 'o> Nest<'s, 'o> {
     /// without the tar: `app.tar.gz!pkg/config.env`); anything else is a member named `name`
     /// (the gzip header's name, or empty: see `Scanner::member_origin`).
     fn stream_content(&mut self, reader: &mut dyn Read, depth: u32, wraps: u32, name: String) {
-        let head = match source::read_head(
-            reader,
-            self.scanner.detector,
-            self.buf,
-            self.scanner.chunk_size_bytes,
-        ) {
-            Ok(h) => h,
-            Err(e) => return self.fail(Some(name), &e),
-        };
+        let (head, mut rest) = self.read_head(reader);
+        let reader: &mut dyn Read = &mut rest;
         let data = self.buf.get(..head.filled).unwrap_or_default();
         match unpack::sniff(data) {
             Some(f) if !f.is_stream() || wraps < MAX_STREAM_WRAPS => {
                 let mut chained = io::Cursor::new(data.to_vec()).chain(reader);
-                let name = (f == Format::Gzip)
-                    .then(|| unpack::gzip_name(data))
-                    .flatten()
-                    .map(|n| self.name(&n));
+                let name = self.scanner.stream_name(f, data);
                 self.archive_in(f, &mut chained, depth, wraps, name);
             }
             _ => {
@@ -502,23 +561,13 @@ impl<'s, 'o> Nest<'s, 'o> {
     /// archive is unpacked when `depth` allows, skipped as too deep otherwise (and scanned as
     /// raw bytes); anything else is scanned.
     fn member(&mut self, reader: &mut dyn Read, depth: u32) {
-        let head = match source::read_head(
-            reader,
-            self.scanner.detector,
-            self.buf,
-            self.scanner.chunk_size_bytes,
-        ) {
-            Ok(h) => h,
-            Err(e) => return self.fail(None, &e),
-        };
+        let (head, mut rest) = self.read_head(reader);
+        let reader: &mut dyn Read = &mut rest;
         let data = self.buf.get(..head.filled).unwrap_or_default();
         match unpack::sniff(data) {
             Some(format) if depth < self.scanner.archives.max_depth => {
                 let mut chained = io::Cursor::new(data.to_vec()).chain(reader);
-                let name = (format == Format::Gzip)
-                    .then(|| unpack::gzip_name(data))
-                    .flatten()
-                    .map(|n| self.name(&n));
+                let name = self.scanner.stream_name(format, data);
                 self.archive(format, &mut chained, depth, name);
             }
             Some(_) => {
@@ -526,6 +575,32 @@ impl<'s, 'o> Nest<'s, 'o> {
                 self.plain(reader, head);
             }
             None => self.plain(reader, head),
+        }
+    }
+
+    /// Reads the first chunk of `reader` into the buffer. A read error there does not lose the
+    /// bytes before it: they are looked at and scanned, and the returned rest of the reader
+    /// gives the error when they are used up, so it is reported once, where it happened.
+    fn read_head<'r>(&mut self, reader: &'r mut dyn Read) -> (Head, Rest<'r>) {
+        let mut fused = Fused {
+            inner: reader,
+            error: None,
+        };
+        let head = source::read_head(
+            &mut fused,
+            self.scanner.detector,
+            self.buf,
+            self.scanner.chunk_size_bytes,
+        )
+        .unwrap_or(Head {
+            filled: 0,
+            eof: true,
+        });
+        let Fused { inner, error } = fused;
+        match error {
+            // Not the end: the next read gives the error.
+            Some(e) => (Head { eof: false, ..head }, Rest::Failed(Some(e))),
+            None => (head, Rest::Reader(inner)),
         }
     }
 

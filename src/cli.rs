@@ -7,6 +7,7 @@ use clap::{Parser, ValueEnum};
 
 use crate::config::{
     ArchiveLimits, GitScope, ScanConfig, DEFAULT_CHUNK_SIZE_BYTES, DEFAULT_MAX_ARCHIVE_DEPTH,
+    DEFAULT_MAX_ARCHIVE_MEMBERS,
 };
 use crate::exit::FailOn;
 use crate::suppress::{ConfigChoice, Options as SuppressOptions};
@@ -93,6 +94,10 @@ pub struct ScanArgs {
     /// with a K, M or G suffix); what is left is reported as skipped.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "4G")]
     pub max_archive_bytes: u64,
+
+    /// Members one archive may have; the rest are reported as skipped.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_ARCHIVE_MEMBERS)]
+    pub max_archive_members: u64,
 
     /// Size of one read in bytes (for tests of chunk boundaries).
     #[arg(long, hide = true, value_name = "BYTES", default_value_t = DEFAULT_CHUNK_SIZE_BYTES)]
@@ -347,6 +352,7 @@ impl ScanArgs {
             archives: ArchiveLimits {
                 max_depth: self.max_archive_depth,
                 max_inflated_bytes: self.max_archive_bytes,
+                max_members: self.max_archive_members,
                 ..ArchiveLimits::default()
             },
         }

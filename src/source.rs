@@ -69,6 +69,19 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
+    /// Whether this is an archive member or archive part left unread (#13): warned about on
+    /// stderr even without `--list-skipped`, since keys may hide there.
+    pub fn is_archive_limit(self) -> bool {
+        matches!(
+            self,
+            SkipReason::ArchiveTooDeep
+                | SkipReason::ArchiveTooLarge
+                | SkipReason::TooManyMembers
+                | SkipReason::Encrypted
+                | SkipReason::ZipTooLarge
+        )
+    }
+
     /// The user-facing explanation.
     pub fn describe(self) -> &'static str {
         match self {
@@ -382,9 +395,10 @@ pub fn scan_stream_after<R: Read>(
     // `BINARY_SNIFF_BYTES` must not change the answer (#8, found by tests/props.rs).
     let mut sniffed = 0u64;
     loop {
+        // A head that is not the end may be short (its read failed): fill the rest first.
         let eof = match head_eof.take() {
-            Some(eof) => eof,
-            None => fill(&mut reader, buf, &mut filled)?,
+            Some(true) => true,
+            _ => fill(&mut reader, buf, &mut filled)?,
         };
         let chunk = buf.get(..filled).unwrap_or_default();
         if first {
