@@ -667,6 +667,61 @@ mod tests {
         assert_eq!(topo_order(&nodes), vec![id(1), id(3), id(2), id(4)]);
     }
 
+    /// The hits of `text` (built-in rules), each placed in archive member `member` if given.
+    fn hits_in(text: &str, member: Option<&str>) -> Vec<Hit> {
+        let rules = crate::rules::RuleSet::builtin().expect("built-in rules compile");
+        let detector = Detector::new(&rules);
+        let scan = crate::source::scan_stream(text.as_bytes(), &detector, &mut Vec::new(), 1 << 16)
+            .expect("reading a slice cannot fail");
+        scan.hits
+            .into_iter()
+            .map(|mut h| {
+                h.members = member.map(|m| vec![m.to_string()]).unwrap_or_default();
+                h
+            })
+            .collect()
+    }
+
+    #[test]
+    fn plain_keys_are_added_by_line_and_member_keys_by_key_hash() {
+        let (a, b) = (
+            "leadey_sk_live_u8jzPde0IgxLd6GncfBA",
+            "leadey_sk_live_Qm3vT9xWcL2pRk7HsY4e",
+        );
+        // Plain: the key moved to another line is not new; a new key on a new line is.
+        let old = format!("x\nk={a}\n");
+        let new = format!("k={a}\nj={b}\n");
+        let added = added_between(&hits_in(&new, None), old.as_bytes(), new.as_bytes(), || {
+            panic!("plain hits never need the old blob's keys")
+        });
+        assert_eq!(added.len(), 1);
+        assert_eq!(added[0].line, 2);
+        // In a member: lines of the outer blob say nothing; a key the old blob held in the
+        // same member is not new, the same key in another member is.
+        let old_hits = || hits_in(&format!("k={a}\n"), Some("pkg/config.env"));
+        let mut new_hits = hits_in(&format!("k={a}\n"), Some("pkg/config.env"));
+        new_hits.extend(hits_in(&format!("k={a}\n"), Some("pkg/other.env")));
+        new_hits.extend(hits_in(&format!("k={b}\n"), Some("pkg/config.env")));
+        let added = added_between(&new_hits, b"same", b"same", old_hits);
+        let got: Vec<_> = added
+            .iter()
+            .map(|h| (h.members.clone(), h.candidate.key.masked()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    vec!["pkg/other.env".to_string()],
+                    "leadey_sk_live_••••cfBA".to_string()
+                ),
+                (
+                    vec!["pkg/config.env".to_string()],
+                    "leadey_sk_live_••••sY4e".to_string()
+                ),
+            ]
+        );
+    }
+
     #[test]
     fn progress_reads_as_a_status_line() {
         let p = Progress {

@@ -817,6 +817,35 @@ mod tests {
     }
 
     #[test]
+    fn a_member_is_placed_at_its_outer_file_and_named_by_a_logical_location() {
+        let mut f = finding("dist/app.tar.gz", 2, KEY_A, None);
+        f.origin = Origin::file("dist/app.tar.gz".into(), "dist/app.tar.gz".into())
+            .with_members(&["pkg/config.env".into()]);
+        f.encoding = vec!["base64".into()];
+        let log = reporter(Limits::default()).to_log(&report(vec![f]));
+        let result = &log.runs[0].results.as_ref().unwrap()[0];
+        let json = serde_json::to_value(result).unwrap();
+        let loc = &json["locations"][0];
+        assert_eq!(
+            loc["physicalLocation"]["artifactLocation"]["uri"],
+            "dist/app.tar.gz"
+        );
+        assert_eq!(
+            loc["logicalLocations"][0]["fullyQualifiedName"],
+            "dist/app.tar.gz!pkg/config.env"
+        );
+        assert_eq!(loc["logicalLocations"][0]["kind"], "member");
+        let props = &json["properties"];
+        assert_eq!(props["members"], json!(["pkg/config.env"]));
+        assert_eq!(props["encoding"], json!(["base64"]));
+        // A plain file has neither.
+        let plain = reporter(Limits::default()).to_log(&report(vec![finding("a", 1, KEY_A, None)]));
+        let json = serde_json::to_value(&plain.runs[0].results.as_ref().unwrap()[0]).unwrap();
+        assert!(json["locations"][0].get("logicalLocations").is_none());
+        assert!(json["properties"].get("members").is_none());
+    }
+
+    #[test]
     fn live_results_come_first_then_report_order_and_invalid_last() {
         let r = report(vec![
             finding("a.txt", 1, KEY_A, Some(invalid())),
