@@ -505,3 +505,34 @@ fn a_container_image_reports_keys_in_every_layer_and_in_its_config() {
     );
     assert_eq!(locs.len(), 3, "{locs:?}");
 }
+
+#[test]
+fn allow_comments_and_config_globs_work_inside_members() {
+    let allowed = fake_key(1319);
+    let globbed = fake_key(1320);
+    let kept = fake_key(1321);
+    let t = Tree::new();
+    t.write(
+        "dist/app.zip",
+        zip(&[
+            (
+                "a.env",
+                format!("# x\nK={allowed} # leadey-scan:allow\n").as_bytes(),
+            ),
+            ("fixtures/b.env", &env_file(&globbed)),
+            ("c.env", &env_file(&kept)),
+        ]),
+    );
+    t.write(
+        ".leadey-scan.toml",
+        "[allow]\npaths = [\"dist/app.zip!fixtures/*\"]\n",
+    );
+    let (v, out) = scan(&t, &["."]);
+    assert_eq!(
+        found(&v),
+        vec![at("dist/app.zip!c.env")],
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(v["suppressed"].as_array().map(Vec::len), Some(2), "{v}");
+}
