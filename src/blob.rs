@@ -91,6 +91,49 @@ impl Scanner<'_> {
         buf: &mut Vec<u8>,
     ) -> io::Result<StreamScan> {
         let head = source::read_head(&mut reader, self.detector, buf, self.chunk_size_bytes)?;
+        self.scan_after_head(reader, head, depth, buf)
+    }
+
+    /// Scans the first `len` bytes of `file` (a file of a tree, an input itself) like
+    /// `scan_reader`, except that a zip is read in place with seeks instead of being buffered,
+    /// whatever its size.
+    pub fn scan_file(
+        &self,
+        mut file: std::fs::File,
+        len: u64,
+        buf: &mut Vec<u8>,
+    ) -> io::Result<StreamScan> {
+        let head = source::read_head(
+            &mut (&mut file).take(len),
+            self.detector,
+            buf,
+            self.chunk_size_bytes,
+        )?;
+        let data = buf.get(..head.filled).unwrap_or_default();
+        if self.archive_format(data, TOP_DEPTH) != Some(Format::Zip) {
+            // Not a zip: the rest is read on from where the head ended.
+            let read = head.filled as u64;
+            return self.scan_after_head(file.take(len.saturating_sub(read)), head, TOP_DEPTH, buf);
+        }
+        let mut out = StreamScan {
+            bytes: len,
+            depth: TOP_DEPTH,
+            binary: true,
+            ..StreamScan::default()
+        };
+        let budget = Budget::new(&self.archives);
+        Nest::new(self, &budget, &mut out, buf).zip(io::BufReader::new(file), TOP_DEPTH);
+        Ok(out)
+    }
+
+    /// `scan_reader` for a reader whose first chunk `head` is already in `buf`.
+    fn scan_after_head<R: Read>(
+        &self,
+        reader: R,
+        head: Head,
+        depth: u32,
+        buf: &mut Vec<u8>,
+    ) -> io::Result<StreamScan> {
         let data = buf.get(..head.filled).unwrap_or_default();
         let Some(format) = self.archive_format(data, depth) else {
             let mut scan = source::scan_stream_after(
@@ -108,12 +151,12 @@ impl Scanner<'_> {
             bytes: 0,
         };
         let mut out = StreamScan {
-            depth,
+            depth: depth,
             binary: true,
             ..StreamScan::default()
         };
-        let budget = Budget::new(&self.archives);
         let name = self.stream_name(format, data);
+        let budget = Budget::new(&self.archives);
         Nest::new(self, &budget, &mut out, buf).archive(format, &mut counted, depth, name);
         out.bytes = counted.bytes;
         Ok(out)

@@ -536,3 +536,29 @@ fn allow_comments_and_config_globs_work_inside_members() {
     );
     assert_eq!(v["suppressed"].as_array().map(Vec::len), Some(2), "{v}");
 }
+
+#[test]
+fn a_large_zip_file_is_read_in_place_and_a_large_nested_zip_is_a_skip() {
+    let key = fake_key(1322);
+    // Stored, so the zip itself is larger than the 64 MiB zip buffer.
+    let big = zip_with(
+        &[
+            ("app.env", &env_file(&key)),
+            ("pad.bin", &vec![0u8; 65 << 20]),
+        ],
+        zip::CompressionMethod::Stored,
+        false,
+    );
+    let t = Tree::new();
+    t.write("big.apk", &big);
+    t.write("outer.tar", tar(&[("inner/big.apk", &big)]));
+    let (v, out) = scan(&t, &["."]);
+    assert_eq!(found(&v), vec![at("big.apk!app.env")], "{}", stderr(&out));
+    assert_eq!(
+        skips(&v),
+        vec![(
+            "outer.tar!inner/big.apk".to_string(),
+            "zip-too-large".to_string()
+        )]
+    );
+}
