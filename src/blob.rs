@@ -151,7 +151,7 @@ impl Scanner<'_> {
             bytes: 0,
         };
         let mut out = StreamScan {
-            depth: depth,
+            depth,
             binary: true,
             ..StreamScan::default()
         };
