@@ -515,12 +515,13 @@ impl<'s, 'o> Nest<'s, 'o> {
             .into_owned()
     }
 
-    /// Unpacks archive `format` read from `reader`, at `depth` (its members are one deeper).
-    /// `wraps` counts the compressed streams around it; `name` names a stream's content.
+    /// Unpacks archive `format` read from `reader`, at `depth` (its members are one deeper);
+    /// `name` names a stream's content.
     fn archive(&mut self, format: Format, reader: &mut dyn Read, depth: u32, name: Option<String>) {
         self.archive_in(format, reader, depth, 0, name);
     }
 
+    /// `archive` inside `wraps` compressed streams.
     fn archive_in(
         &mut self,
         format: Format,
