@@ -8,6 +8,10 @@
 #   real-4gib      one 4 GiB file of real source text (the tree's files concatenated), a key
 #                  near its end; only when the disk has 12 GiB free (set REAL=0 to skip)
 #   findings-100k  100,000 keys in 1,000 files (100,000 findings)
+#   history-NAME   `--history` on a bare clone of HISTORY_SRC (default: the rust-lang/cargo
+#                  mirror the search tool's `fetch` lays out under /work/.mirror; any git path
+#                  or URL works; skipped with a message when it is missing). Goal (#15): at
+#                  most 128 MiB on cargo, not growing with the pack.
 #
 # Each input is scanned once as a warm-up, then measured with `/usr/bin/time -v`, with JSON
 # output to /dev/null. Memory may grow with the number of findings, never with file or tree
@@ -111,3 +115,16 @@ for f in range(1000):
             out.write("KEY=leadey_sk_live_" + "".join(r.choice(alphabet) for _ in range(32)) + "\n")
 EOF
 measure findings-100k "$FIND"
+
+# Full history of a real repository.
+HISTORY_SRC="${HISTORY_SRC:-/work/.mirror/rust-lang+cargo/repo}"
+if git ls-remote "$HISTORY_SRC" HEAD >/dev/null 2>&1; then
+  hname="$(basename "${HISTORY_SRC%/}" .git)"
+  [ "$hname" = repo ] && hname="$(basename "$(dirname "${HISTORY_SRC%/}")")"
+  hname="${hname#*+}"
+  HREPO="$WORK/history-$hname.git"
+  [ -d "$HREPO" ] || git clone -q --bare --no-local "$HISTORY_SRC" "$HREPO"
+  measure "history-$hname" --history "$HREPO"
+else
+  echo "history-*      skipped (no git repository at HISTORY_SRC=$HISTORY_SRC)"
+fi

@@ -833,3 +833,86 @@ fn sarif_of_git_scopes_carries_the_commit_and_marks_history_only_results() {
         assert_eq!(text.contains("deleted later"), deleted, "{text}");
     }
 }
+
+#[test]
+fn history_report_is_the_same_at_any_thread_count() {
+    // #15: the tree walk runs on consecutive slices of commits in parallel; the report must not
+    // depend on how many there are. Merges, renames, deleted keys, a key that comes back in a
+    // later commit (attributed to the first), and an excluded path.
+    let keys: Vec<String> = (0..8).map(|i| fake_key(60 + i)).collect();
+    let repo = Repo::new();
+    repo.write("src/main.rs", format!("// {}\n", keys[0]));
+    repo.write("vendor/skip.txt", format!("{}\n", keys[1]));
+    let first = repo.commit("first");
+    for i in 0..30 {
+        match i % 6 {
+            0 => {
+                let branch = format!("topic{i}");
+                repo.git(&["checkout", "-q", "-b", &branch]);
+                repo.write(
+                    &format!("topic/{i}.env"),
+                    format!("K={}\n", keys[2 + i / 6 % 4]),
+                );
+                repo.commit("topic adds a key");
+                repo.git(&["checkout", "-q", "main"]);
+                repo.write("main.txt", format!("main {i}\n"));
+                repo.commit("main moves on");
+                repo.git(&["merge", "-q", "--no-ff", "-m", "merge", &branch]);
+            }
+            1 => {
+                repo.git(&["mv", "src/main.rs", &format!("src/main{i}.rs")]);
+                repo.commit("rename");
+                repo.git(&["mv", &format!("src/main{i}.rs"), "src/main.rs"]);
+                repo.commit("rename back");
+            }
+            2 => {
+                repo.write("old/secret.txt", format!("{}\n", keys[6]));
+                repo.commit("add a key");
+                std::fs::remove_file(repo.path().join("old/secret.txt")).unwrap();
+                repo.commit("delete it");
+            }
+            _ => {
+                repo.write(&format!("notes/{i}.md"), format!("note {i}\n{}\n", keys[7]));
+                repo.commit("note");
+            }
+        }
+    }
+    let report = |threads: &str| -> (Value, Vec<u8>) {
+        let out = repo.scan(&[
+            "--history",
+            "--format",
+            "json",
+            "--no-timing",
+            "--exclude",
+            "vendor/**",
+            "--threads",
+            threads,
+        ]);
+        assert_eq!(code(&out), 1, "{}", stderr(&out));
+        (common::stdout_json(&out), out.stdout)
+    };
+    for packed in [false, true] {
+        if packed {
+            repo.git(&["gc", "-q"]);
+        }
+        let (v, one) = report("1");
+        // The key of the first commit, at the path it came back to after each rename, keeps
+        // the first commit; the excluded path has no finding.
+        let at_main: Vec<&Value> = findings(&v)
+            .iter()
+            .filter(|f| f["path"] == "src/main.rs")
+            .collect();
+        assert_eq!(at_main.len(), 1, "{v}");
+        assert_eq!(at_main[0]["commit"]["id"], first.as_str());
+        assert!(findings(&v).iter().all(|f| f["path"] != "vendor/skip.txt"));
+        assert!(findings(&v).len() > 20, "{v}");
+        for threads in ["2", "3", "8"] {
+            let (_, many) = report(threads);
+            assert_eq!(
+                String::from_utf8_lossy(&one),
+                String::from_utf8_lossy(&many),
+                "--threads 1 and --threads {threads} differ (packed: {packed})"
+            );
+        }
+    }
+}
