@@ -192,6 +192,11 @@ pub struct SuppressArgs {
     /// List the --baseline entries that match no finding and remove them from its file.
     #[arg(long, requires = "baseline", conflicts_with = "write_baseline")]
     pub prune_baseline: bool,
+
+    /// Report every finding, for audits: ignore allow comments, the config file's allow lists
+    /// and --baseline (the config file's rules still apply).
+    #[arg(long, conflicts_with_all = ["write_baseline", "prune_baseline"])]
+    pub no_suppress: bool,
 }
 
 /// Git scopes (#5): become `ScanConfig::git`.
@@ -244,6 +249,30 @@ pub enum Command {
         #[arg(value_name = "REPO", default_value = ".")]
         repo: PathBuf,
     },
+    /// Print a shell completion script to standard output (e.g. `leadey-scan completions bash >
+    /// ~/.local/share/bash-completion/completions/leadey-scan`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff, section 1) to standard output (`leadey-scan man >
+    /// leadey-scan.1`; `man ./leadey-scan.1`).
+    Man,
+}
+
+/// Writes the completion script for `shell` (#16), generated from the clap definition, so it
+/// always matches the flags.
+pub fn write_completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
+    let mut cmd = <Args as clap::CommandFactory>::command();
+    clap_complete::generate(shell, &mut cmd, "leadey-scan", out);
+}
+
+/// Writes the manual page (roff, section 1) generated from the clap definition (#16): the
+/// about text, every flag with its help, the subcommands and the exit codes.
+pub fn write_man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let cmd = <Args as clap::CommandFactory>::command();
+    clap_mangen::Man::new(cmd).render(out)
 }
 
 /// `--format`.
@@ -257,6 +286,9 @@ pub enum Format {
     Sarif,
     /// One line per finding (`path:line:col: rule: masked key`), for hooks.
     Short,
+    /// GitLab's secret-detection report (`gl-secret-detection-report.json`, schema 15.2.1),
+    /// for merge-request security widgets (README.md). Never holds a key.
+    Gitlab,
 }
 
 /// Output settings that are not part of the scan.
@@ -368,6 +400,7 @@ impl SuppressArgs {
             baseline: self.baseline.clone(),
             write_baseline: self.write_baseline.clone(),
             prune_baseline: self.prune_baseline,
+            no_suppress: self.no_suppress,
         }
     }
 }

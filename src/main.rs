@@ -12,6 +12,7 @@ use leadey_scan::cli::{Args, Command, Format, OutputConfig};
 use leadey_scan::config::GitScope;
 use leadey_scan::exit::{exit_code, EXIT_CLEAN, EXIT_ERROR};
 use leadey_scan::github::{self, Plan};
+use leadey_scan::report::gitlab::Gitlab;
 use leadey_scan::report::human::{summary, Human};
 use leadey_scan::report::json::Json;
 use leadey_scan::report::sarif::Sarif;
@@ -41,6 +42,18 @@ fn main() -> ExitCode {
 }
 
 fn run(mut args: Args) -> anyhow::Result<u8> {
+    match args.command.take() {
+        Some(Command::Completions { shell }) => {
+            leadey_scan::cli::write_completions(shell, &mut io::stdout().lock());
+            return Ok(EXIT_CLEAN);
+        }
+        Some(Command::Man) => {
+            leadey_scan::cli::write_man_page(&mut io::stdout().lock())
+                .context("cannot write the manual page")?;
+            return Ok(EXIT_CLEAN);
+        }
+        command => args.command = command,
+    }
     if let Some(Command::InstallHook { force, repo }) = args.command.take() {
         let exe = std::env::current_exe().context("cannot find the leadey-scan executable")?;
         let path = leadey_scan::hook::install_hook(&repo, &exe, force)
@@ -104,7 +117,11 @@ fn run(mut args: Args) -> anyhow::Result<u8> {
     let outcome = suppressor
         .apply(&mut report)
         .context("cannot update the baseline")?;
-    write_report(&report, &out_config)?;
+    // GitLab's report names the commit a tree scan saw (#16).
+    let scanned_commit = (out_config.format == Format::Gitlab)
+        .then(|| leadey_scan::git::scanned_head(&scan_config))
+        .flatten();
+    write_report(&report, &out_config, scanned_commit)?;
     if out_config.format == Format::Sarif {
         let options = RenderOptions {
             show_secrets: out_config.show_secrets,
@@ -229,7 +246,13 @@ fn print_progress(p: &leadey_scan::git::Progress) {
     eprint!("\r\x1b[Kleadey-scan: {p}");
 }
 
-fn write_report(report: &Report, cfg: &OutputConfig) -> anyhow::Result<()> {
+/// Renders `report` in `cfg.format`; `scanned_commit` is the commit of a tree scan, for
+/// `--format gitlab`.
+fn write_report(
+    report: &Report,
+    cfg: &OutputConfig,
+    scanned_commit: Option<String>,
+) -> anyhow::Result<()> {
     let to_terminal = cfg.output.is_none() && io::stdout().is_terminal();
     let options = RenderOptions {
         show_secrets: cfg.show_secrets,
@@ -246,6 +269,7 @@ fn write_report(report: &Report, cfg: &OutputConfig) -> anyhow::Result<()> {
         Format::Json => Box::new(Json { options }),
         Format::Sarif => Box::new(Sarif::new(options)),
         Format::Short => Box::new(Short { options }),
+        Format::Gitlab => Box::new(Gitlab::ending_now(scanned_commit)),
     };
     match &cfg.output {
         Some(path) => {

@@ -366,3 +366,164 @@ fn install_hook_blocks_a_real_commit_that_stages_a_key() {
     assert_eq!(out.status.code(), Some(0));
     assert!(std::fs::read_to_string(&hook).unwrap().contains("--staged"));
 }
+
+/// What the action's install step did, run in bash with a fake `gh` serving a release from a
+/// folder and a fake `cargo` that records being called.
+struct Install {
+    stdout: String,
+    cargo_called: bool,
+    installed: Option<String>,
+    github_path: String,
+}
+
+/// Runs the action's install step with a release holding `archive_body` (an executable that
+/// prints it) as `leadey-scan-x86_64-linux.tar.gz` and a SHA256SUMS line for `listed_body`.
+/// `None` for the release: `gh release download` fails, as for a ref without a release.
+fn run_install_step(release: Option<(&str, &str)>) -> Install {
+    use sha2::{Digest, Sha256};
+    let a = action();
+    let step = a["runs"]["steps"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Install leadey-scan")
+        .expect("the install step")
+        .clone();
+    let script = step["run"].as_str().unwrap();
+    let t = Tree::new();
+    let tools = t.path().join("tools");
+    let assets = t.path().join("assets");
+    let runner_temp = t.path().join("runner-temp");
+    for d in [&tools, &assets, &runner_temp] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let archive = "leadey-scan-x86_64-linux.tar.gz";
+    if let Some((archive_body, listed_body)) = release {
+        let pack = |body: &str, dir: &Path| {
+            std::fs::create_dir_all(dir).unwrap();
+            let exe = dir.join("leadey-scan");
+            std::fs::write(&exe, format!("#!/bin/sh\necho {body}\n")).unwrap();
+            let out = Command::new("chmod").arg("+x").arg(&exe).output().unwrap();
+            assert!(out.status.success());
+            let out = Command::new("tar")
+                .arg("-czf")
+                .arg(dir.join(archive))
+                .arg("-C")
+                .arg(dir)
+                .arg("leadey-scan")
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", stderr(&out));
+            std::fs::read(dir.join(archive)).unwrap()
+        };
+        let listed = pack(listed_body, &t.path().join("listed"));
+        let served = pack(archive_body, &t.path().join("served"));
+        let sum = Sha256::digest(&listed)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>();
+        std::fs::write(assets.join(archive), served).unwrap();
+        std::fs::write(
+            assets.join("SHA256SUMS"),
+            format!(
+                "{sum}  {archive}\n{}  leadey-scan-arm64-darwin.tar.gz\n",
+                "0".repeat(64)
+            ),
+        )
+        .unwrap();
+    }
+    // gh release download REF -R REPO -p P... -D DIR: copies the patterns from assets/.
+    let fake_gh = format!(
+        "#!/bin/bash\n[ \"$1 $2\" = 'release download' ] || exit 3\n\
+         [ -f '{assets}/SHA256SUMS' ] || exit 1\nshift 3\nps=()\n\
+         while [ $# -gt 0 ]; do case \"$1\" in -p) ps+=(\"$2\"); shift 2;; -D) d=\"$2\"; shift 2;; \
+         *) shift;; esac; done\nfor p in \"${{ps[@]}}\"; do cp '{assets}'/\"$p\" \"$d\"/ || exit 1; done\n",
+        assets = assets.display()
+    );
+    let fake_cargo = "#!/bin/bash\nset -e\nmkdir -p \"$LEADEY_SCAN_ROOT/bin\"\n\
+                      touch \"$LEADEY_SCAN_ROOT/cargo-called\"\n\
+                      printf '#!/bin/sh\\necho from-source\\n' > \"$LEADEY_SCAN_ROOT/bin/leadey-scan\"\n\
+                      chmod +x \"$LEADEY_SCAN_ROOT/bin/leadey-scan\"\n";
+    for (name, text) in [("gh", fake_gh.as_str()), ("cargo", fake_cargo)] {
+        std::fs::write(tools.join(name), text).unwrap();
+        let out = Command::new("chmod")
+            .arg("+x")
+            .arg(tools.join(name))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    }
+    let root = runner_temp.join("leadey-scan-bin");
+    let github_path = t.path().join("github-path");
+    std::fs::write(&github_path, "").unwrap();
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .env(
+            "PATH",
+            format!("{}:{}", tools.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("RUNNER_OS", "Linux")
+        .env("RUNNER_ARCH", "X64")
+        .env("RUNNER_TEMP", &runner_temp)
+        .env("GITHUB_PATH", &github_path)
+        .env("LEADEY_SCAN_ROOT", &root)
+        .env("LEADEY_SCAN_SOURCE", t.path())
+        .env("LEADEY_SCAN_REF", "v9.9.9")
+        .env("LEADEY_SCAN_REPO", "leadey/leadey-scan")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let installed = Command::new(root.join("bin/leadey-scan"))
+        .output()
+        .ok()
+        .map(|o| stdout(&o).trim().to_string());
+    Install {
+        stdout: stdout(&out),
+        cargo_called: root.join("cargo-called").exists(),
+        installed,
+        github_path: std::fs::read_to_string(&github_path).unwrap(),
+    }
+}
+
+#[test]
+fn the_install_step_uses_a_release_binary_whose_checksum_matches() {
+    let i = run_install_step(Some(("from-release", "from-release")));
+    assert!(!i.cargo_called, "{}", i.stdout);
+    assert_eq!(i.installed.as_deref(), Some("from-release"));
+    assert!(
+        i.stdout
+            .contains("installed leadey-scan-x86_64-linux.tar.gz of v9.9.9"),
+        "{}",
+        i.stdout
+    );
+    assert!(
+        i.github_path.ends_with("leadey-scan-bin/bin\n"),
+        "{}",
+        i.github_path
+    );
+}
+
+#[test]
+fn the_install_step_builds_from_source_when_the_checksum_does_not_match() {
+    let i = run_install_step(Some(("tampered", "from-release")));
+    assert!(i.cargo_called, "{}", i.stdout);
+    assert_eq!(i.installed.as_deref(), Some("from-source"));
+    assert!(
+        i.stdout.contains("::warning title=leadey-scan::leadey-scan-x86_64-linux.tar.gz of release v9.9.9 does not match its SHA256SUMS entry"),
+        "{}",
+        i.stdout
+    );
+}
+
+#[test]
+fn the_install_step_builds_from_source_without_a_release() {
+    let i = run_install_step(None);
+    assert!(i.cargo_called, "{}", i.stdout);
+    assert_eq!(i.installed.as_deref(), Some("from-source"));
+    assert!(
+        i.github_path.ends_with("leadey-scan-bin/bin\n"),
+        "{}",
+        i.github_path
+    );
+}

@@ -151,11 +151,12 @@ fn no_format_report_file_or_stderr_shows_a_key_without_show_secrets() {
     let mut s = Secrets::new();
     let p = plant(&mut s);
     let out_dir = tempfile::tempdir().unwrap();
-    let variants: [(&str, &[&str]); 4] = [
+    let variants: [(&str, &[&str]); 5] = [
         ("human", &["--color", "never"]),
         ("human", &["--color", "always"]),
         ("json", &[]),
         ("sarif", &[]),
+        ("gitlab", &[]),
     ];
     for (format, extra) in variants {
         for follow in [false, true] {

@@ -416,3 +416,29 @@ fn small_log_snapshot() {
         insta::assert_snapshot!(stdout(&out));
     });
 }
+
+/// GitHub's ingestion rules (the SARIF Multitool's `--rule-kind Gh`, rule GH2012) want a
+/// `fullDescription` and a `help` on every reporting descriptor, rules and notifications alike;
+/// `.ci/run` also runs the Multitool itself on tree, history and verified logs.
+#[test]
+fn every_descriptor_has_a_full_description_and_help() {
+    let tree = Tree::new();
+    tree.write("clean.txt", "nothing here\n");
+    let (log, _) = sarif(&mut tree.cmd());
+    let driver = &log["runs"][0]["tool"]["driver"];
+    let mut ids = Vec::new();
+    for kind in ["rules", "notifications"] {
+        for d in driver[kind].as_array().expect("descriptor array") {
+            let id = d["id"].as_str().expect("descriptor id");
+            for field in ["shortDescription", "fullDescription", "help"] {
+                let text = d[field]["text"].as_str().unwrap_or("");
+                assert!(
+                    !text.trim().is_empty(),
+                    "{kind} `{id}` has no {field}: {d:#}"
+                );
+            }
+            ids.push(id.to_string());
+        }
+    }
+    assert_eq!(ids, ["leadey-api-key", "file-error", "results-truncated"]);
+}

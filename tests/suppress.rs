@@ -535,3 +535,124 @@ fn a_live_key_is_never_written_to_a_baseline_nor_hidden_by_one() {
         .collect();
     assert_eq!(masked_keys, vec![masked(&revoked)]);
 }
+
+#[test]
+fn the_short_format_lists_suppressed_findings_with_show_suppressed() {
+    let (open, allowed, live) = (fake_key(81), fake_key(82), fake_key(83));
+    let t = Tree::new();
+    t.write("app.env", format!("A={open}\n"));
+    t.write(
+        "demo.py",
+        format!("K = \"{allowed}\"  # leadey-scan:allow\nL = \"{live}\"  # gitleaks:allow\n"),
+    );
+    let short = |extra: &[&str]| {
+        let out = run(t
+            .cmd()
+            .args([".", "--format", "short", "--no-timing"])
+            .args(extra));
+        assert_eq!(code(&out), 1, "{}", stderr(&out));
+        assert_no_full_key(&stdout(&out), &[&open, &allowed, &live]);
+        stdout(&out)
+    };
+    // Without the flag: open findings only.
+    let plain = short(&[]);
+    assert!(plain.starts_with(&format!("app.env:1:3: leadey-api-key: {}", masked(&open))));
+    assert!(!plain.contains(&masked(&allowed)), "{plain}");
+    // With it: the suppressed ones follow, marked.
+    let listed = short(&["--show-suppressed"]);
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(
+        lines[..3],
+        [
+            format!(
+                "app.env:1:3: leadey-api-key: {} (Leadey API key)",
+                masked(&open)
+            ),
+            format!(
+                "demo.py:1:6: leadey-api-key: {} (Leadey API key) [suppressed: allow comment]",
+                masked(&allowed)
+            ),
+            format!(
+                "demo.py:2:6: leadey-api-key: {} (Leadey API key) [suppressed: allow comment]",
+                masked(&live)
+            ),
+        ],
+        "{listed}"
+    );
+    // A suppression ignored because the key is live is said so on the open finding.
+    let server = start_api(live.clone());
+    let out = run(verify_cmd(&t, &server.base()).args(["--format", "short", "--show-suppressed"]));
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!(
+            "demo.py:2:6: leadey-api-key: {} (Leadey API key) [live] [allow comment ignored: the key is live]",
+            masked(&live)
+        )),
+        "{}",
+        stdout(&out)
+    );
+    assert_no_full_key(&stdout(&out), &[&open, &allowed, &live]);
+}
+
+#[test]
+fn no_suppress_reports_everything_for_an_audit_but_keeps_the_config_rules() {
+    let (allowed, by_path, by_baseline, short_body) = (
+        fake_key(91),
+        fake_key(92),
+        fake_key(93),
+        common::fake_key_len(94, 24),
+    );
+    let t = Tree::new();
+    t.write(
+        "demo.py",
+        format!("K = \"{allowed}\"  # leadey-scan:allow\n"),
+    );
+    t.write("tests/fixture.env", format!("K={by_path}\n"));
+    t.write("old.env", format!("K={by_baseline}\n"));
+    t.write("short.env", format!("K={short_body}\n"));
+    // The config accepts tests/ and raises the minimum body length past 24 characters.
+    t.write(
+        ".leadey-scan.toml",
+        "[allow]\npaths = [\"tests/**\"]\n\n[rules.leadey-api-key]\nbody_min_len = 30\n",
+    );
+    let out = run(t
+        .cmd()
+        .args([".", "--write-baseline", "base.json", "--exclude", "demo.py"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+
+    let (v, out) = json(t.cmd().args([".", "--baseline", "base.json"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(v["stats"]["suppressed"], 3);
+
+    let (v, out) = json(
+        t.cmd()
+            .args([".", "--baseline", "base.json", "--no-suppress"]),
+    );
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let mut found: Vec<String> = listed(&v, "findings").into_iter().map(|f| f.0).collect();
+    found.sort();
+    // Every key the rules find, whatever accepted it; the 24-character body stays below the
+    // config's body_min_len.
+    assert_eq!(found, ["demo.py", "old.env", "tests/fixture.env"]);
+    assert_eq!(v["suppressed"], json!([]));
+    assert_eq!(v["stats"]["suppressed"], 0);
+    assert!(v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f.get("suppression").is_none()));
+
+    // It cannot write or prune a baseline: those are suppression.
+    for extra in [
+        &["--write-baseline", "b2.json"][..],
+        &["--baseline", "base.json", "--prune-baseline"][..],
+    ] {
+        let out = run(t.cmd().arg("--no-suppress").args(extra));
+        assert_eq!(code(&out), 2, "{extra:?}");
+        assert!(
+            stderr(&out).contains("cannot be used with"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}

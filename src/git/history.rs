@@ -718,14 +718,15 @@ impl Default for Merge {
 
 impl Merge {
     fn add(&mut self, walk: SliceFound) {
-        let mut ids = vec![u32::MAX; walk.paths.len()];
+        // The global id of each of the slice's path ids, once it is needed.
+        let mut ids: Vec<Option<u32>> = vec![None; walk.paths.len()];
         let mut global = |pid: u32, this: &mut Merge| -> u32 {
-            let Some(slot) = ids.get_mut(pid as usize) else {
-                return 0;
-            };
-            if *slot == u32::MAX {
+            let slot = ids
+                .get_mut(pid as usize)
+                .expect("a slice's path ids index its own path list");
+            *slot.get_or_insert_with(|| {
                 let path = walk.paths.get(pid as usize).cloned().unwrap_or_default();
-                *slot = match this.path_ids.get(&path) {
+                match this.path_ids.get(&path) {
                     Some(id) => *id,
                     None => {
                         let id = u32::try_from(this.intro.paths.len()).unwrap_or(u32::MAX);
@@ -733,9 +734,8 @@ impl Merge {
                         this.path_ids.insert(path, id);
                         id
                     }
-                };
-            }
-            *slot
+                }
+            })
         };
         for &pid in &walk.excluded {
             let id = global(pid, self);

@@ -184,6 +184,14 @@ fn open(config: &ScanConfig) -> Result<gix::ThreadSafeRepository, GitError> {
     })
 }
 
+/// The commit `HEAD` points at in the repository that holds the scan root, full hex; `None`
+/// outside a repository, for several paths or stdin, or with an unborn `HEAD`. For reports that
+/// must name the scanned commit (GitLab's secret-detection report).
+pub fn scanned_head(config: &ScanConfig) -> Option<String> {
+    let repo = open(config).ok()?.to_thread_local();
+    head_commit(&repo).ok().flatten().map(|id| id.to_string())
+}
+
 /// Splits `BASE..HEAD`; an empty side means `HEAD`, as in git.
 fn parse_range(spec: &str) -> Result<(&str, &str), GitError> {
     let bad = || GitError::RangeSyntax {

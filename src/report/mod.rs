@@ -1,6 +1,7 @@
 //! Reports: the finished `Report` and the reporters that render it into any `io::Write`.
 //! Reporters never walk, read files or match bytes.
 
+pub mod gitlab;
 pub mod human;
 pub mod json;
 pub mod sarif;

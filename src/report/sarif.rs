@@ -467,18 +467,31 @@ fn descriptor_ref(id: &str, index: i64) -> ReportingDescriptorReference {
 /// `tool.driver`: name, versions, the rules and the notification descriptors.
 fn driver(report: &Report) -> ToolComponent {
     let notifications = vec![
-        notification_descriptor(
-            FILE_ERROR_ID,
-            "FileError",
-            "A file or folder could not be read, so the scan is incomplete.",
-            "error",
-        ),
-        notification_descriptor(
-            TRUNCATED_ID,
-            "ResultsTruncated",
-            "Findings were left out of the log to stay within GitHub code scanning's limits.",
-            "warning",
-        ),
+        notification_descriptor(NotificationText {
+            id: FILE_ERROR_ID,
+            name: "FileError",
+            short: "A file or folder could not be read, so the scan is incomplete.",
+            full: "leadey-scan could not read a file or folder it was asked to scan (permission \
+                   denied, a broken link, an I/O error, a git object that did not decode). \
+                   Keys in it, if any, are not in this log. The notification's message names \
+                   the path and the reason.",
+            help: "Fix what the message names (permissions, a missing or damaged file, a \
+                   shallow or corrupt git repository) and run the scan again; until then the \
+                   run is reported as not successful (exit code 2).",
+            level: "error",
+        }),
+        notification_descriptor(NotificationText {
+            id: TRUNCATED_ID,
+            name: "ResultsTruncated",
+            short:
+                "Findings were left out of the log to stay within GitHub code scanning's limits.",
+            full: "GitHub code scanning keeps at most 5,000 results per run and rejects larger \
+                   files, so the log holds live keys first, then findings in path order, and \
+                   counts the rest in run.properties.truncated.",
+            help: "Run leadey-scan with --format json for the complete list of findings, and \
+                   revoke the keys it reports; the SARIF log holds only the first ones.",
+            level: "warning",
+        }),
     ];
     ToolComponent::builder()
         .name("leadey-scan")
@@ -497,11 +510,32 @@ fn driver(report: &Report) -> ToolComponent {
         .build()
 }
 
-fn notification_descriptor(id: &str, name: &str, text: &str, level: &str) -> ReportingDescriptor {
+/// What a notification descriptor says. GitHub's ingestion rules (the SARIF Multitool's
+/// GH2012) want a `fullDescription` and a `help` on every descriptor, notifications included.
+struct NotificationText<'a> {
+    id: &'a str,
+    name: &'a str,
+    short: &'a str,
+    full: &'a str,
+    help: &'a str,
+    level: &'a str,
+}
+
+fn notification_descriptor(text: NotificationText<'_>) -> ReportingDescriptor {
+    let NotificationText {
+        id,
+        name,
+        short,
+        full,
+        help,
+        level,
+    } = text;
     ReportingDescriptor::builder()
         .id(id)
         .name(name)
-        .short_description(multiformat(text, None))
+        .short_description(multiformat(short, None))
+        .full_description(multiformat(full, None))
+        .help(multiformat(help, None))
         .default_configuration(
             ReportingConfiguration::builder()
                 .level(json!(level))

@@ -48,6 +48,9 @@ pub struct Options {
     pub write_baseline: Option<PathBuf>,
     /// `--prune-baseline`: rewrite the `--baseline` file without entries that match nothing.
     pub prune_baseline: bool,
+    /// `--no-suppress` (#16): suppress nothing (allow comments, the config file's allow lists
+    /// and the baseline are ignored); the config file's rules still apply. For audits.
+    pub no_suppress: bool,
 }
 
 /// What stops suppression from starting or finishing.
@@ -68,6 +71,7 @@ pub struct Suppressor {
     baseline: Option<Baseline>,
     write_baseline: Option<PathBuf>,
     prune_baseline: bool,
+    no_suppress: bool,
 }
 
 /// What the stage did, beyond moving findings: for messages on standard error.
@@ -204,6 +208,7 @@ impl Suppressor {
             baseline,
             write_baseline: options.write_baseline.clone(),
             prune_baseline: options.prune_baseline,
+            no_suppress: options.no_suppress,
         })
     }
 
@@ -221,6 +226,11 @@ impl Suppressor {
     /// findings, writes or prunes baselines as asked, and updates the counts.
     pub fn apply(&self, report: &mut Report) -> Result<Outcome, SuppressError> {
         let mut outcome = Outcome::default();
+        if self.no_suppress {
+            // #16: an audit reports everything; nothing is written or pruned either (clap
+            // refuses --write-baseline and --prune-baseline with --no-suppress).
+            return Ok(outcome);
+        }
         let mut all = std::mem::take(&mut report.findings);
         for f in all.iter_mut() {
             f.suppression = self.suppression_before_baseline(f);
