@@ -35,6 +35,7 @@ pub(super) fn run(
     branch: Option<&str>,
     progress: ProgressFn<'_>,
 ) -> Result<Outcome, GitError> {
+    limit_arenas(); // before the pool's threads allocate
     init_pool(ctx);
     let repo = ctx.repo.to_thread_local();
     let shallow = shallow_commits(&repo)?;
@@ -113,6 +114,19 @@ pub(super) fn run(
         out.findings.push(f);
     }
     Ok(out)
+}
+
+/// Keeps the heap in one glibc arena (#15). By default glibc gives each allocating thread an
+/// arena of its own (up to 8 per CPU), and what one thread frees stays in its arena: measured
+/// on rust-lang/cargo, 145 MiB peak RSS against 123 MiB with one arena, and on git/git 240
+/// against 177 MiB, with no more CPU time (the pack pass and the walk allocate little per
+/// object). It applies to the rest of the process; arenas made before stay.
+fn limit_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes an allocator setting; no allocation is touched.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
 }
 
 /// Gives the memory the pack pass freed (its delta tree, its threads' buffers) back to the
