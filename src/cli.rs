@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
-use crate::config::{GitScope, ScanConfig, DEFAULT_CHUNK_SIZE_BYTES};
+use crate::config::{
+    ArchiveLimits, GitScope, ScanConfig, DEFAULT_CHUNK_SIZE_BYTES, DEFAULT_MAX_ARCHIVE_DEPTH,
+    DEFAULT_MAX_ARCHIVE_MEMBERS,
+};
 use crate::exit::FailOn;
 use crate::suppress::{ConfigChoice, Options as SuppressOptions};
 use crate::term::ColorChoice;
@@ -80,6 +83,21 @@ pub struct ScanArgs {
     /// Worker threads (0: one per CPU).
     #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
     pub threads: usize,
+
+    /// Unpack archives and compressed files (zip, jar, tar, gzip, bzip2, xz, zstd, container
+    /// images; recognised by content) nested up to N levels and scan their members; 0 scans
+    /// them as raw bytes.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_ARCHIVE_DEPTH)]
+    pub max_archive_depth: u32,
+
+    /// Stop unpacking an input's archives after SIZE inflated bytes (zip-bomb guard; bytes, or
+    /// with a K, M or G suffix); what is left is reported as skipped.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "4G")]
+    pub max_archive_bytes: u64,
+
+    /// Members one archive may have; the rest are reported as skipped.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_ARCHIVE_MEMBERS)]
+    pub max_archive_members: u64,
 
     /// Size of one read in bytes (for tests of chunk boundaries).
     #[arg(long, hide = true, value_name = "BYTES", default_value_t = DEFAULT_CHUNK_SIZE_BYTES)]
@@ -363,6 +381,12 @@ impl ScanArgs {
             threads: self.threads,
             chunk_size_bytes: self.chunk_size.max(1),
             git,
+            archives: ArchiveLimits {
+                max_depth: self.max_archive_depth,
+                max_inflated_bytes: self.max_archive_bytes,
+                max_members: self.max_archive_members,
+                ..ArchiveLimits::default()
+            },
         }
     }
 }

@@ -5,6 +5,44 @@ use std::path::PathBuf;
 /// Default size of one read, in bytes. Files up to this size are read in one chunk.
 pub const DEFAULT_CHUNK_SIZE_BYTES: usize = 512 * 1024;
 
+/// Default `--max-archive-depth` (#13): archives inside archives, five levels deep.
+pub const DEFAULT_MAX_ARCHIVE_DEPTH: u32 = 5;
+
+/// Default `--max-archive-bytes` (#13): inflated bytes read from one input's archives.
+pub const DEFAULT_MAX_ARCHIVE_BYTES: u64 = 4 << 30;
+
+/// Members one archive may have before the rest are skipped (#13).
+pub const DEFAULT_MAX_ARCHIVE_MEMBERS: u64 = 1_000_000;
+
+/// The largest zip read into memory when it cannot be read in place (a zip inside another
+/// archive, a compressed zip, or standard input): zip needs random access (#13).
+pub const DEFAULT_MAX_ZIP_BUFFER_BYTES: u64 = 64 << 20;
+
+/// Limits of archive unpacking (#13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArchiveLimits {
+    /// Archive levels unpacked (`0`: archives are scanned as raw bytes). A compressed tar
+    /// (`.tar.gz`) is one level; a `.gz` of a plain file is one level.
+    pub max_depth: u32,
+    /// Inflated bytes read from all archives of one input (a file, standard input, a blob).
+    pub max_inflated_bytes: u64,
+    /// Members of one archive.
+    pub max_members: u64,
+    /// The largest zip buffered in memory.
+    pub max_zip_buffer_bytes: u64,
+}
+
+impl Default for ArchiveLimits {
+    fn default() -> Self {
+        ArchiveLimits {
+            max_depth: DEFAULT_MAX_ARCHIVE_DEPTH,
+            max_inflated_bytes: DEFAULT_MAX_ARCHIVE_BYTES,
+            max_members: DEFAULT_MAX_ARCHIVE_MEMBERS,
+            max_zip_buffer_bytes: DEFAULT_MAX_ZIP_BUFFER_BYTES,
+        }
+    }
+}
+
 /// Everything `scan::run` needs to know.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScanConfig {
@@ -26,6 +64,8 @@ pub struct ScanConfig {
     pub chunk_size_bytes: usize,
     /// Scan a git scope of the repository holding the first path instead of walking files.
     pub git: Option<GitScope>,
+    /// Archive unpacking limits (#13).
+    pub archives: ArchiveLimits,
 }
 
 /// What a git scan reads (#5). The repository is the one holding the scan root.
@@ -57,6 +97,7 @@ impl Default for ScanConfig {
             threads: 0,
             chunk_size_bytes: DEFAULT_CHUNK_SIZE_BYTES,
             git: None,
+            archives: ArchiveLimits::default(),
         }
     }
 }

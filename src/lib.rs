@@ -1,6 +1,7 @@
 //! leadey-scan: finds leaked Leadey API keys. The pipeline is Source → Detector → Finding →
 //! Verifier (only with `--verify`, `verify::verify_keys`) → Suppression (`suppress`: allow
-//! comments, config file, baselines) → Reporter (see `STYLE.md`); `scan::run` ties the scan
+//! comments, config file, baselines) → Reporter (see `STYLE.md`), with `unpack` turning archives
+//! into member blobs on the way in (#13); `scan::run` ties the scan
 //! together. The library never prints.
 
 pub mod blob;
@@ -19,6 +20,7 @@ pub mod scan;
 pub mod source;
 pub mod suppress;
 pub mod term;
+pub mod unpack;
 pub mod verify;
 
 pub use config::ScanConfig;

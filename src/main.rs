@@ -305,8 +305,9 @@ fn print_diagnostics(report: &Report, cfg: &OutputConfig) {
     for warning in &report.warnings {
         let _ = writeln!(e, "leadey-scan: warning: {}", escape(warning));
     }
-    if cfg.list_skipped {
-        for skip in &report.skipped {
+    for skip in &report.skipped {
+        // #13: archive limits and encrypted members are warned about even without the list.
+        if cfg.list_skipped || skip.reason.is_archive_limit() {
             let _ = writeln!(
                 e,
                 "leadey-scan: skipped: {}: {}",

@@ -71,6 +71,7 @@ pub fn run_with_rules_and_progress(
         excludes: &excludes,
         max_filesize_bytes: config.max_filesize_bytes,
         chunk_size_bytes: config.chunk_size_bytes,
+        archives: config.archives,
     };
     // #5: a git scope reads the repository's objects instead of walking the paths.
     let tally = match &config.git {
@@ -293,11 +294,9 @@ impl Visitor<'_> {
             self.skip(path, SkipReason::TooLarge);
             return;
         }
-        use std::io::Read;
         // Read what the file held when opened: a file growing while we read cannot hold us.
-        let result = self
-            .scanner
-            .scan_reader(file.take(meta.len()), TOP_DEPTH, &mut self.buf);
+        // `scan_file` reads a zip in place (#13).
+        let result = self.scanner.scan_file(file, meta.len(), &mut self.buf);
         let (detector, root) = (self.scanner.detector, self.root);
         self.scanner
             .record(&mut self.part, || file_origin(detector, root, path), result);

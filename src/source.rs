@@ -56,9 +56,32 @@ pub enum SkipReason {
     Excluded,
     /// Some other kind of file.
     NotAFile,
+    /// An archive nested deeper than `--max-archive-depth` (#13): scanned as raw bytes.
+    ArchiveTooDeep,
+    /// `--max-archive-bytes` reached (#13): the rest of the archive was not read.
+    ArchiveTooLarge,
+    /// More members than an archive may have (#13): the rest were not read.
+    TooManyMembers,
+    /// An encrypted archive member (#13).
+    Encrypted,
+    /// A zip nested in another archive (or read from a stream) larger than the zip buffer (#13).
+    ZipTooLarge,
 }
 
 impl SkipReason {
+    /// Whether this is an archive member or archive part left unread (#13): warned about on
+    /// stderr even without `--list-skipped`, since keys may hide there.
+    pub fn is_archive_limit(self) -> bool {
+        matches!(
+            self,
+            SkipReason::ArchiveTooDeep
+                | SkipReason::ArchiveTooLarge
+                | SkipReason::TooManyMembers
+                | SkipReason::Encrypted
+                | SkipReason::ZipTooLarge
+        )
+    }
+
     /// The user-facing explanation.
     pub fn describe(self) -> &'static str {
         match self {
@@ -69,6 +92,19 @@ impl SkipReason {
             SkipReason::TooLarge => "larger than --max-filesize",
             SkipReason::Excluded => "matches an --exclude glob",
             SkipReason::NotAFile => "not a regular file",
+            SkipReason::ArchiveTooDeep => {
+                "archive nested deeper than --max-archive-depth: scanned as raw bytes, not unpacked"
+            }
+            SkipReason::ArchiveTooLarge => {
+                "--max-archive-bytes of inflated data reached: the rest of the archive was not read"
+            }
+            SkipReason::TooManyMembers => {
+                "archive has more members than the limit: the rest were not read"
+            }
+            SkipReason::Encrypted => "encrypted archive member, not read",
+            SkipReason::ZipTooLarge => {
+                "zip read from a stream or another archive is larger than the zip buffer limit: not unpacked"
+            }
         }
     }
 }
@@ -249,6 +285,28 @@ pub struct Hit {
     /// a key in the blob itself, which is every key until unpackers exist (#12, #13). Line and
     /// column are inside the innermost member.
     pub members: Vec<String>,
+    /// Whether the innermost member looks binary (meaningful only when `members` is not empty;
+    /// a key in the blob itself takes `StreamScan::binary`).
+    pub member_binary: bool,
+}
+
+/// Something an unpacker left out or could not read inside a blob (#13): an archive member,
+/// or the rest of an archive. Becomes a `Skip` or `FileError` once the blob's origin is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberIssue {
+    /// The member chain below the blob (empty: the blob itself).
+    pub members: Vec<String>,
+    /// A skip reason or an error message.
+    pub kind: IssueKind,
+}
+
+/// What a `MemberIssue` is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssueKind {
+    /// Left out on purpose.
+    Skip(SkipReason),
+    /// Could not be read; the message holds no bytes of the member.
+    Error(String),
 }
 
 /// The outcome of scanning one stream.
@@ -262,25 +320,71 @@ pub struct StreamScan {
     pub hits: Vec<Hit>,
     /// Nesting depth of the stream: `blob::TOP_DEPTH` for inputs, one more per archive level.
     pub depth: u32,
+    /// Members of archives inside the stream that were skipped or could not be read (#13).
+    pub issues: Vec<MemberIssue>,
 }
 
 /// Scans `reader` to its end in chunks of `chunk_size` bytes (at least four overlaps), reusing
 /// `buf`. Consecutive chunks overlap by `detector.overlap_bytes()` plus context, so a key across
 /// a chunk boundary is found exactly once; memory stays at one chunk whatever the input size.
 pub fn scan_stream<R: Read>(
-    mut reader: R,
+    reader: R,
     detector: &Detector,
     buf: &mut Vec<u8>,
     chunk_size: usize,
 ) -> io::Result<StreamScan> {
+    scan_stream_after(reader, detector, buf, chunk_size, None)
+}
+
+/// The size of the buffer `scan_stream` reads chunks of `chunk_size` into.
+pub fn chunk_capacity(detector: &Detector, chunk_size: usize) -> usize {
+    chunk_size.max(4 * (detector.overlap_bytes() + detector.context_bytes()))
+}
+
+/// Reads the first chunk of `reader` into `buf` (sized by `chunk_capacity`): returns how many
+/// bytes it holds and whether the reader ended. Lets a caller look at the first bytes (#13:
+/// archive magic) and then hand them on to `scan_stream_after` without reading twice.
+pub fn read_head<R: Read + ?Sized>(
+    reader: &mut R,
+    detector: &Detector,
+    buf: &mut Vec<u8>,
+    chunk_size: usize,
+) -> io::Result<Head> {
+    let cap = chunk_capacity(detector, chunk_size);
+    if buf.len() != cap {
+        buf.resize(cap, 0);
+    }
+    let mut filled = 0;
+    let eof = fill(reader, buf, &mut filled)?;
+    Ok(Head { filled, eof })
+}
+
+/// The first chunk of a stream, already in the scan buffer (see `read_head`).
+#[derive(Debug, Clone, Copy)]
+pub struct Head {
+    /// Bytes at the start of the buffer.
+    pub filled: usize,
+    /// Whether the stream ended within them.
+    pub eof: bool,
+}
+
+/// `scan_stream`, continuing after `head` (the first chunk, already in `buf`) when given.
+pub fn scan_stream_after<R: Read>(
+    mut reader: R,
+    detector: &Detector,
+    buf: &mut Vec<u8>,
+    chunk_size: usize,
+    head: Option<Head>,
+) -> io::Result<StreamScan> {
     let overlap = detector.overlap_bytes();
     let ctx = detector.context_bytes();
-    let cap = chunk_size.max(4 * (overlap + ctx));
+    let cap = chunk_capacity(detector, chunk_size);
     if buf.len() != cap {
         buf.resize(cap, 0);
     }
     let mut out = StreamScan::default();
-    let mut filled = 0usize;
+    let mut filled = head.map_or(0, |h| h.filled);
+    let mut head_eof = head.map(|h| h.eof);
     let mut base = 0u64;
     let mut accept_from = 0usize;
     let mut tracker = LineTracker::default();
@@ -291,7 +395,11 @@ pub fn scan_stream<R: Read>(
     // `BINARY_SNIFF_BYTES` must not change the answer (#8, found by tests/props.rs).
     let mut sniffed = 0u64;
     loop {
-        let eof = fill(&mut reader, buf, &mut filled)?;
+        // A head that is not the end may be short (its read failed): fill the rest first.
+        let eof = match head_eof.take() {
+            Some(true) => true,
+            _ => fill(&mut reader, buf, &mut filled)?,
+        };
         let chunk = buf.get(..filled).unwrap_or_default();
         if first {
             first = false;
@@ -328,6 +436,7 @@ pub fn scan_stream<R: Read>(
                 column: tracker.column(),
                 candidate,
                 members: Vec::new(),
+                member_binary: false,
             });
         }
         if eof {
@@ -429,7 +538,7 @@ impl LineAllow {
 }
 
 /// Reads until `buf` is full or the reader ends; returns whether it ended.
-fn fill<R: Read>(reader: &mut R, buf: &mut [u8], filled: &mut usize) -> io::Result<bool> {
+fn fill<R: Read + ?Sized>(reader: &mut R, buf: &mut [u8], filled: &mut usize) -> io::Result<bool> {
     while *filled < buf.len() {
         let dst = buf.get_mut(*filled..).unwrap_or_default();
         match reader.read(dst) {

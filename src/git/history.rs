@@ -35,6 +35,7 @@ pub(super) fn run(
     branch: Option<&str>,
     progress: ProgressFn<'_>,
 ) -> Result<Outcome, GitError> {
+    limit_arenas(); // before the pool's threads allocate
     init_pool(ctx);
     let repo = ctx.repo.to_thread_local();
     let shallow = shallow_commits(&repo)?;
@@ -113,6 +114,19 @@ pub(super) fn run(
         out.findings.push(f);
     }
     Ok(out)
+}
+
+/// Keeps the heap in one glibc arena (#15). By default glibc gives each allocating thread an
+/// arena of its own (up to 8 per CPU), and what one thread frees stays in its arena: measured
+/// on rust-lang/cargo, 145 MiB peak RSS against 123 MiB with one arena, and on git/git 240
+/// against 177 MiB, with no more CPU time (the pack pass and the walk allocate little per
+/// object). It applies to the rest of the process; arenas made before stay.
+fn limit_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes an allocator setting; no allocation is touched.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
 }
 
 /// Gives the memory the pack pass freed (its delta tree, its threads' buffers) back to the
@@ -704,14 +718,15 @@ impl Default for Merge {
 
 impl Merge {
     fn add(&mut self, walk: SliceFound) {
-        let mut ids = vec![u32::MAX; walk.paths.len()];
+        // The global id of each of the slice's path ids, once it is needed.
+        let mut ids: Vec<Option<u32>> = vec![None; walk.paths.len()];
         let mut global = |pid: u32, this: &mut Merge| -> u32 {
-            let Some(slot) = ids.get_mut(pid as usize) else {
-                return 0;
-            };
-            if *slot == u32::MAX {
+            let slot = ids
+                .get_mut(pid as usize)
+                .expect("a slice's path ids index its own path list");
+            *slot.get_or_insert_with(|| {
                 let path = walk.paths.get(pid as usize).cloned().unwrap_or_default();
-                *slot = match this.path_ids.get(&path) {
+                match this.path_ids.get(&path) {
                     Some(id) => *id,
                     None => {
                         let id = u32::try_from(this.intro.paths.len()).unwrap_or(u32::MAX);
@@ -719,9 +734,8 @@ impl Merge {
                         this.path_ids.insert(path, id);
                         id
                     }
-                };
-            }
-            *slot
+                }
+            })
         };
         for &pid in &walk.excluded {
             let id = global(pid, self);

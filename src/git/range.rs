@@ -263,6 +263,9 @@ impl State {
             };
             let scan = scan_bytes(ctx, data, &mut self.scan_buf);
             out.count(scan.bytes);
+            // #13: archive members left out or unreadable, at the first path the blob is seen.
+            ctx.scanner
+                .record_issues(out, &origin(path, None), &scan.issues);
             self.scans.insert(new_id, scan);
         }
         Ok(self

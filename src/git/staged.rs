@@ -73,6 +73,9 @@ pub(super) fn run(ctx: &Ctx<'_>) -> Result<Outcome, GitError> {
         let new = read_object(&repo, &new_id, &mut new_buf, gix::objs::Kind::Blob)?;
         let scan = scan_bytes(ctx, new, &mut scan_buf);
         out.count(scan.bytes);
+        // #13: archive members left out or unreadable.
+        ctx.scanner
+            .record_issues(&mut out, &origin(&path, None), &scan.issues);
         if scan.hits.is_empty() {
             continue;
         }

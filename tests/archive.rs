@@ -1,0 +1,564 @@
+//! Archives (#13): keys inside zip, tar, compressed streams and nested archives are found on
+//! every input (files, standard input, git blobs), named `outer!member` with line and column
+//! inside the member; hostile archives end as skips or errors naming the member, and the scan
+//! goes on. Every archive here is built by the test itself.
+
+mod common;
+
+use std::io::{Cursor, Write};
+
+use common::*;
+use serde_json::Value;
+
+/// A text file holding `key` on line 2, column 7.
+fn env_file(key: &str) -> Vec<u8> {
+    format!("# config\nTOKEN={key}\n").into_bytes()
+}
+
+/// A tar archive of `(name, content)` regular files.
+fn tar(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        b.append_data(&mut h, name, *data).expect("tar append");
+    }
+    b.into_inner().expect("tar finish")
+}
+
+/// A zip archive of `(name, content)` files, compressed with `method`.
+fn zip_with(files: &[(&str, &[u8])], method: zip::CompressionMethod, zip64: bool) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(method)
+        .large_file(zip64);
+    for (name, data) in files {
+        w.start_file(*name, opts).expect("zip start");
+        w.write_all(data).expect("zip write");
+    }
+    w.finish().expect("zip finish").into_inner()
+}
+
+fn zip(files: &[(&str, &[u8])]) -> Vec<u8> {
+    zip_with(files, zip::CompressionMethod::Deflated, false)
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).expect("gzip");
+    e.finish().expect("gzip finish")
+}
+
+fn bzip2(data: &[u8]) -> Vec<u8> {
+    let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+    e.write_all(data).expect("bzip2");
+    e.finish().expect("bzip2 finish")
+}
+
+fn xz(data: &[u8]) -> Vec<u8> {
+    let mut w = lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(1))
+        .expect("xz writer");
+    w.write_all(data).expect("xz");
+    w.finish().expect("xz finish")
+}
+
+fn zstd(data: &[u8]) -> Vec<u8> {
+    ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
+}
+
+/// Scans `args` in `t` with a JSON report.
+fn scan(t: &Tree, args: &[&str]) -> (Value, std::process::Output) {
+    json(t.cmd().args(args))
+}
+
+/// `(path, line, column)` of the findings, and the masked keys.
+fn found(v: &Value) -> Vec<(String, u64, u64)> {
+    locations(v)
+}
+
+/// `(path, reason)` of the skips.
+fn skips(v: &Value) -> Vec<(String, String)> {
+    v["skipped"]
+        .as_array()
+        .expect("skipped")
+        .iter()
+        .map(|s| {
+            (
+                s["path"].as_str().unwrap_or_default().to_string(),
+                s["reason"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// `(path, message)` of the errors.
+fn errors(v: &Value) -> Vec<(String, String)> {
+    v["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|s| {
+            (
+                s["path"].as_str().unwrap_or_default().to_string(),
+                s["message"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn at(path: &str) -> (String, u64, u64) {
+    (path.to_string(), 2, 7)
+}
+
+#[test]
+fn keys_in_every_format_are_found_by_content_not_name() {
+    let key = fake_key(1301);
+    let env = env_file(&key);
+    let t = Tree::new();
+    let plain_tar = tar(&[("pkg/config.env", &env)]);
+    t.write(
+        "stored.zip",
+        zip_with(
+            &[("a/stored.env", &env)],
+            zip::CompressionMethod::Stored,
+            false,
+        ),
+    );
+    t.write("deflated.bin", zip(&[("a/deflated.env", &env)]));
+    t.write(
+        "big.zip",
+        zip_with(
+            &[("a/zip64.env", &env)],
+            zip::CompressionMethod::Deflated,
+            true,
+        ),
+    );
+    t.write(
+        "bz.zip",
+        zip_with(&[("a/bz.env", &env)], zip::CompressionMethod::Bzip2, false),
+    );
+    t.write("report.docx", zip(&[("word/document.xml", &env)]));
+    t.write("plain.tar", &plain_tar);
+    t.write("gz-tarball", gzip(&plain_tar));
+    t.write("pkg.tar.bz2", bzip2(&plain_tar));
+    t.write("pkg.txz", xz(&plain_tar));
+    t.write("pkg.tar.zst", zstd(&plain_tar));
+    t.write("dump.sql.gz", gzip(&env));
+    t.write("dump.sql.bz2", bzip2(&env));
+    t.write("dump.sql.xz", xz(&env));
+    t.write("dump.sql.zst", zstd(&env));
+    let (v, out) = scan(&t, &["."]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let mut want = vec![
+        at("big.zip!a/zip64.env"),
+        at("bz.zip!a/bz.env"),
+        at("deflated.bin!a/deflated.env"),
+        at("dump.sql.bz2!dump.sql"),
+        at("dump.sql.gz!dump.sql"),
+        at("dump.sql.xz!dump.sql"),
+        at("dump.sql.zst!dump.sql"),
+        at("gz-tarball!pkg/config.env"),
+        at("pkg.tar.bz2!pkg/config.env"),
+        at("pkg.tar.zst!pkg/config.env"),
+        at("pkg.txz!pkg/config.env"),
+        at("plain.tar!pkg/config.env"),
+        at("report.docx!word/document.xml"),
+        at("stored.zip!a/stored.env"),
+    ];
+    want.sort();
+    assert_eq!(found(&v), want);
+    assert_eq!(v["errors"], Value::Array(vec![]));
+    let f = &v["findings"][0];
+    assert_eq!(f["origin"]["path"], "big.zip");
+    assert_eq!(f["origin"]["members"][0], "a/zip64.env");
+    assert_eq!(f["binary"], false);
+    assert!(!stdout(&out).contains(&key) && !stderr(&out).contains(&key));
+}
+
+#[test]
+fn nested_archives_are_named_as_a_chain() {
+    let key = fake_key(1302);
+    let jar = zip(&[("app.properties", &env_file(&key))]);
+    let t = Tree::new();
+    t.write("dist/app.tar.gz", gzip(&tar(&[("lib/b.jar", &jar)])));
+    let (v, _) = scan(&t, &["dist"]);
+    assert_eq!(
+        found(&v),
+        vec![at("dist/app.tar.gz!lib/b.jar!app.properties")]
+    );
+    let members = &v["findings"][0]["origin"]["members"];
+    assert_eq!(members, &serde_json::json!(["lib/b.jar", "app.properties"]));
+}
+
+#[test]
+fn gzip_header_name_names_the_content() {
+    let key = fake_key(1303);
+    let mut e = flate2::GzBuilder::new()
+        .filename("server.log")
+        .write(Vec::new(), flate2::Compression::fast());
+    e.write_all(&env_file(&key)).unwrap();
+    let t = Tree::new();
+    t.write("rotated.1.gz", e.finish().unwrap());
+    let (v, _) = scan(&t, &["."]);
+    assert_eq!(found(&v), vec![at("rotated.1.gz!server.log")]);
+}
+
+#[test]
+fn archive_depth_bounds_nesting_and_zero_turns_archives_off() {
+    let key = fake_key(1304);
+    let jar = zip(&[("app.properties", &env_file(&key))]);
+    let t = Tree::new();
+    t.write("app.tar.gz", gzip(&tar(&[("lib/b.jar", &jar)])));
+    let (off, out) = scan(&t, &[".", "--max-archive-depth", "0"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(found(&off).is_empty());
+    assert!(skips(&off).is_empty());
+    let (one, _) = scan(&t, &[".", "--max-archive-depth", "1"]);
+    assert!(found(&one).is_empty());
+    assert_eq!(
+        skips(&one),
+        vec![(
+            "app.tar.gz!lib/b.jar".to_string(),
+            "archive-too-deep".to_string()
+        )]
+    );
+    let (two, _) = scan(&t, &[".", "--max-archive-depth", "2"]);
+    assert_eq!(found(&two), vec![at("app.tar.gz!lib/b.jar!app.properties")]);
+}
+
+#[test]
+fn archives_on_standard_input_are_unpacked() {
+    let key = fake_key(1305);
+    let data = gzip(&tar(&[("pkg/config.env", &env_file(&key))]));
+    let mut child = bin()
+        .args(["-", "--format", "json", "--no-timing"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child.stdin.take().unwrap().write_all(&data).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let v = stdout_json(&out);
+    assert_eq!(found(&v), vec![at("<stdin>!pkg/config.env")]);
+}
+
+#[test]
+fn a_zip_committed_to_history_is_a_leak() {
+    let key = fake_key(1306);
+    let t = Tree::new();
+    t.git_init();
+    t.write("release/app.zip", zip(&[("conf/app.env", &env_file(&key))]));
+    let git = |args: &[&str]| {
+        let st = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(t.path())
+            .status()
+            .unwrap();
+        assert!(st.success());
+    };
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "release"]);
+    let (v, _) = scan(&t, &[".", "--history"]);
+    assert_eq!(found(&v), vec![at("release/app.zip!conf/app.env")]);
+    assert_eq!(v["findings"][0]["origin"]["source"], "git");
+}
+
+#[test]
+fn a_zip_bomb_stops_at_the_byte_limit_with_a_skip_naming_the_member() {
+    let key = fake_key(1307);
+    // 64 MiB of zeros deflate to about 64 KiB.
+    let zeros = vec![0u8; 64 << 20];
+    let bomb = zip(&[
+        ("a/first.env", &env_file(&key)),
+        ("b/zeros.bin", &zeros),
+        ("c/last.env", b"x"),
+    ]);
+    assert!(bomb.len() < 1 << 20);
+    let t = Tree::new();
+    t.write("bomb.zip", &bomb);
+    t.write("after.env", env_file(&fake_key(1308)));
+    let (v, out) = scan(&t, &[".", "--max-archive-bytes", "8M"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(found(&v), vec![at("after.env"), at("bomb.zip!a/first.env")]);
+    assert_eq!(
+        skips(&v),
+        vec![(
+            "bomb.zip!b/zeros.bin".to_string(),
+            "archive-too-large".to_string()
+        )]
+    );
+    assert!(
+        stderr(&out).contains("bomb.zip!b/zeros.bin"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn too_many_members_are_a_skip_and_the_first_ones_are_scanned() {
+    let key = fake_key(1309);
+    let env = env_file(&key);
+    let t = Tree::new();
+    t.write(
+        "many.tar",
+        tar(&[("1.env", &env), ("2.env", b"a"), ("3.env", &env)]),
+    );
+    let (v, _) = scan(&t, &[".", "--max-archive-members", "2"]);
+    assert_eq!(found(&v), vec![at("many.tar!1.env")]);
+    assert_eq!(
+        skips(&v),
+        vec![("many.tar".to_string(), "too-many-members".to_string())]
+    );
+}
+
+#[test]
+fn member_names_are_only_names_and_links_are_not_followed() {
+    let key = fake_key(1310);
+    let mut b = tar::Builder::new(Vec::new());
+    let env = env_file(&key);
+    let mut h = tar::Header::new_gnu();
+    h.set_size(env.len() as u64);
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_mode(0o644);
+    // `append_data` refuses `..`; write the name into the header directly.
+    h.as_old_mut().name[..18].copy_from_slice(b"../../escape/x.env");
+    h.set_cksum();
+    b.append(&h, &env[..]).unwrap();
+    for (kind, name) in [
+        (tar::EntryType::Symlink, "passwd"),
+        (tar::EntryType::Link, "hard"),
+    ] {
+        let mut l = tar::Header::new_gnu();
+        l.set_entry_type(kind);
+        l.set_size(0);
+        b.append_link(&mut l, name, "/etc/passwd").unwrap();
+    }
+    let t = Tree::new();
+    t.write("in/evil.tar", b.into_inner().unwrap());
+    let (v, out) = scan(&t, &["in"]);
+    assert_eq!(found(&v), vec![at("in/evil.tar!../../escape/x.env")]);
+    assert!(
+        skips(&v).is_empty() && errors(&v).is_empty(),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !t.path().join("escape").exists() && !t.path().parent().unwrap().join("escape").exists()
+    );
+}
+
+#[test]
+fn encrypted_members_are_skipped_with_a_reason() {
+    let key = fake_key(1311);
+    let mut data = zip_with(
+        &[
+            ("plain.env", &env_file(&key)),
+            ("secret.env", b"ciphertext"),
+        ],
+        zip::CompressionMethod::Stored,
+        false,
+    );
+    // Set the "encrypted" flag of the second member in its local and central headers.
+    let second_local = find_all(&data, b"PK\x03\x04")[1];
+    data[second_local + 6] |= 1;
+    let second_central = find_all(&data, b"PK\x01\x02")[1];
+    data[second_central + 8] |= 1;
+    let t = Tree::new();
+    t.write("locked.zip", data);
+    let (v, _) = scan(&t, &["."]);
+    assert_eq!(found(&v), vec![at("locked.zip!plain.env")]);
+    assert_eq!(
+        skips(&v),
+        vec![("locked.zip!secret.env".to_string(), "encrypted".to_string())]
+    );
+}
+
+fn find_all(data: &[u8], needle: &[u8]) -> Vec<usize> {
+    data.windows(needle.len())
+        .enumerate()
+        .filter(|(_, w)| *w == needle)
+        .map(|(i, _)| i)
+        .collect()
+}
+
+#[test]
+fn a_truncated_tarball_reports_the_keys_before_the_damage_and_the_scan_goes_on() {
+    let key = fake_key(1312);
+    // Incompressible filler so the damage lands inside the second member.
+    let filler: Vec<u8> = (0..200_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let whole = gzip(&tar(&[
+        ("a/first.env", &env_file(&key)),
+        ("b/filler.bin", &filler),
+    ]));
+    let t = Tree::new();
+    t.write("cut.tar.gz", &whole[..whole.len() / 2]);
+    t.write("next.env", env_file(&fake_key(1313)));
+    let (v, out) = scan(&t, &["."]);
+    assert_eq!(
+        found(&v),
+        vec![at("cut.tar.gz!a/first.env"), at("next.env")]
+    );
+    let errs = errors(&v);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].0.starts_with("cut.tar.gz"), "{errs:?}");
+    assert!(errs[0].1.starts_with("cannot unpack"), "{errs:?}");
+    assert_eq!(out.status.code(), Some(1), "findings win over errors");
+    let clean = Tree::new();
+    clean.write("cut.tar.gz", &whole_without_key(&filler)[..whole.len() / 2]);
+    let (v, out) = scan(&clean, &["."]);
+    assert_eq!(errors(&v).len(), 1, "{:?}", errors(&v));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an error makes the scan incomplete"
+    );
+}
+
+fn whole_without_key(filler: &[u8]) -> Vec<u8> {
+    gzip(&tar(&[
+        ("a/first.env", b"nothing here\n"),
+        ("b/filler.bin", filler),
+    ]))
+}
+
+#[test]
+fn a_corrupt_zip_member_is_an_error_naming_it_and_the_others_are_scanned() {
+    let key = fake_key(1314);
+    let noise: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let mut data = zip(&[("bad.env", &noise), ("good.env", &env_file(&key))]);
+    // Damage the deflate stream of the first member (its data follows the 30-byte header
+    // and its 7-byte name).
+    for b in &mut data[40..60] {
+        *b ^= 0xA5;
+    }
+    let t = Tree::new();
+    t.write("broken.zip", data);
+    let (v, _) = scan(&t, &["."]);
+    assert_eq!(found(&v), vec![at("broken.zip!good.env")]);
+    let errs = errors(&v);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs[0].0, "broken.zip!bad.env");
+}
+
+#[test]
+fn an_ordinary_binary_file_with_no_archive_magic_is_scanned_as_before() {
+    let key = fake_key(1315);
+    let mut data = vec![0u8; 300];
+    data.extend_from_slice(&env_file(&key));
+    let t = Tree::new();
+    t.write("blob.bin", data);
+    let (v, _) = scan(&t, &["."]);
+    assert_eq!(found(&v), vec![("blob.bin".to_string(), 2, 7)]);
+    assert_eq!(v["findings"][0]["binary"], true);
+    assert_eq!(v["findings"][0]["origin"]["members"], serde_json::json!([]));
+}
+
+#[test]
+fn a_container_image_reports_keys_in_every_layer_and_in_its_config() {
+    let deleted = fake_key(1316);
+    let in_env = fake_key(1317);
+    let in_oci = fake_key(1318);
+    // Layer 1 adds app/config.env with a key; layer 2 deletes it with an OCI whiteout.
+    let layer1 = tar(&[("app/config.env", &env_file(&deleted))]);
+    let layer2 = tar(&[("app/.wh.config.env", b"")]);
+    let config = format!(
+        r#"{{"config":{{"Env":["PATH=/usr/bin","LEADEY_API_KEY={in_env}"]}},"history":[]}}"#
+    );
+    let manifest = br#"[{"Config":"cfg.json","Layers":["l1/layer.tar","l2/layer.tar"]}]"#;
+    let docker = tar(&[
+        ("l1/layer.tar", &layer1),
+        ("l2/layer.tar", &layer2),
+        ("cfg.json", config.as_bytes()),
+        ("manifest.json", manifest),
+    ]);
+    // OCI image layout: content-addressed blobs, layers gzipped.
+    let oci_layer = gzip(&tar(&[("etc/app.env", &env_file(&in_oci))]));
+    let oci = tar(&[
+        ("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#),
+        ("blobs/sha256/1111", &oci_layer),
+        ("index.json", br#"{"manifests":[]}"#),
+    ]);
+    let t = Tree::new();
+    t.write("image.tar", docker);
+    t.write("oci.tar", oci);
+    let (v, out) = scan(&t, &["."]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let locs = found(&v);
+    assert!(
+        locs.contains(&at("image.tar!l1/layer.tar!app/config.env")),
+        "{locs:?}"
+    );
+    assert!(
+        locs.contains(&at("oci.tar!blobs/sha256/1111!etc/app.env")),
+        "{locs:?}"
+    );
+    assert!(
+        locs.iter().any(|(p, _, _)| p == "image.tar!cfg.json"),
+        "{locs:?}"
+    );
+    assert_eq!(locs.len(), 3, "{locs:?}");
+}
+
+#[test]
+fn allow_comments_and_config_globs_work_inside_members() {
+    let allowed = fake_key(1319);
+    let globbed = fake_key(1320);
+    let kept = fake_key(1321);
+    let t = Tree::new();
+    t.write(
+        "dist/app.zip",
+        zip(&[
+            (
+                "a.env",
+                format!("# x\nK={allowed} # leadey-scan:allow\n").as_bytes(),
+            ),
+            ("fixtures/b.env", &env_file(&globbed)),
+            ("c.env", &env_file(&kept)),
+        ]),
+    );
+    t.write(
+        ".leadey-scan.toml",
+        "[allow]\npaths = [\"dist/app.zip!fixtures/*\"]\n",
+    );
+    let (v, out) = scan(&t, &["."]);
+    assert_eq!(
+        found(&v),
+        vec![at("dist/app.zip!c.env")],
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(v["suppressed"].as_array().map(Vec::len), Some(2), "{v}");
+}
+
+#[test]
+fn a_large_zip_file_is_read_in_place_and_a_large_nested_zip_is_a_skip() {
+    let key = fake_key(1322);
+    // Stored, so the zip itself is larger than the 64 MiB zip buffer.
+    let big = zip_with(
+        &[
+            ("app.env", &env_file(&key)),
+            ("pad.bin", &vec![0u8; 65 << 20]),
+        ],
+        zip::CompressionMethod::Stored,
+        false,
+    );
+    let t = Tree::new();
+    t.write("big.apk", &big);
+    t.write("outer.tar", tar(&[("inner/big.apk", &big)]));
+    let (v, out) = scan(&t, &["."]);
+    assert_eq!(found(&v), vec![at("big.apk!app.env")], "{}", stderr(&out));
+    assert_eq!(
+        skips(&v),
+        vec![(
+            "outer.tar!inner/big.apk".to_string(),
+            "zip-too-large".to_string()
+        )]
+    );
+}
