@@ -421,7 +421,11 @@ fn ends_wrapped_line(buf: &[u8], brk: usize) -> bool {
         Some([b'\n', ..]) => brk + 1,
         _ => return false,
     };
-    if !buf.get(next).is_some_and(|&b| base64_value(b).is_some()) {
+    // (`-` is base64 in the URL-safe alphabet, but a line starting with it is PEM's `-----END`.)
+    if !buf
+        .get(next)
+        .is_some_and(|&b| b != b'-' && base64_value(b).is_some())
+    {
         return false;
     }
     let from = brk.saturating_sub(MAX_WRAP_WIDTH + 1);
