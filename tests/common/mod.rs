@@ -103,7 +103,10 @@ impl Tree {
 /// A command for the built binary, with colour and environment made predictable.
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_leadey-scan"));
-    c.env_remove("NO_COLOR").env_remove("LEADEY_API_BASE");
+    // anstream reads CLICOLOR and CLICOLOR_FORCE too (#16).
+    for var in ["NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "LEADEY_API_BASE"] {
+        c.env_remove(var);
+    }
     c
 }
 
@@ -191,6 +194,8 @@ pub fn unprivileged_in(dir: &Path) -> Command {
         ])
         .current_dir(dir)
         .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR")
+        .env_remove("CLICOLOR_FORCE")
         .env_remove("LEADEY_API_BASE");
         c
     } else {
