@@ -1,6 +1,7 @@
 //! Shared helpers for integration tests: temp trees, fake keys from a seed, running the binary.
 #![allow(dead_code)]
 
+pub mod gitlab_schema;
 pub mod http;
 
 use std::path::{Path, PathBuf};
