@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Lints every GitHub Actions file of the repository and every YAML snippet of the README.
+"""Lints every GitHub Actions file of the repository and every YAML snippet of its Markdown docs.
 
 Run by .ci/run with actionlint, check-jsonschema and shellcheck on PATH (.ci/tools installs
 them into target/ci-tools). What is checked:
@@ -11,7 +11,7 @@ them into target/ci-tools). What is checked:
   lints workflows, not action metadata): the steps are copied line for line into a workflow with
   the action's inputs as `workflow_call` inputs, so expressions and shell scripts get the same
   checks as a workflow's, and errors are reported at action.yml's own line numbers.
-- README.md: every ```yaml block. A workflow (has `jobs:`) or a list of steps (wrapped in a
+- README.md and docs/*.md: every ```yaml block. A workflow (has `jobs:`) or a list of steps (wrapped in a
   job) is linted like the workflows, with `uses: leadey/leadey-scan@…` pointed at this checkout
   (`./`), and `leadey/leadey-scan/.github/workflows/…@…` at the local reusable workflow, so
   their `with:` keys are checked; a GitLab CI file against the GitLab
@@ -66,9 +66,15 @@ def check(label, cmd, cwd=ROOT, rewrite=None):
         print(f"ok   {label}")
 
 
-def readme_blocks():
-    """Yields (line number of the first YAML line, text) of each ```yaml block in README.md."""
-    lines = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read().split("\n")
+def doc_files():
+    """README.md and docs/*.md, relative to ROOT: every page a user copies snippets from."""
+    return ["README.md"] + sorted(
+        os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "docs", "*.md")))
+
+
+def doc_blocks(doc):
+    """Yields (line number of the first YAML line, text) of each ```yaml block in doc."""
+    lines = open(os.path.join(ROOT, doc), encoding="utf-8").read().split("\n")
     i = 0
     while i < len(lines):
         if lines[i].strip() in ("```yaml", "```yml"):
@@ -208,47 +214,52 @@ def main():
               ["actionlint", "-no-color", gen], project, to_action_lines)
 
         snippets, gitlab, skipped = [], [], []
-        for line, block in readme_blocks():
-            kind, why = classify(block)
-            if kind is None:
-                failures.append(f"README.md:{line}")
-                print(f"FAIL README.md:{line}: YAML block not understood: {why}")
-                continue
-            if kind == "pre-commit":
-                skipped.append(f"README.md:{line} (pre-commit config)")
-                continue
-            if kind == "gitlab":
-                path = os.path.join(project, f"readme-L{line}.gitlab-ci.yml")
-                with open(path, "w") as f:
+        for doc in doc_files():
+            # docs/ci.md -> docs-ci: a name for the generated files, unique per page.
+            stem = os.path.splitext(doc)[0].replace("/", "-")
+            for line, block in doc_blocks(doc):
+                where = f"{doc}:{line}"
+                kind, why = classify(block)
+                if kind is None:
+                    failures.append(where)
+                    print(f"FAIL {where}: YAML block not understood: {why}")
+                    continue
+                if kind == "pre-commit":
+                    skipped.append(f"{where} (pre-commit config)")
+                    continue
+                if kind == "gitlab":
+                    path = os.path.join(project, f"{stem}-L{line}.gitlab-ci.yml")
+                    with open(path, "w") as f:
+                        f.write(block)
+                    gitlab.append((where, path))
+                    continue
+                block = point_at_checkout(block)
+                if kind == "steps":
+                    steps = yaml.safe_load(dedent(block))
+                    block = yaml.safe_dump({
+                        "name": f"{doc} line {line}", "on": "push",
+                        "jobs": {"snippet": {"runs-on": "ubuntu-latest",
+                                             "steps": [{"uses": "actions/checkout@v4"}] + steps}},
+                    }, sort_keys=False)
+                name = f".github/workflows/{stem}-L{line}.yml"
+                with open(os.path.join(project, name), "w") as f:
                     f.write(block)
-                gitlab.append((line, path))
-                continue
-            block = point_at_checkout(block)
-            if kind == "steps":
-                steps = yaml.safe_load(dedent(block))
-                block = yaml.safe_dump({
-                    "name": f"README.md line {line}", "on": "push",
-                    "jobs": {"snippet": {"runs-on": "ubuntu-latest",
-                                         "steps": [{"uses": "actions/checkout@v4"}] + steps}},
-                }, sort_keys=False)
-            name = f".github/workflows/readme-L{line}.yml"
-            with open(os.path.join(project, name), "w") as f:
-                f.write(block)
-            snippets.append(name)
+                snippets.append((where, name))
         if snippets:
-            check(f"actionlint README.md workflow snippets ({len(snippets)}: lines "
-                  + ", ".join(s.split("-L")[1][:-4] for s in snippets) + ")",
-                  ["actionlint", "-no-color"] + snippets, project)
-            check("SchemaStore workflow schema: README.md workflow snippets",
-                  ["check-jsonschema", "--builtin-schema", "vendor.github-workflows"] + snippets,
+            names = [name for _, name in snippets]
+            check(f"actionlint workflow snippets of the docs ({len(snippets)}: "
+                  + ", ".join(where for where, _ in snippets) + ")",
+                  ["actionlint", "-no-color"] + names, project)
+            check("SchemaStore workflow schema: workflow snippets of the docs",
+                  ["check-jsonschema", "--builtin-schema", "vendor.github-workflows"] + names,
                   project)
         templates = sorted(glob.glob(os.path.join(ROOT, "templates/gitlab/*.yml")))
         for path in [os.path.relpath(t, ROOT) for t in templates]:
             check(f"GitLab CI schema: {path}",
                   ["check-jsonschema", "--builtin-schema", "vendor.gitlab-ci", path])
         check("hadolint: Dockerfile", ["hadolint", "--no-color", "Dockerfile"])
-        for line, path in gitlab:
-            check(f"GitLab CI schema: README.md line {line}",
+        for where, path in gitlab:
+            check(f"GitLab CI schema: {where}",
                   ["check-jsonschema", "--builtin-schema", "vendor.gitlab-ci", path], project)
         for s in skipped:
             print(f"--   {s}: not a CI file, not linted")

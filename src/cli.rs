@@ -304,7 +304,7 @@ pub fn write_man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
 pub enum Format {
     /// Diagnostics for people, in the style of rustc.
     Human,
-    /// One JSON document (schema in README.md).
+    /// One JSON document (schema in docs/reference.md).
     Json,
     /// SARIF 2.1.0, for GitHub code scanning (README.md).
     Sarif,

@@ -19,8 +19,10 @@ use leadey_scan::report::sarif::Sarif;
 use leadey_scan::report::short::Short;
 use leadey_scan::report::{RenderOptions, Report, Reporter};
 use leadey_scan::suppress::Suppressor;
-use leadey_scan::term::{escape, use_color};
+use leadey_scan::term::escape;
 use leadey_scan::verify::{self, VerifyConfig};
+
+mod progress;
 
 fn main() -> ExitCode {
     let args = match Args::try_parse() {
@@ -99,9 +101,10 @@ fn run(mut args: Args) -> anyhow::Result<u8> {
     // #5: a history scan takes a while; show progress on a terminal only, never in CI logs.
     let progress = scan_config.git.is_some() && !out_config.quiet && io::stderr().is_terminal();
     let mut report = if progress {
+        let bar = progress::HistoryBar::stderr();
         let report =
-            leadey_scan::scan::run_with_rules_and_progress(&scan_config, rules, &print_progress);
-        eprint!("\r\x1b[K");
+            leadey_scan::scan::run_with_rules_and_progress(&scan_config, rules, &|p| bar.update(p));
+        bar.finish();
         report
     } else {
         leadey_scan::scan::run_with_rules(&scan_config, rules)
@@ -242,10 +245,6 @@ fn verify(report: &mut Report, config: &VerifyConfig, cfg: &OutputConfig) -> any
     Ok(())
 }
 
-fn print_progress(p: &leadey_scan::git::Progress) {
-    eprint!("\r\x1b[Kleadey-scan: {p}");
-}
-
 /// Renders `report` in `cfg.format`; `scanned_commit` is the commit of a tree scan, for
 /// `--format gitlab`.
 fn write_report(
@@ -253,41 +252,51 @@ fn write_report(
     cfg: &OutputConfig,
     scanned_commit: Option<String>,
 ) -> anyhow::Result<()> {
-    let to_terminal = cfg.output.is_none() && io::stdout().is_terminal();
+    match &cfg.output {
+        Some(path) => {
+            let file = File::create(path)
+                .with_context(|| format!("cannot create report file {}", path.display()))?;
+            render(report, cfg, scanned_commit, file)
+                .with_context(|| format!("cannot write report file {}", path.display()))?;
+        }
+        None => render(report, cfg, scanned_commit, io::stdout().lock())?,
+    }
+    Ok(())
+}
+
+/// Renders `report` into `raw`. The human report goes through `anstream`, which decides
+/// whether `raw` gets colour (`--color`; for `auto`: a terminal, `NO_COLOR`, `CLICOLOR`,
+/// `CLICOLOR_FORCE`, `TERM=dumb`) and drives Windows consoles that take no ANSI codes (#16).
+fn render<W: anstream::stream::RawStream + anstream::stream::AsLockedWrite>(
+    report: &Report,
+    cfg: &OutputConfig,
+    scanned_commit: Option<String>,
+    raw: W,
+) -> io::Result<()> {
     let options = RenderOptions {
         show_secrets: cfg.show_secrets,
         show_suppressed: cfg.show_suppressed,
-        color: cfg.format == Format::Human
-            && use_color(
-                cfg.color,
-                to_terminal,
-                std::env::var_os("NO_COLOR").is_some(),
-            ),
+        color: false,
     };
     let reporter: Box<dyn Reporter> = match cfg.format {
-        Format::Human => Box::new(Human { options }),
+        Format::Human => {
+            let stream = anstream::AutoStream::new(raw, cfg.color.into());
+            let color = stream.current_choice() != anstream::ColorChoice::Never;
+            let mut w = BufWriter::new(stream);
+            Human {
+                options: RenderOptions { color, ..options },
+            }
+            .render(report, &mut w)?;
+            return w.flush();
+        }
         Format::Json => Box::new(Json { options }),
         Format::Sarif => Box::new(Sarif::new(options)),
         Format::Short => Box::new(Short { options }),
         Format::Gitlab => Box::new(Gitlab::ending_now(scanned_commit)),
     };
-    match &cfg.output {
-        Some(path) => {
-            let file = File::create(path)
-                .with_context(|| format!("cannot create report file {}", path.display()))?;
-            let mut w = BufWriter::new(file);
-            reporter.render(report, &mut w)?;
-            w.flush()
-                .with_context(|| format!("cannot write report file {}", path.display()))?;
-        }
-        None => {
-            let stdout = io::stdout();
-            let mut w = BufWriter::new(stdout.lock());
-            reporter.render(report, &mut w)?;
-            w.flush()?;
-        }
-    }
-    Ok(())
+    let mut w = BufWriter::new(raw);
+    reporter.render(report, &mut w)?;
+    w.flush()
 }
 
 /// Warnings (one per unreadable path), the skip list when asked, and the summary: all on stderr.

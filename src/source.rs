@@ -390,6 +390,9 @@ pub fn scan_stream_after<R: Read>(
     let mut tracker = LineTracker::default();
     let mut candidates = Vec::new();
     let mut allow = LineAllow::default();
+    // #16: hits with a next-line marker on the line above, applied at the end: a marker on the
+    // key's own line (maybe in a later chunk) wins, so the report is the same at any chunk size.
+    let mut above = Vec::new();
     let mut first = true;
     // Absolute offset up to which bytes were looked at for a NUL: a chunk smaller than
     // `BINARY_SNIFF_BYTES` must not change the answer (#8, found by tests/props.rs).
@@ -423,6 +426,11 @@ pub fn scan_stream_after<R: Read>(
             tracker.advance_to(chunk, base, candidate.offset);
             let last = *last_newline.get_or_insert_with(|| memchr::memrchr(b'\n', chunk));
             let line = (tracker.line_start, last);
+            if candidate.allow_marker.is_none() {
+                if let Some(marker) = allow.above_line(chunk, base, tracker.line_start) {
+                    above.push((out.hits.len(), marker));
+                }
+            }
             allow.complete(
                 chunk.len(),
                 base,
@@ -440,6 +448,11 @@ pub fn scan_stream_after<R: Read>(
             });
         }
         if eof {
+            for (i, marker) in above {
+                if let Some(hit) = out.hits.get_mut(i) {
+                    hit.candidate.allow_marker.get_or_insert(marker);
+                }
+            }
             out.bytes = base + filled as u64;
             return Ok(out);
         }
@@ -457,7 +470,8 @@ pub fn scan_stream_after<R: Read>(
 /// #7: allow markers on lines longer than what one chunk holds. The detector searches the part
 /// of a key's line inside its chunk; this adds the part before the chunk (`carry`, the marker
 /// found on the current line in bytes already dropped) and the part after it (hits whose line
-/// goes on past the chunk stay `open` until its end is read).
+/// goes on past the chunk stay `open` until its end is read). #16: it also searches the line
+/// above a key for `allow::NEXTLINE_MARKER`, that line's dropped part through `above`.
 #[derive(Debug, Default)]
 struct LineAllow {
     /// A marker starting before the current chunk, on the line that goes on into it.
@@ -466,6 +480,21 @@ struct LineAllow {
     open: Vec<usize>,
     /// Absolute offset up to which the line of the open hits has been searched.
     searched_to: u64,
+    /// The next-line marker around the last cut of the stream (`None` before the first cut).
+    above: Option<Above>,
+}
+
+/// #16: what the dropped bytes said about `allow::NEXTLINE_MARKER`, for the line that goes on
+/// past the cut (the line at `line`) and for the line before it. Only these two lines can be
+/// the line above a key in later chunks.
+#[derive(Debug, Clone, Copy)]
+struct Above {
+    /// Absolute start of the line that holds the first byte after the cut.
+    line: u64,
+    /// The marker starting in that line's dropped bytes.
+    in_line: Option<&'static str>,
+    /// The marker on the line before it (a key on `line` is suppressed by it).
+    before_line: Option<&'static str>,
 }
 
 impl LineAllow {
@@ -493,6 +522,30 @@ impl LineAllow {
             self.open.clear();
         } else {
             self.searched_to = base + chunk.len() as u64;
+        }
+    }
+
+    /// The next-line marker on the line above the line that starts at absolute `line_start`
+    /// (at or after the last cut, or the line that goes on past it), in `chunk` at `base`.
+    fn above_line(&self, chunk: &[u8], base: u64, line_start: u64) -> Option<&'static str> {
+        if line_start == 0 {
+            return None;
+        }
+        if let Some(above) = self.above.filter(|a| a.line == line_start) {
+            // The line goes on from before the cut: the line above it was searched then.
+            return above.before_line;
+        }
+        // The line starts inside the chunk, after its first byte: the `\n` ending the line
+        // above is at `newline`.
+        let newline = usize::try_from(line_start.checked_sub(base)?.checked_sub(1)?).ok()?;
+        let head = chunk.get(..newline)?;
+        match memchr::memrchr(b'\n', head) {
+            Some(i) => allow::find_nextline_marker(head.get(i + 1..).unwrap_or_default()),
+            None => {
+                // The line above starts before the chunk: it is the line across the last cut.
+                let dropped = self.above.and_then(|a| a.in_line);
+                dropped.or_else(|| allow::find_nextline_marker(head))
+            }
         }
     }
 
@@ -528,12 +581,35 @@ impl LineAllow {
     /// marker on the line that goes on past `keep`, which starts at absolute `line_start`.
     /// Each dropped byte is searched once, however long the line.
     fn before_drop(&mut self, chunk: &[u8], base: u64, keep: usize, line_start: u64) {
-        let found = |from| allow::find_marker_starting_in(chunk, from..keep);
+        // The dropped bytes of the line across the cut (from its start, or from the chunk's
+        // start when it began earlier). Every marker contains `allow`: one pass for it serves
+        // both searches below, and most lines end them there.
+        let from = usize::try_from(line_start.saturating_sub(base)).unwrap_or(usize::MAX);
+        let end = keep
+            .saturating_add(allow::NEXTLINE_MARKER.len() - 1)
+            .min(chunk.len());
+        let any = chunk
+            .get(from..end)
+            .is_some_and(|w| memchr::memmem::find(w, b"allow").is_some());
+        let found = || any.then(|| allow::find_marker_starting_in(chunk, from..keep))?;
         self.carry = if line_start >= base {
-            found(usize::try_from(line_start - base).unwrap_or(usize::MAX))
+            found()
         } else {
-            self.carry.or_else(|| found(0))
+            self.carry.or_else(found)
         };
+        // #16: the same for the next-line marker, and the line above the line across the cut.
+        let next = || any.then(|| allow::find_nextline_marker_starting_in(chunk, from..keep))?;
+        self.above = Some(match self.above.filter(|a| a.line == line_start) {
+            Some(above) => Above {
+                in_line: above.in_line.or_else(next),
+                ..above
+            },
+            None => Above {
+                line: line_start,
+                in_line: next(),
+                before_line: self.above_line(chunk, base, line_start),
+            },
+        });
     }
 }
 
@@ -736,6 +812,74 @@ mod tests {
                 "chunk size {chunk}"
             );
         }
+    }
+
+    #[test]
+    fn nextline_markers_count_on_the_line_above_at_every_chunk_size() {
+        // #16: detect-secrets' marker suppresses a key on the next line only: not on its own
+        // line, not two lines down; a marker on the key's own line wins even when it lies in a
+        // later chunk; lines above and key lines longer than a chunk.
+        const NEXT: Option<&str> = Some(allow::NEXTLINE_MARKER);
+        let mut text = String::new();
+        let mut want = Vec::new();
+        for i in 0..18 {
+            let pad = "x ".repeat(i * 170);
+            let (block, markers): (String, &[Option<&str>]) = match i % 6 {
+                0 => (
+                    format!("# pragma: allowlist nextline secret {pad}\n{pad}{KEY}\n"),
+                    &[NEXT],
+                ),
+                1 => (
+                    format!("{pad}# pragma: allowlist nextline secret\n{KEY} {pad}\n"),
+                    &[NEXT],
+                ),
+                2 => (
+                    format!("# pragma: allowlist nextline secret\n{pad}\n{KEY}\n"),
+                    &[None],
+                ),
+                3 => (
+                    format!("{KEY} # pragma: allowlist nextline secret\n{pad}{KEY}\n"),
+                    &[None, NEXT],
+                ),
+                4 => (
+                    format!("pragma: allowlist nextline secret\n{KEY} {pad} # leadey-scan:allow\n"),
+                    &[Some("leadey-scan:allow")],
+                ),
+                _ => (
+                    format!("{pad} pragma: allowlist nextline {pad}secret\n{KEY}\n"),
+                    &[None],
+                ),
+            };
+            text.push_str(&block);
+            text.push_str("---\n");
+            want.extend_from_slice(markers);
+        }
+        let markers = |s: &StreamScan| -> Vec<Option<&'static str>> {
+            s.hits.iter().map(|h| h.candidate.allow_marker).collect()
+        };
+        assert_eq!(markers(&scan(text.as_bytes(), 1 << 20)), want);
+        for chunk in (800..1400).step_by(7).chain([1, 2048, 4097]) {
+            assert_eq!(
+                markers(&scan(text.as_bytes(), chunk)),
+                want,
+                "chunk size {chunk}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_nextline_marker_at_the_start_of_the_input_or_on_the_first_line_is_no_trap() {
+        let one = format!("{KEY}\n");
+        assert_eq!(
+            scan(one.as_bytes(), 1 << 20).hits[0].candidate.allow_marker,
+            None
+        );
+        let two = format!("\n# pragma: allowlist nextline secret\n{KEY}");
+        let hits = scan(two.as_bytes(), 1 << 20).hits;
+        assert_eq!(hits[0].candidate.allow_marker, Some(allow::NEXTLINE_MARKER));
+        let crlf = format!("# pragma: allowlist nextline secret\r\n{KEY}\r\n");
+        let hits = scan(crlf.as_bytes(), 1 << 20).hits;
+        assert_eq!(hits[0].candidate.allow_marker, Some(allow::NEXTLINE_MARKER));
     }
 
     #[test]

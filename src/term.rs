@@ -1,5 +1,6 @@
-//! Terminal concerns: whether to colour, ANSI styling, and escaping untrusted text (file names,
-//! snippets) so that it cannot drive the terminal. Pure string functions.
+//! Terminal concerns: the `--color` choice, the report's styles (`anstyle`), and escaping
+//! untrusted text (file names, snippets) so that it cannot drive the terminal. Pure string
+//! functions: whether a stream gets colour is `anstream`'s decision, made in the binary.
 
 use std::borrow::Cow;
 
@@ -24,7 +25,7 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// ANSI styles used by the human report.
+/// Styles of the human report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
     /// Bold red: the severity word.
@@ -39,7 +40,23 @@ pub enum Style {
     Help,
 }
 
-/// Applies styles when enabled.
+impl Style {
+    /// The style as `anstyle` writes it.
+    pub const fn to_anstyle(self) -> anstyle::Style {
+        use anstyle::AnsiColor;
+        let bold = anstyle::Style::new().bold();
+        match self {
+            Style::Error => bold.fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red))),
+            Style::Bold => bold,
+            Style::Gutter => bold.fg_color(Some(anstyle::Color::Ansi(AnsiColor::Blue))),
+            Style::Key => bold.fg_color(Some(anstyle::Color::Ansi(AnsiColor::Yellow))),
+            Style::Help => bold.fg_color(Some(anstyle::Color::Ansi(AnsiColor::Cyan))),
+        }
+    }
+}
+
+/// Applies styles when enabled. Whether to enable them is the caller's choice (the binary asks
+/// `anstream` for its output stream: see `ColorChoice`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Painter {
     /// Whether to emit escape codes.
@@ -48,34 +65,26 @@ pub struct Painter {
 
 impl Painter {
     /// `text` wrapped in the codes of `style`, or unchanged when disabled.
+    ///
+    /// ```
+    /// use leadey_scan::term::{Painter, Style};
+    /// assert_eq!(Painter { enabled: true }.paint(Style::Bold, "x"), "\x1b[1mx\x1b[0m");
+    /// assert_eq!(Painter { enabled: false }.paint(Style::Bold, "x"), "x");
+    /// ```
     pub fn paint(&self, style: Style, text: &str) -> String {
         if !self.enabled {
             return text.to_string();
         }
-        let code = match style {
-            Style::Error => "1;31",
-            Style::Bold => "1",
-            Style::Gutter => "1;34",
-            Style::Key => "1;33",
-            Style::Help => "1;36",
-        };
-        format!("\x1b[{code}m{text}\x1b[0m")
+        let style = style.to_anstyle();
+        format!("{style}{text}{style:#}")
     }
 }
 
-/// Whether to colour: `always`, `never`, or `auto` (a terminal and no `NO_COLOR`).
-pub fn use_color(choice: ColorChoice, is_terminal: bool, no_color_env: bool) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => is_terminal && !no_color_env,
-    }
-}
-
-/// `--color`.
+/// `--color`. `auto` is decided by `anstream` for the stream the report goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ColorChoice {
-    /// Colour when writing to a terminal and `NO_COLOR` is not set.
+    /// Colour when writing to a terminal, unless `NO_COLOR` is set, `CLICOLOR=0` or
+    /// `TERM=dumb`; `CLICOLOR_FORCE` colours any output.
     #[default]
     Auto,
     /// Always colour.
@@ -84,17 +93,27 @@ pub enum ColorChoice {
     Never,
 }
 
+impl From<ColorChoice> for anstream::ColorChoice {
+    fn from(choice: ColorChoice) -> Self {
+        match choice {
+            ColorChoice::Auto => anstream::ColorChoice::Auto,
+            ColorChoice::Always => anstream::ColorChoice::Always,
+            ColorChoice::Never => anstream::ColorChoice::Never,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn auto_colours_only_terminals_without_no_color() {
-        assert!(use_color(ColorChoice::Auto, true, false));
-        assert!(!use_color(ColorChoice::Auto, true, true));
-        assert!(!use_color(ColorChoice::Auto, false, false));
-        assert!(use_color(ColorChoice::Always, false, true));
-        assert!(!use_color(ColorChoice::Never, true, false));
+    fn styles_are_the_ansi_codes_of_the_report() {
+        let p = Painter { enabled: true };
+        assert_eq!(p.paint(Style::Error, "e"), "\x1b[1m\x1b[31me\x1b[0m");
+        assert_eq!(p.paint(Style::Gutter, "|"), "\x1b[1m\x1b[34m|\x1b[0m");
+        assert_eq!(p.paint(Style::Key, "k"), "\x1b[1m\x1b[33mk\x1b[0m");
+        assert_eq!(p.paint(Style::Help, "h"), "\x1b[1m\x1b[36mh\x1b[0m");
     }
 
     #[test]

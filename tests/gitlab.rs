@@ -7,21 +7,9 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
+use common::gitlab_schema::{schema_errors, undeclared};
 use common::{fake_key, masked, run, stderr, stdout, stdout_json, Tree};
 use serde_json::Value;
-
-const SCHEMA: &str = include_str!("data/gitlab-secret-detection-report-format-15.2.1.json");
-
-fn schema_errors(doc: &Value) -> Vec<String> {
-    let schema: Value = serde_json::from_str(SCHEMA).expect("schema is JSON");
-    let v = jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft7)
-        .build(&schema)
-        .expect("schema compiles");
-    v.iter_errors(doc)
-        .map(|e| format!("{}: {e}", e.instance_path))
-        .collect()
-}
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
@@ -47,6 +35,8 @@ fn gitlab(t: &Tree, args: &[&str], keys: &[&str]) -> Value {
     let doc = stdout_json(&out);
     let errors = schema_errors(&doc);
     assert!(errors.is_empty(), "{errors:#?}\n{doc:#}");
+    let extra = undeclared(&doc);
+    assert!(extra.is_empty(), "not in the schema: {extra:?}");
     for key in keys {
         let body = &key[key.len() - 16..];
         assert!(!stdout(&out).contains(body) && !stderr(&out).contains(body));

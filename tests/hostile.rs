@@ -2,7 +2,7 @@
 //! devices, unreadable paths, names that are not UTF-8 or that hold control characters, huge
 //! sparse files, one huge line, files that shrink, grow or vanish during the scan. For each:
 //! no panic, no hang (every run has a watchdog that kills the child), the documented outcome
-//! (README "Hardening"), the other files still scanned, and the documented exit code and
+//! (docs/hardening.md), the other files still scanned, and the documented exit code and
 //! error list.
 //!
 //! The heaviest cases (4 GiB sparse file, 200 MB line, 100,000 files) are `#[ignore]`d in

@@ -52,7 +52,8 @@ fn human_report_in_colour_snapshot() {
         .cmd()
         .args(["src", "--color", "always", "--no-timing", "-q"]));
     assert_no_key(&stdout(&out), &keys);
-    assert!(stdout(&out).contains("\u{1b}[1;31m"));
+    // #16: the codes as anstyle writes them, one escape per attribute.
+    assert!(stdout(&out).contains("\u{1b}[1m\u{1b}[31mcritical[leadey-api-key]\u{1b}[0m"));
     insta::assert_snapshot!("human_color_stdout", stdout(&out));
     assert_eq!(stderr(&out), "");
 }
@@ -65,6 +66,40 @@ fn no_color_env_turns_colour_off_in_auto_mode() {
         .args(["src", "--color", "auto"])
         .env("NO_COLOR", "1"));
     assert!(!stdout(&out).contains('\u{1b}'));
+}
+
+#[test]
+fn colour_follows_clicolor_force_unless_never_and_reports_to_files() {
+    // #16: `auto` is anstream's decision: CLICOLOR_FORCE colours piped output, NO_COLOR wins
+    // over it, `--color never` wins over both; `--color always` colours a report file too.
+    let (t, keys) = tree();
+    let coloured = |out: &std::process::Output| stdout(out).contains('\u{1b}');
+    let out = run(t.cmd().args(["src"]).env("CLICOLOR_FORCE", "1"));
+    assert!(coloured(&out), "{}", stdout(&out));
+    assert_no_key(&stdout(&out), &keys);
+    let out = run(t
+        .cmd()
+        .args(["src"])
+        .env("CLICOLOR_FORCE", "1")
+        .env("NO_COLOR", "1"));
+    assert!(!coloured(&out));
+    let out = run(t
+        .cmd()
+        .args(["src", "--color", "never"])
+        .env("CLICOLOR_FORCE", "1"));
+    assert!(!coloured(&out));
+    let out = run(t.cmd().args(["src"]));
+    assert!(!coloured(&out), "a pipe gets no colour by default");
+
+    let file = t.join("report.txt");
+    let file = file.to_str().unwrap();
+    run(t.cmd().args(["src", "--color", "always", "-o", file]));
+    let text = std::fs::read_to_string(file).unwrap();
+    assert!(text.contains("\u{1b}[1m\u{1b}[31mcritical"), "{text}");
+    run(t.cmd().args(["src", "-o", file]));
+    let text = std::fs::read_to_string(file).unwrap();
+    assert!(text.starts_with("critical[leadey-api-key]"), "{text}");
+    assert!(!text.contains('\u{1b}'));
 }
 
 #[test]

@@ -147,6 +147,150 @@ fn markers_far_from_the_key_on_long_lines_count_at_any_chunk_size() {
     }
 }
 
+/// A gzip-compressed tar archive of `(name, content)` regular files.
+fn tar_gz(files: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        b.append_data(&mut h, name, *data).expect("tar append");
+    }
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(&b.into_inner().expect("tar finish"))
+        .expect("gzip");
+    e.finish().expect("gzip finish")
+}
+
+#[test]
+fn the_nextline_pragma_suppresses_the_key_on_the_next_line_only() {
+    // #16: detect-secrets' `pragma: allowlist nextline secret`, in files and archive members.
+    let keys: Vec<String> = (31..=39).map(fake_key).collect();
+    let member = format!(
+        "# pragma: allowlist nextline secret\nK = \"{}\"\nL = \"{}\"\n",
+        keys[7], keys[8]
+    );
+    let t = Tree::new();
+    t.write(
+        "settings.py",
+        format!(
+            "# pragma: allowlist nextline secret\nA = \"{}\"\nB = \"{}\"\n",
+            keys[0], keys[1]
+        ),
+    )
+    .write(
+        "two.yml",
+        // Two lines down: not suppressed (detect-secrets looks at the line right above).
+        format!("# pragma: allowlist nextline secret\n\nkey: {}\n", keys[2]),
+    )
+    .write(
+        "same.env",
+        // On the key's own line it does not count; it does for the line below.
+        format!(
+            "C={}  # pragma: allowlist nextline secret\nD={}\n",
+            keys[3], keys[4]
+        ),
+    )
+    .write(
+        "doc.md",
+        format!(
+            "<!-- pragma: allowlist nextline secret -->\r\n`{}`\r\n\r\n`{}`\r\n",
+            keys[5], keys[6]
+        ),
+    )
+    .write(
+        "dist/app.tar.gz",
+        tar_gz(&[("pkg/config.py", member.as_bytes())]),
+    );
+    let (v, out) = json(t.cmd().arg("."));
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(
+        listed(&v, "findings"),
+        vec![
+            (
+                "dist/app.tar.gz!pkg/config.py".to_string(),
+                3,
+                masked(&keys[8])
+            ),
+            ("doc.md".to_string(), 4, masked(&keys[6])),
+            ("same.env".to_string(), 1, masked(&keys[3])),
+            ("settings.py".to_string(), 3, masked(&keys[1])),
+            ("two.yml".to_string(), 3, masked(&keys[2])),
+        ]
+    );
+    assert_eq!(
+        listed(&v, "suppressed"),
+        vec![
+            (
+                "dist/app.tar.gz!pkg/config.py".to_string(),
+                2,
+                masked(&keys[7])
+            ),
+            ("doc.md".to_string(), 2, masked(&keys[5])),
+            ("same.env".to_string(), 2, masked(&keys[4])),
+            ("settings.py".to_string(), 2, masked(&keys[0])),
+        ]
+    );
+    assert_eq!(kinds(&v), vec!["allow-comment"; 4]);
+    for f in v["suppressed"].as_array().unwrap() {
+        assert_eq!(
+            f["suppression"]["detail"],
+            "`pragma: allowlist nextline secret` on the line above the key"
+        );
+    }
+
+    // --no-suppress ignores it like any allow comment.
+    let (v, out) = json(t.cmd().args([".", "--no-suppress"]));
+    assert_eq!(code(&out), 1);
+    assert_eq!(v["stats"]["findings"], 9);
+    assert_eq!(v["stats"]["suppressed"], 0);
+}
+
+#[test]
+fn the_nextline_pragma_never_hides_a_live_key() {
+    let (live, revoked) = (fake_key(41), fake_key(42));
+    let t = Tree::new();
+    t.write(
+        "demo.py",
+        format!(
+            "# pragma: allowlist nextline secret\nLIVE = \"{live}\"\n\
+             # pragma: allowlist nextline secret\nOLD = \"{revoked}\"\n"
+        ),
+    );
+    let server = start_api(live.clone());
+    let (v, out) = json(&mut verify_cmd(&t, &server.base()));
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(server.count(), 2, "suppressed keys are verified too");
+    assert_eq!(
+        listed(&v, "findings"),
+        vec![("demo.py".to_string(), 2, masked(&live))]
+    );
+    let f = &v["findings"][0];
+    assert_eq!(f["verification"]["status"], "live");
+    assert_eq!(f["suppression"]["kind"], "allow-comment");
+    assert!(f["suppression"]["overridden"]
+        .as_str()
+        .unwrap()
+        .starts_with("the key is live"));
+    assert_eq!(
+        listed(&v, "suppressed"),
+        vec![("demo.py".to_string(), 4, masked(&revoked))]
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "leadey-scan: warning: demo.py:2: {} is suppressed by an allow comment, but the \
+             suppression is ignored: the key is live",
+            masked(&live)
+        )),
+        "{err}"
+    );
+    assert_no_full_key(&err, &[&live, &revoked]);
+    assert_no_full_key(&stdout(&out), &[&live, &revoked]);
+}
+
 #[test]
 fn only_suppressed_findings_exit_0_and_the_summary_counts_them_by_reason() {
     let (a, b, c) = (fake_key(21), fake_key(22), fake_key(23));

@@ -335,8 +335,14 @@ impl Reporter for Gitlab {
     }
 }
 
+/// The schema checks the integration tests use too (#16: one copy).
+#[cfg(test)]
+#[path = "../../tests/common/gitlab_schema.rs"]
+mod gitlab_schema;
+
 #[cfg(test)]
 mod tests {
+    use super::gitlab_schema::{schema_errors, undeclared};
     use super::*;
     use crate::finding::{test_finding, CommitInfo, Fingerprint, Verification};
     use crate::origin::Origin;
@@ -345,9 +351,6 @@ mod tests {
     use crate::source::FileError;
     use serde_json::Value;
 
-    /// GitLab's schema (an excerpt of 15.2.1, see its `$comment`).
-    const SCHEMA: &str =
-        include_str!("../../tests/data/gitlab-secret-detection-report-format-15.2.1.json");
     const SCAN_COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
     const END: i64 = 1_714_564_800; // 2024-05-01T12:00:00Z
 
@@ -404,45 +407,12 @@ mod tests {
         (report, doc)
     }
 
-    fn schema_errors(doc: &Value) -> Vec<String> {
-        let schema: Value = serde_json::from_str(SCHEMA).expect("schema is JSON");
-        let v = jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft7)
-            .build(&schema)
-            .expect("schema compiles");
-        v.iter_errors(doc)
-            .map(|e| format!("{}: {e}", e.instance_path))
-            .collect()
-    }
-
-    /// Paths of object keys in `doc` that the schema does not declare.
-    fn undeclared(doc: &Value, schema: &Value, at: &str, out: &mut Vec<String>) {
-        match doc {
-            Value::Object(map) => {
-                for (k, v) in map {
-                    match schema["properties"].get(k) {
-                        Some(s) => undeclared(v, s, &format!("{at}/{k}"), out),
-                        None => out.push(format!("{at}/{k}")),
-                    }
-                }
-            }
-            Value::Array(items) => {
-                for (i, v) in items.iter().enumerate() {
-                    undeclared(v, &schema["items"], &format!("{at}/{i}"), out);
-                }
-            }
-            _ => {}
-        }
-    }
-
     #[test]
     fn the_report_is_valid_under_gitlabs_schema_and_a_broken_one_is_not() {
         let (_, doc) = rendered(Some(SCAN_COMMIT));
         let errors = schema_errors(&doc);
         assert!(errors.is_empty(), "{errors:#?}\n{doc:#}");
-        let schema: Value = serde_json::from_str(SCHEMA).unwrap();
-        let mut extra = Vec::new();
-        undeclared(&doc, &schema, "", &mut extra);
+        let extra = undeclared(&doc);
         assert!(extra.is_empty(), "not in the schema: {extra:?}");
         // The validator bites: each of these breaks a rule GitLab enforces.
         for (pointer, bad) in [

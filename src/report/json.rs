@@ -1,4 +1,4 @@
-//! The JSON report (`--format json`): one document, schema version 1, documented in README.md.
+//! The JSON report (`--format json`): one document, schema version 1, documented in docs/reference.md.
 //! Deterministic: the same findings give the same bytes.
 
 use std::io;

@@ -51,7 +51,7 @@ pub const SRCROOT: &str = "%SRCROOT%";
 pub const FINGERPRINT_KEY: &str = "leadeyScan/v1";
 
 /// The key GitHub code scanning matches alerts by; it computes one from the file's content
-/// when it is absent, so we give ours (see README.md, "Uploading to GitHub code scanning").
+/// when it is absent, so we give ours (see docs/reference.md, "SARIF log").
 pub const GITHUB_FINGERPRINT_KEY: &str = "primaryLocationLineHash";
 
 /// Notification descriptor id for a file that could not be read.

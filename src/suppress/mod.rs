@@ -12,6 +12,7 @@ pub mod config_file;
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
+use crate::detect::allow::NEXTLINE_MARKER;
 use crate::finding::{Finding, Suppression, SuppressionKind};
 use crate::origin::display_path;
 pub use crate::origin::ScanRoot;
@@ -346,9 +347,14 @@ impl Suppressor {
             })
         };
         if let Some(marker) = f.allow_marker {
+            let line = if marker == NEXTLINE_MARKER {
+                "the line above the key"
+            } else {
+                "the key's line"
+            };
             return make(
                 SuppressionKind::AllowComment,
-                format!("`{marker}` on the key's line"),
+                format!("`{marker}` on {line}"),
             );
         }
         let config = self.config.as_ref()?;

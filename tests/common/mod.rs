@@ -1,6 +1,7 @@
 //! Shared helpers for integration tests: temp trees, fake keys from a seed, running the binary.
 #![allow(dead_code)]
 
+pub mod gitlab_schema;
 pub mod http;
 
 use std::path::{Path, PathBuf};
@@ -103,7 +104,10 @@ impl Tree {
 /// A command for the built binary, with colour and environment made predictable.
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_leadey-scan"));
-    c.env_remove("NO_COLOR").env_remove("LEADEY_API_BASE");
+    // anstream reads CLICOLOR and CLICOLOR_FORCE too (#16).
+    for var in ["NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "LEADEY_API_BASE"] {
+        c.env_remove(var);
+    }
     c
 }
 
@@ -191,6 +195,8 @@ pub fn unprivileged_in(dir: &Path) -> Command {
         ])
         .current_dir(dir)
         .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR")
+        .env_remove("CLICOLOR_FORCE")
         .env_remove("LEADEY_API_BASE");
         c
     } else {
