@@ -95,18 +95,19 @@ fn keys_in_every_supported_encoding_are_found_at_the_encoded_token() {
             t.write(name, contents);
             want.push((name.to_string(), line, column, key, chain(enc)));
         };
-    // Kubernetes Secret: the key alone, base64 at alignment 0; `LEADEY_API_KEY=<key>` and
-    // `user:<key>` at the other two alignments.
+    // Kubernetes Secret: the key alone, base64 at alignment 0; `export LEADEY_API_KEY=<key>`
+    // and `user:<key>` at the other two alignments.
     let secret = format!(
         "apiVersion: v1\nkind: Secret\ndata:\n  key: {}\n  env: {}\n  basic: {}\n",
         b64s(&k[0]),
-        b64s(&format!("LEADEY_API_KEY={}\n", k[1])),
+        b64s(&format!("export LEADEY_API_KEY={}\n", k[1])),
         b64s(&format!("user:{}", k[2])),
     );
     t.write("k8s/secret.yaml", &secret);
     more.push(("k8s/secret.yaml".into(), 4, 8, 0, chain(&["base64"])));
-    // `LEADEY_API_KEY=` is 15 bytes: the key starts at character 15 * 8 / 6 = 20.
-    more.push(("k8s/secret.yaml".into(), 5, 8 + 20, 1, chain(&["base64"])));
+    // `export LEADEY_API_KEY=` is 22 bytes (alignment 1): the key starts at character
+    // 22 * 8 / 6 = 29; `user:` is 5 bytes (alignment 2).
+    more.push(("k8s/secret.yaml".into(), 5, 8 + 29, 1, chain(&["base64"])));
     more.push((
         "k8s/secret.yaml".into(),
         6,
