@@ -75,6 +75,8 @@ pub enum Rejection {
     Periodic,
     /// Mostly sequential or keyboard-row characters.
     Sequence,
+    /// Mostly dictionary words (`YourLeadeyKeyHere2024`, #14).
+    PlaceholderWords,
 }
 
 /// One byte string the prefilter looks for (#12): one multi-literal pass finds every needle of
@@ -234,8 +236,24 @@ impl Detector {
                 }
                 decode::unescape(chunk, pos, want)?
             }
-            Form::Encoded(chain) => decode::read_chain(chain, chunk, pos, want, base)?,
+            Form::Encoded(chain) => {
+                let decoded = decode::read_chain(chain, chunk, pos, want, base, true)?;
+                if !decoded.wrapped {
+                    decoded
+                } else if let Some(found) = self.accept(needle.rule_index, &decoded) {
+                    return Some(found);
+                } else {
+                    // A line of base64 that only looked wrapped: read it alone.
+                    decode::read_chain(chain, chunk, pos, want, base, false)?
+                }
+            }
         };
+        self.accept(needle.rule_index, &decoded)
+    }
+
+    /// The key of rule `rule_index` at `decoded.at`, if the rule accepts it.
+    fn accept(&self, rule_index: usize, decoded: &decode::Decoded) -> Option<Found> {
+        let rule = self.rules.get(rule_index)?;
         let text = decoded.bytes.get(decoded.at..).unwrap_or_default();
         if !text.starts_with(&rule.prefix) {
             return None;
@@ -243,7 +261,7 @@ impl Detector {
         let (body_len, entropy) = check(rule, &decoded.bytes, decoded.at).ok()?;
         let key_range = decoded.at..decoded.at + rule.prefix.len() + body_len;
         Some(Found {
-            rule_index: needle.rule_index,
+            rule_index,
             span: decoded.source_range(key_range.clone())?,
             key: Key::new(decoded.bytes.get(key_range)?, rule.prefix.len()),
             entropy,
@@ -542,6 +560,9 @@ fn check(rule: &Rule, chunk: &[u8], pos: usize) -> Result<(usize, f64), Rejectio
     }
     if rule.max_sequence_share < 1.0 && entropy::sequence_share(body) >= rule.max_sequence_share {
         return Err(Rejection::Sequence);
+    }
+    if rule.max_word_share < 1.0 && entropy::dictionary_share(body) >= rule.max_word_share {
+        return Err(Rejection::PlaceholderWords);
     }
     Ok((body_len, bits))
 }
