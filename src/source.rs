@@ -427,7 +427,9 @@ pub fn scan_stream_after<R: Read>(
             let last = *last_newline.get_or_insert_with(|| memchr::memrchr(b'\n', chunk));
             let line = (tracker.line_start, last);
             if candidate.allow_marker.is_none() {
-                if let Some(marker) = allow.above_line(chunk, base, tracker.line_start) {
+                if let Some(marker) =
+                    allow.above_line(chunk, base, tracker.line_start, tracker.line)
+                {
                     above.push((out.hits.len(), marker));
                 }
             }
@@ -459,7 +461,7 @@ pub fn scan_stream_after<R: Read>(
         // Keep the overlap plus the context before it; the next chunk accepts from `ctx`.
         let keep = accept_to - ctx;
         tracker.advance_to(chunk, base, base + keep as u64);
-        allow.before_drop(chunk, base, keep, tracker.line_start);
+        allow.before_drop(chunk, base, keep, (tracker.line_start, tracker.line));
         buf.copy_within(keep..filled, 0);
         filled -= keep;
         base += keep as u64;
@@ -491,6 +493,8 @@ struct LineAllow {
 struct Above {
     /// Absolute start of the line that holds the first byte after the cut.
     line: u64,
+    /// Its 1-based number: the line after it is found by number, with no search for its start.
+    number: u64,
     /// The marker starting in that line's dropped bytes.
     in_line: Option<&'static str>,
     /// The marker on the line before it (a key on `line` is suppressed by it).
@@ -526,8 +530,15 @@ impl LineAllow {
     }
 
     /// The next-line marker on the line above the line that starts at absolute `line_start`
-    /// (at or after the last cut, or the line that goes on past it), in `chunk` at `base`.
-    fn above_line(&self, chunk: &[u8], base: u64, line_start: u64) -> Option<&'static str> {
+    /// and has 1-based `number` (at or after the last cut, or the line that goes on past it),
+    /// in `chunk` at `base`.
+    fn above_line(
+        &self,
+        chunk: &[u8],
+        base: u64,
+        line_start: u64,
+        number: u64,
+    ) -> Option<&'static str> {
         if line_start == 0 {
             return None;
         }
@@ -539,10 +550,18 @@ impl LineAllow {
         // above is at `newline`.
         let newline = usize::try_from(line_start.checked_sub(base)?.checked_sub(1)?).ok()?;
         let head = chunk.get(..newline)?;
-        match memchr::memrchr(b'\n', head) {
+        let across = self.above.filter(|a| a.number + 1 == number);
+        let start = match across {
+            // The line above is the line across the last cut: all of `head` is its, and a
+            // line longer than a chunk is not searched backwards for its start.
+            Some(_) => None,
+            None => memchr::memrchr(b'\n', head),
+        };
+        match start {
             Some(i) => allow::find_nextline_marker(head.get(i + 1..).unwrap_or_default()),
             None => {
-                // The line above starts before the chunk: it is the line across the last cut.
+                // The line above starts before the chunk (the line across the last cut), or at
+                // the start of the input.
                 let dropped = self.above.and_then(|a| a.in_line);
                 dropped.or_else(|| allow::find_nextline_marker(head))
             }
@@ -578,9 +597,10 @@ impl LineAllow {
     }
 
     /// Before the bytes `..keep` of `chunk` (at absolute `base`) are dropped: remembers a
-    /// marker on the line that goes on past `keep`, which starts at absolute `line_start`.
-    /// Each dropped byte is searched once, however long the line.
-    fn before_drop(&mut self, chunk: &[u8], base: u64, keep: usize, line_start: u64) {
+    /// marker on the line that goes on past `keep`, whose absolute start and 1-based number
+    /// are `line`. Each dropped byte is searched once, however long the line.
+    fn before_drop(&mut self, chunk: &[u8], base: u64, keep: usize, line: (u64, u64)) {
+        let (line_start, number) = line;
         // The dropped bytes of the line across the cut (from its start, or from the chunk's
         // start when it began earlier). Every marker contains `allow`: one pass for it serves
         // both searches below, and most lines end them there.
@@ -606,8 +626,9 @@ impl LineAllow {
             },
             None => Above {
                 line: line_start,
+                number,
                 in_line: next(),
-                before_line: self.above_line(chunk, base, line_start),
+                before_line: self.above_line(chunk, base, line_start, number),
             },
         });
     }
