@@ -562,3 +562,167 @@ fn a_large_zip_file_is_read_in_place_and_a_large_nested_zip_is_a_skip() {
         )]
     );
 }
+
+/// `(path, deleted_in_layer)` of the findings, sorted.
+fn deletion_marks(v: &Value) -> Vec<(String, Option<String>)> {
+    let mut marks: Vec<_> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap_or_default().to_string(),
+                f["deleted_in_layer"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    marks.sort();
+    marks
+}
+
+/// Two layers: the lower one holds four keys, the upper one deletes two of them (a whiteout of
+/// a file and an opaque whiteout of a directory) and adds one in the opaque directory.
+fn whiteout_layers(seed: u64) -> (Vec<u8>, Vec<u8>) {
+    let lower = tar(&[
+        ("app/config.env", &env_file(&fake_key(seed))),
+        ("app/keep.env", &env_file(&fake_key(seed + 1))),
+        ("./etc/old/app.env", &env_file(&fake_key(seed + 2))),
+        ("etc/other.env", &env_file(&fake_key(seed + 3))),
+    ]);
+    let upper = tar(&[
+        ("app/.wh.config.env", b""),
+        ("etc/old/.wh..wh..opq", b""),
+        ("etc/old/new.env", &env_file(&fake_key(seed + 4))),
+    ]);
+    (lower, upper)
+}
+
+#[test]
+fn a_key_in_a_file_a_later_layer_deletes_is_reported_as_shipped_and_marked() {
+    let (lower, upper) = whiteout_layers(1330);
+    // `docker save` layout before Docker 25: layer directories, manifest.json last.
+    let docker = tar(&[
+        ("aaa/layer.tar", &lower),
+        ("bbb/layer.tar", &upper),
+        ("cfg.json", br#"{"config":{}}"#),
+        (
+            "manifest.json",
+            br#"[{"Config":"cfg.json","RepoTags":["app:1"],"Layers":["aaa/layer.tar","bbb/layer.tar"]}]"#,
+        ),
+    ]);
+    // OCI image layout: index.json → manifest blob → gzipped layer blobs, upper layer first in
+    // the tarball (the order of the tarball is not the order of the layers).
+    let oci = tar(&[
+        ("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#),
+        ("blobs/sha256/22", &gzip(&upper)),
+        ("blobs/sha256/11", &gzip(&lower)),
+        (
+            "blobs/sha256/mm",
+            br#"{"schemaVersion":2,"config":{"digest":"sha256:cc"},"layers":[{"digest":"sha256:11"},{"digest":"sha256:22"}]}"#,
+        ),
+        ("blobs/sha256/cc", br#"{"config":{}}"#),
+        ("index.json", br#"{"schemaVersion":2,"manifests":[{"digest":"sha256:mm"}]}"#),
+    ]);
+    // The same layers in a tar that is not an image: nothing is marked.
+    let plain = tar(&[("aaa/layer.tar", &lower), ("bbb/layer.tar", &upper)]);
+    let t = Tree::new();
+    t.write("docker.tar", &docker);
+    t.write("oci.tar.gz", gzip(&oci));
+    t.write("plain.tar", &plain);
+    let (v, out) = scan(&t, &["."]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let marked = |path: &str, layer: &str| (path.to_string(), Some(layer.to_string()));
+    let open = |path: &str| (path.to_string(), None);
+    let mut expected = vec![
+        marked("docker.tar!aaa/layer.tar!app/config.env", "bbb/layer.tar"),
+        open("docker.tar!aaa/layer.tar!app/keep.env"),
+        marked("docker.tar!aaa/layer.tar!etc/old/app.env", "bbb/layer.tar"),
+        open("docker.tar!aaa/layer.tar!etc/other.env"),
+        open("docker.tar!bbb/layer.tar!etc/old/new.env"),
+        marked(
+            "oci.tar.gz!blobs/sha256/11!app/config.env",
+            "blobs/sha256/22",
+        ),
+        open("oci.tar.gz!blobs/sha256/11!app/keep.env"),
+        marked(
+            "oci.tar.gz!blobs/sha256/11!etc/old/app.env",
+            "blobs/sha256/22",
+        ),
+        open("oci.tar.gz!blobs/sha256/11!etc/other.env"),
+        open("oci.tar.gz!blobs/sha256/22!etc/old/new.env"),
+        open("plain.tar!aaa/layer.tar!app/config.env"),
+        open("plain.tar!aaa/layer.tar!app/keep.env"),
+        open("plain.tar!aaa/layer.tar!etc/old/app.env"),
+        open("plain.tar!aaa/layer.tar!etc/other.env"),
+        open("plain.tar!bbb/layer.tar!etc/old/new.env"),
+    ];
+    expected.sort();
+    assert_eq!(deletion_marks(&v), expected);
+
+    // Human and SARIF say it too; a deleted key is still a finding (exit 1).
+    let human = run(t.cmd().args(["docker.tar", "--color", "never"]));
+    assert_eq!(human.status.code(), Some(1));
+    let text = stdout(&human);
+    assert_eq!(
+        text.matches("deleted in a later layer (bbb/layer.tar): still ships in the image")
+            .count(),
+        2,
+        "{text}"
+    );
+    let sarif = run(t.cmd().args(["docker.tar", "--format", "sarif"]));
+    let log = stdout_json(&sarif);
+    let results = log["runs"][0]["results"].as_array().expect("results");
+    let layers: Vec<_> = results
+        .iter()
+        .filter_map(|r| r["properties"]["deleted_in_layer"].as_str())
+        .collect();
+    assert_eq!(layers, vec!["bbb/layer.tar"; 2]);
+    assert!(results
+        .iter()
+        .any(|r| r["message"]["text"].as_str().is_some_and(
+            |m| m.contains("A later layer of the image (bbb/layer.tar) deletes the file")
+        )));
+    assert_eq!(sarif_schema_errors(&log), Vec::<String>::new());
+}
+
+#[test]
+fn keys_in_the_image_config_env_cmd_labels_and_history_are_found() {
+    let (env, cmd, label, history) = (
+        fake_key(1340),
+        fake_key(1341),
+        fake_key(1342),
+        fake_key(1343),
+    );
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","config":{{"Env":["PATH=/usr/bin","LEADEY_API_KEY={env}"],"Cmd":["/app","--key","{cmd}"],"Labels":{{"leadey.key":"{label}"}}}},"history":[{{"created_by":"/bin/sh -c #(nop)  ENV LEADEY_API_KEY={history}","empty_layer":true}}]}}"#
+    );
+    let oci = tar(&[
+        ("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#),
+        ("blobs/sha256/cc", config.as_bytes()),
+        ("blobs/sha256/11", &gzip(&tar(&[("etc/motd", b"hello\n")]))),
+        (
+            "blobs/sha256/mm",
+            br#"{"config":{"digest":"sha256:cc"},"layers":[{"digest":"sha256:11"}]}"#,
+        ),
+        ("index.json", br#"{"manifests":[{"digest":"sha256:mm"}]}"#),
+    ]);
+    let t = Tree::new();
+    t.write("image.tar", &oci);
+    let (v, out) = scan(&t, &["."]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let mut keys: Vec<_> = listed(&v, "findings")
+        .into_iter()
+        .map(|(path, _, key)| (path, key))
+        .collect();
+    keys.sort();
+    let mut expected: Vec<_> = [&env, &cmd, &label, &history]
+        .iter()
+        .map(|k| ("image.tar!blobs/sha256/cc".to_string(), masked(k)))
+        .collect();
+    expected.sort();
+    assert_eq!(keys, expected);
+    assert_eq!(
+        deletion_marks(&v).iter().filter(|m| m.1.is_some()).count(),
+        0
+    );
+}
