@@ -267,6 +267,54 @@ fn a_zip_committed_to_history_is_a_leak() {
 }
 
 #[test]
+fn history_reports_archive_members_it_skipped_or_could_not_read_like_a_tree_scan() {
+    let key = fake_key(1350);
+    let t = Tree::new();
+    t.git_init();
+    t.write("release/locked.zip", encrypted_zip(&key));
+    t.write("release/broken.zip", corrupt_zip(fake_key(1351)));
+    let git = |args: &[&str]| {
+        let st = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(t.path())
+            .status()
+            .unwrap();
+        assert!(st.success());
+    };
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "release"]);
+    // Deleted later: only the history still has them.
+    git(&["rm", "-rq", "release"]);
+    git(&["commit", "-qm", "drop release"]);
+    let (v, out) = scan(&t, &[".", "--history"]);
+    assert_eq!(
+        found(&v),
+        vec![
+            at("release/broken.zip!good.env"),
+            at("release/locked.zip!plain.env")
+        ],
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        skips(&v),
+        vec![(
+            "release/locked.zip!secret.env".to_string(),
+            "encrypted".to_string()
+        )]
+    );
+    let errs = errors(&v);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs[0].0, "release/broken.zip!bad.env");
+    assert_eq!(v["stats"]["skipped"], 1, "{v}");
+    assert_eq!(v["stats"]["errors"], 1, "{v}");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stderr(&out);
+    assert!(text.contains("release/broken.zip!bad.env"), "{text}");
+}
+
+#[test]
 fn a_zip_bomb_stops_at_the_byte_limit_with_a_skip_naming_the_member() {
     let key = fake_key(1307);
     // 64 MiB of zeros deflate to about 64 KiB.
@@ -353,11 +401,20 @@ fn member_names_are_only_names_and_links_are_not_followed() {
 #[test]
 fn encrypted_members_are_skipped_with_a_reason() {
     let key = fake_key(1311);
+    let t = Tree::new();
+    t.write("locked.zip", encrypted_zip(&key));
+    let (v, _) = scan(&t, &["."]);
+    assert_eq!(found(&v), vec![at("locked.zip!plain.env")]);
+    assert_eq!(
+        skips(&v),
+        vec![("locked.zip!secret.env".to_string(), "encrypted".to_string())]
+    );
+}
+
+/// A zip of `plain.env` (holding `key`) and `secret.env`, flagged as encrypted.
+fn encrypted_zip(key: &str) -> Vec<u8> {
     let mut data = zip_with(
-        &[
-            ("plain.env", &env_file(&key)),
-            ("secret.env", b"ciphertext"),
-        ],
+        &[("plain.env", &env_file(key)), ("secret.env", b"ciphertext")],
         zip::CompressionMethod::Stored,
         false,
     );
@@ -366,14 +423,22 @@ fn encrypted_members_are_skipped_with_a_reason() {
     data[second_local + 6] |= 1;
     let second_central = find_all(&data, b"PK\x01\x02")[1];
     data[second_central + 8] |= 1;
-    let t = Tree::new();
-    t.write("locked.zip", data);
-    let (v, _) = scan(&t, &["."]);
-    assert_eq!(found(&v), vec![at("locked.zip!plain.env")]);
-    assert_eq!(
-        skips(&v),
-        vec![("locked.zip!secret.env".to_string(), "encrypted".to_string())]
-    );
+    data
+}
+
+/// A zip whose first member `bad.env` has a damaged deflate stream, and whose second,
+/// `good.env`, holds `key`.
+fn corrupt_zip(key: String) -> Vec<u8> {
+    let noise: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let mut data = zip(&[("bad.env", &noise), ("good.env", &env_file(&key))]);
+    // Damage the deflate stream of the first member (its data follows the 30-byte header
+    // and its 7-byte name).
+    for b in &mut data[40..60] {
+        *b ^= 0xA5;
+    }
+    data
 }
 
 fn find_all(data: &[u8], needle: &[u8]) -> Vec<usize> {
@@ -428,18 +493,8 @@ fn whole_without_key(filler: &[u8]) -> Vec<u8> {
 
 #[test]
 fn a_corrupt_zip_member_is_an_error_naming_it_and_the_others_are_scanned() {
-    let key = fake_key(1314);
-    let noise: Vec<u8> = (0..4096u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-        .collect();
-    let mut data = zip(&[("bad.env", &noise), ("good.env", &env_file(&key))]);
-    // Damage the deflate stream of the first member (its data follows the 30-byte header
-    // and its 7-byte name).
-    for b in &mut data[40..60] {
-        *b ^= 0xA5;
-    }
     let t = Tree::new();
-    t.write("broken.zip", data);
+    t.write("broken.zip", corrupt_zip(fake_key(1314)));
     let (v, _) = scan(&t, &["."]);
     assert_eq!(found(&v), vec![at("broken.zip!good.env")]);
     let errs = errors(&v);
