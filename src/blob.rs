@@ -256,7 +256,10 @@ impl Scanner<'_> {
             snippet: c.snippet.clone(),
             snippet_key_start: c.snippet_key_start,
             allow_marker: c.allow_marker,
-            encoding: Vec::new(),
+            encoding: c
+                .encoding
+                .map(crate::detect::decode::label_chain)
+                .unwrap_or_default(),
         };
         let origin = Scanner::member_origin(origin, &hit.members);
         let mut finding = Finding::new(c.rule_id.to_string(), origin, seen);

@@ -44,6 +44,11 @@ impl Key {
         mask_parts(prefix, body)
     }
 
+    /// The body (the key without its prefix). Callers: masking of copies of a body only.
+    pub(crate) fn body(&self) -> &[u8] {
+        self.bytes.get(self.prefix_len..).unwrap_or_default()
+    }
+
     /// Length of the full key in bytes, prefix included; the bytes themselves stay hidden.
     pub fn byte_len(&self) -> usize {
         self.bytes.len()

@@ -3,16 +3,23 @@
 //! before any other stage sees them.
 
 pub mod allow;
+pub mod decode;
 pub mod entropy;
 
 use std::borrow::Cow;
 use std::ops::Range;
 
+use aho_corasick::{AhoCorasick, MatchKind};
+
 use crate::finding::{mask_parts, Key};
 use crate::rules::{Rule, RuleId, RuleSet};
+use decode::Form;
 
 /// Bytes of context kept on each side of a key in a snippet (before cutting to tokens).
 pub const SNIPPET_CONTEXT_BYTES: usize = 60;
+
+/// Nested encodings decoded by default (`--max-decode-depth`, #14).
+pub const DEFAULT_DECODE_DEPTH: u32 = 2;
 
 /// Bytes after a body that the documentation-form check looks at (`...x`).
 const LOOKAHEAD_BYTES: usize = 8;
@@ -30,9 +37,12 @@ pub struct Candidate {
     pub rule_id: RuleId,
     /// Absolute byte offset of the first matched byte (the key's first byte for a plain key).
     pub offset: u64,
-    /// Bytes matched from `offset`: the key's length for a plain key; an encoded form once
-    /// decoders exist (#14). Snippet masking and SARIF regions use it.
+    /// Bytes matched from `offset`: the key's length for a plain key, the length of its
+    /// encoded form otherwise (#14). Snippet masking and SARIF regions use it.
     pub span_len: usize,
+    /// The encoding the key was found in (`base64`, `base64+base64`, `percent`…; see
+    /// `decode::label_chain`), `None` for a plain key.
+    pub encoding: Option<&'static str>,
     /// The full key.
     pub key: Key,
     /// Entropy of the body, bits per character.
@@ -67,24 +77,26 @@ pub enum Rejection {
     Sequence,
 }
 
-/// What a needle's match means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Form {
-    /// The rule's prefix as plain text: a key starts here.
-    Plain,
-}
-
-/// One byte string the prefilter looks for (#12): every scan is one pass per needle, and a
-/// match is only then checked by its rule. Decoders (#14) add needles for the encoded forms of
-/// a prefix with their own `Form` and `max_span`; callers see only `overlap_bytes` grow.
+/// One byte string the prefilter looks for (#12): one multi-literal pass finds every needle of
+/// every rule, and a match is only then read and checked by its rule. Decoders (#14) add the
+/// encoded forms of each prefix (`decode::needles`).
 #[derive(Debug, Clone)]
 struct Needle {
     /// Index of the rule in `Detector::rules`.
     rule_index: usize,
     /// How a match is read.
     form: Form,
-    /// Longest run of input, from the needle's first byte, that one match can cover.
-    max_span: usize,
+}
+
+/// A key read at one needle match, before it is kept or dropped by the accept range.
+#[derive(Debug)]
+struct Found {
+    rule_index: usize,
+    /// Chunk positions of the key as written (plain or encoded).
+    span: Range<usize>,
+    key: Key,
+    entropy: f64,
+    encoding: Option<&'static str>,
 }
 
 /// Compiled rules, ready to scan bytes.
@@ -93,33 +105,50 @@ pub struct Detector {
     rules: Vec<Rule>,
     ids: Vec<RuleId>,
     needles: Vec<Needle>,
+    /// Finds every needle's bytes in one pass (pattern ids index `needles`).
+    searcher: AhoCorasick,
     max_span: usize,
 }
 
 impl Detector {
-    /// A detector for every rule of `rules`.
+    /// A detector for every rule of `rules`, decoding encoded keys up to the default depth.
     pub fn new(rules: &RuleSet) -> Detector {
+        Detector::with_decode_depth(rules, DEFAULT_DECODE_DEPTH)
+    }
+
+    /// A detector for every rule of `rules` that decodes up to `depth` nested encodings
+    /// (`--max-decode-depth`; 0: plain keys only; above `decode::MAX_DECODE_DEPTH` acts as it).
+    pub fn with_decode_depth(rules: &RuleSet, depth: u32) -> Detector {
         let rules = rules.rules().to_vec();
         let ids = rules.iter().map(|r| RuleId::new(&r.id)).collect();
-        let needles: Vec<Needle> = rules
-            .iter()
-            .enumerate()
-            .map(|(rule_index, rule)| Needle {
-                rule_index,
-                form: Form::Plain,
-                max_span: rule.max_key_len(),
-            })
-            .collect();
-        let max_span = needles.iter().map(|n| n.max_span).max().unwrap_or(0);
+        let depth = depth.min(decode::MAX_DECODE_DEPTH);
+        let mut needles = Vec::new();
+        let mut patterns = Vec::new();
+        let mut max_span = 0;
+        for (rule_index, rule) in rules.iter().enumerate() {
+            for spec in decode::needles(&rule.prefix, rule.max_key_len(), depth) {
+                max_span = max_span.max(spec.max_span);
+                patterns.push(spec.bytes);
+                needles.push(Needle {
+                    rule_index,
+                    form: spec.form,
+                });
+            }
+        }
+        let searcher = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(&patterns)
+            .expect("needles are short byte strings, well within aho-corasick's limits");
         Detector {
             rules,
             ids,
             needles,
+            searcher,
             max_span,
         }
     }
 
-    /// The rule of needle `n` and the finder of its bytes.
+    /// The rule of needle `n`.
     fn needle_rule(&self, n: &Needle) -> &Rule {
         self.rules
             .get(n.rule_index)
@@ -154,14 +183,72 @@ impl Detector {
     /// Whether `bytes` contain any needle (the cheap first pass): `false` means no key can be
     /// in them.
     pub fn has_needle(&self, bytes: &[u8]) -> bool {
-        self.needles
-            .iter()
-            .any(|n| self.needle_rule(n).finder.find(bytes).is_some())
+        self.searcher.is_match(bytes)
     }
 
-    /// Whether `bytes` contain any rule's prefix as plain text (for redacting messages).
-    fn has_prefix(&self, bytes: &[u8]) -> bool {
-        self.rules.iter().any(|r| r.finder.find(bytes).is_some())
+    /// Every key of `chunk` (plain or encoded) that one needle match reads, in offset order,
+    /// one per start and rule.
+    fn find_all(&self, chunk: &[u8], base: u64) -> Vec<Found> {
+        let mut found: Vec<Found> = Vec::new();
+        for m in self.searcher.find_iter(chunk) {
+            let Some(needle) = self.needles.get(m.pattern().as_usize()) else {
+                continue;
+            };
+            if let Some(f) = self.read(needle, chunk, base, m.start()) {
+                found.push(f);
+            }
+        }
+        if found.len() > 1 {
+            found.sort_by_key(|f| (f.span.start, f.rule_index));
+            found.dedup_by_key(|f| (f.span.start, f.rule_index));
+        }
+        found
+    }
+
+    /// The key that the match of `needle` at `pos` of `chunk` (at input offset `base`) stands
+    /// for, if its rule accepts it.
+    fn read(&self, needle: &Needle, chunk: &[u8], base: u64, pos: usize) -> Option<Found> {
+        let rule = self.needle_rule(needle);
+        let plain = |pos: usize| {
+            let (body_len, entropy) = check(rule, chunk, pos).ok()?;
+            let span = pos..pos + rule.prefix.len() + body_len;
+            Some(Found {
+                rule_index: needle.rule_index,
+                key: Key::new(chunk.get(span.clone())?, rule.prefix.len()),
+                span,
+                entropy,
+                encoding: None,
+            })
+        };
+        // What reading a key looks at: one unit before it, the key, the glue and look-ahead.
+        let want = 2 + rule.max_key_len() + 1 + LOOKAHEAD_BYTES;
+        let decoded = match &needle.form {
+            Form::Plain => return plain(pos),
+            Form::Trigger => {
+                let rest = chunk.get(pos..).unwrap_or_default();
+                if rest.starts_with(&rule.prefix) {
+                    return plain(pos);
+                }
+                if glued_before(chunk, pos) {
+                    return None;
+                }
+                decode::unescape(chunk, pos, want)?
+            }
+            Form::Encoded(chain) => decode::read_chain(chain, chunk, pos, want, base)?,
+        };
+        let text = decoded.bytes.get(decoded.at..).unwrap_or_default();
+        if !text.starts_with(&rule.prefix) {
+            return None;
+        }
+        let (body_len, entropy) = check(rule, &decoded.bytes, decoded.at).ok()?;
+        let key_range = decoded.at..decoded.at + rule.prefix.len() + body_len;
+        Some(Found {
+            rule_index: needle.rule_index,
+            span: decoded.source_range(key_range.clone())?,
+            key: Key::new(decoded.bytes.get(key_range)?, rule.prefix.len()),
+            entropy,
+            encoding: Some(decoded.label),
+        })
     }
 
     /// Appends to `out` every key of `chunk` whose first byte lies in `accept` (indices into
@@ -174,54 +261,44 @@ impl Detector {
         accept: Range<usize>,
         out: &mut Vec<Candidate>,
     ) {
-        let start_len = out.len();
+        // The whole chunk is searched: matches in the context before `accept` or in the
+        // overlap after it are read too, so that the snippet of a reported key masks every
+        // other key around it (plain or encoded); only keys starting in `accept` are reported.
+        let found = self.find_all(chunk, base);
+        let encoded: Vec<(Range<usize>, &Key)> = found
+            .iter()
+            .filter(|f| f.encoding.is_some())
+            .map(|f| (f.span.clone(), &f.key))
+            .collect();
         // #7: the line of the last key and its marker; keys on one long line search it once.
         let mut line_marker: Option<(Range<usize>, Option<&'static str>)> = None;
-        for needle in &self.needles {
-            let rule_index = needle.rule_index;
-            let rule = self.needle_rule(needle);
-            let end = (accept.end + rule.prefix.len().saturating_sub(1)).min(chunk.len());
-            let Some(window) = chunk.get(accept.start..end) else {
+        for f in &found {
+            let pos = f.span.start;
+            if !accept.contains(&pos) {
                 continue;
-            };
-            for hit in rule.finder.find_iter(window) {
-                let pos = accept.start + hit;
-                let (span, entropy) = match needle.form {
-                    Form::Plain => match check(rule, chunk, pos) {
-                        Ok((body_len, entropy)) => {
-                            (pos..pos + rule.prefix.len() + body_len, entropy)
-                        }
-                        Err(_) => continue,
-                    },
-                };
-                let key_bytes = chunk.get(span.clone()).unwrap_or_default();
-                let key = Key::new(key_bytes, rule.prefix.len());
-                let (snippet, snippet_key_start) = self.snippet(chunk, base, span.clone());
-                let allow_marker = match &line_marker {
-                    Some((line, marker)) if line.contains(&pos) => *marker,
-                    _ => {
-                        let line = allow::line_around(chunk, pos);
-                        let marker =
-                            allow::find_marker(chunk.get(line.clone()).unwrap_or_default());
-                        line_marker = Some((line, marker));
-                        marker
-                    }
-                };
-                out.push(Candidate {
-                    rule_index,
-                    rule_id: self.rule_id(rule_index),
-                    offset: base + pos as u64,
-                    span_len: span.len(),
-                    key,
-                    entropy,
-                    snippet,
-                    snippet_key_start,
-                    allow_marker,
-                });
             }
-        }
-        if self.needles.len() > 1 {
-            out[start_len..].sort_by_key(|c| (c.offset, c.rule_index));
+            let (snippet, snippet_key_start) = self.snippet(chunk, base, f.span.clone(), &encoded);
+            let allow_marker = match &line_marker {
+                Some((line, marker)) if line.contains(&pos) => *marker,
+                _ => {
+                    let line = allow::line_around(chunk, pos);
+                    let marker = allow::find_marker(chunk.get(line.clone()).unwrap_or_default());
+                    line_marker = Some((line, marker));
+                    marker
+                }
+            };
+            out.push(Candidate {
+                rule_index: f.rule_index,
+                rule_id: self.rule_id(f.rule_index),
+                offset: base + pos as u64,
+                span_len: f.span.len(),
+                encoding: f.encoding,
+                key: f.key.clone(),
+                entropy: f.entropy,
+                snippet,
+                snippet_key_start,
+                allow_marker,
+            });
         }
     }
 
@@ -243,17 +320,35 @@ impl Detector {
     /// `text` with every key-shaped run (any rule's prefix and a body of 1 or more body
     /// characters) replaced by its masked label. For error messages and paths that quote input.
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        if !self.has_prefix(text.as_bytes()) {
+        if !self.has_needle(text.as_bytes()) {
             return Cow::Borrowed(text);
         }
-        let (bytes, _) = self.mask_runs(text.as_bytes(), 1, None);
-        Cow::Owned(bytes)
+        let found = self.find_all(text.as_bytes(), 0);
+        let encoded: Vec<(Range<usize>, &Key)> = found
+            .iter()
+            .filter(|f| f.encoding.is_some())
+            .map(|f| (f.span.clone(), &f.key))
+            .collect();
+        let (masked, _) = self.mask_runs(text.as_bytes(), 1, None, &encoded);
+        if masked == text {
+            return Cow::Borrowed(text);
+        }
+        Cow::Owned(masked)
     }
 
     /// Lossy text of `bytes` with key-shaped runs whose body has at least `min_body` bytes
-    /// masked; also returns the character index of the run that starts at `mark` in the text.
-    fn mask_runs(&self, bytes: &[u8], min_body: usize, mark: Option<usize>) -> (String, usize) {
-        let mut runs: Vec<(usize, usize, usize)> = Vec::new(); // (start, prefix_len, end)
+    /// masked, and the encoded keys `encoded` (ranges of `bytes`, clipped to it) replaced by
+    /// their masked label; also returns the character index of the run that starts at `mark`.
+    fn mask_runs(
+        &self,
+        bytes: &[u8],
+        min_body: usize,
+        mark: Option<usize>,
+        encoded: &[(Range<usize>, &Key)],
+    ) -> (String, usize) {
+        // (start, end, replacement), and the bodies whose copies are masked too.
+        let mut runs: Vec<(usize, usize, String)> = Vec::new();
+        let mut bodies: Vec<&[u8]> = Vec::new();
         for rule in &self.rules {
             for pos in rule.finder.find_iter(bytes) {
                 let body_start = pos + rule.prefix.len();
@@ -262,32 +357,44 @@ impl Detector {
                 // A body past the maximum is masked whole: it may be a key glued to more text.
                 let body_len = body_len + run_len(rule, rest.get(body_len..).unwrap_or_default());
                 if body_len >= min_body || Some(pos) == mark {
-                    runs.push((pos, rule.prefix.len(), body_start + body_len));
+                    let prefix = bytes.get(pos..body_start).unwrap_or_default();
+                    let body = bytes
+                        .get(body_start..body_start + body_len)
+                        .unwrap_or_default();
+                    runs.push((pos, body_start + body_len, mask_parts(prefix, body)));
+                    bodies.push(body);
                 }
+            }
+        }
+        for (range, key) in encoded {
+            let start = range.start.min(bytes.len());
+            let end = range.end.min(bytes.len());
+            if start < end {
+                runs.push((start, end, key.masked()));
+                bodies.push(key.body());
             }
         }
         // #8 (found by fuzzing): a key's body can also stand elsewhere in the text without its
         // prefix (in another token, a concatenation, a comment); those copies are masked too.
         let mut copies = Vec::new();
-        for &(start, prefix_len, end) in &runs {
-            let body = bytes.get(start + prefix_len..end).unwrap_or_default();
+        for body in bodies {
             if body.len() < SNIPPET_MASK_MIN_BODY {
                 continue;
             }
             for pos in memchr::memmem::find_iter(bytes, body) {
                 let copy_end = pos + body.len();
-                if !runs.iter().any(|&(s, _, e)| pos < e && s < copy_end) {
-                    copies.push((pos, 0, copy_end));
+                if !runs.iter().any(|&(s, e, _)| pos < e && s < copy_end) {
+                    copies.push((pos, copy_end, mask_parts(b"", body)));
                 }
             }
         }
         runs.extend(copies);
         runs.sort_unstable();
-        runs.dedup();
+        runs.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
         let mut out = String::with_capacity(bytes.len() + 8);
         let mut mark_chars = 0;
         let mut at = 0;
-        for (start, prefix_len, end) in runs {
+        for (start, end, replacement) in runs {
             if start < at {
                 // Overlaps a run already masked: drop the rest of it rather than show it.
                 at = at.max(end);
@@ -299,9 +406,7 @@ impl Detector {
             if Some(start) == mark {
                 mark_chars = out.chars().count();
             }
-            let prefix = bytes.get(start..start + prefix_len).unwrap_or_default();
-            let body = bytes.get(start + prefix_len..end).unwrap_or_default();
-            out.push_str(&mask_parts(prefix, body));
+            out.push_str(&replacement);
             at = end;
         }
         out.push_str(&String::from_utf8_lossy(
@@ -313,7 +418,13 @@ impl Detector {
     /// The redacted line around `key` (indices into `chunk`): at most `SNIPPET_CONTEXT_BYTES`
     /// on each side, stopped at line ends and NUL bytes (binary files), never cutting a token (so no part of another key
     /// shows), with `…` where it was cut.
-    fn snippet(&self, chunk: &[u8], base: u64, key: Range<usize>) -> (String, usize) {
+    fn snippet(
+        &self,
+        chunk: &[u8],
+        base: u64,
+        key: Range<usize>,
+        encoded: &[(Range<usize>, &Key)],
+    ) -> (String, usize) {
         let lo = key.start.saturating_sub(SNIPPET_CONTEXT_BYTES);
         let (mut ws, mut cut_left) =
             match memchr::memrchr2(b'\n', 0, chunk.get(lo..key.start).unwrap_or_default()) {
@@ -342,7 +453,17 @@ impl Detector {
             cut_right = true;
         }
         let segment = chunk.get(ws..we).unwrap_or_default();
-        let (text, mark) = self.mask_runs(segment, SNIPPET_MASK_MIN_BODY, Some(key.start - ws));
+        let inside: Vec<(Range<usize>, &Key)> = encoded
+            .iter()
+            .filter(|(r, _)| r.start < we && ws < r.end)
+            .map(|(r, k)| (r.start.max(ws) - ws..r.end.min(we) - ws, *k))
+            .collect();
+        let (text, mark) = self.mask_runs(
+            segment,
+            SNIPPET_MASK_MIN_BODY,
+            Some(key.start - ws),
+            &inside,
+        );
         let mut snippet = String::with_capacity(text.len() + 6);
         let mut mark = mark;
         if cut_left {
@@ -375,9 +496,17 @@ fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+' | b'/' | b'=')
 }
 
+/// Whether a letter or digit stands right before `pos`, other than the last character of an
+/// escape (`%3D`, `\u003d`, `\n`…): an encoded delimiter is a boundary (#14).
+fn glued_before(chunk: &[u8], pos: usize) -> bool {
+    pos > 0
+        && chunk.get(pos - 1).is_some_and(u8::is_ascii_alphanumeric)
+        && !decode::escape_ends_at(chunk, pos)
+}
+
 /// Checks the prefix occurrence at `pos`; on success, the body's length and entropy.
 fn check(rule: &Rule, chunk: &[u8], pos: usize) -> Result<(usize, f64), Rejection> {
-    if pos > 0 && chunk.get(pos - 1).is_some_and(u8::is_ascii_alphanumeric) {
+    if glued_before(chunk, pos) {
         return Err(Rejection::GluedBefore);
     }
     let body_start = pos + rule.prefix.len();

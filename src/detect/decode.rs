@@ -1,0 +1,617 @@
+//! Decoders (#14): the encoded forms of a rule's prefix as needles, and reading a key back out
+//! of the bytes around one needle's match. Nothing here scans a whole input: the detector's
+//! one multi-literal pass finds the needles, and only the bytes around a match are decoded.
+//!
+//! Every encoded form of a fixed prefix is itself a small set of fixed byte strings:
+//! - base64 puts the prefix at one of three byte alignments inside a 3-byte group; the
+//!   characters that depend on the prefix alone are fixed for each alignment. Each is split in
+//!   two halves so that a line break anywhere inside it (MIME and PEM wrap lines) leaves one
+//!   half whole;
+//! - UTF-16: one string finds both byte orders;
+//! - hex: the lower and the upper case spelling;
+//! - percent-encoding, `\u005f`/`\x5f` escapes and HTML entities leave letters and digits
+//!   alone, so the prefix's leading run of letters (`leadey`) is the needle of the plain key and
+//!   of these forms at once;
+//! - at depth 2, base64 of each base64 needle and of the UTF-16LE prefix (a docker `auth`
+//!   inside a Kubernetes Secret, a PowerShell `-EncodedCommand`).
+
+/// Deepest nesting of encodings `--max-decode-depth` accepts: each level multiplies the base64
+/// needles by three, and the one-pass search slows down with many needles.
+pub const MAX_DECODE_DEPTH: u32 = 2;
+
+/// Shortest leading run of letters and digits of a prefix that may serve as the needle of the
+/// plain and the escaped forms; a shorter run would match too often to be worth it, and the
+/// whole prefix is then the needle (escaped forms of that rule are not found).
+const MIN_TRIGGER_LEN: usize = 4;
+
+/// Bytes of line breaks allowed per 16 characters of wrapped base64 when bounding spans.
+const WRAP_ALLOWANCE: usize = 2;
+
+/// One layer of encoding around a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layer {
+    /// Base64, either alphabet, padded or not, lines wrapped or not: the encoded string starts
+    /// `align` bytes into a 3-byte group, and the needle starts `lead` characters after the
+    /// group's first character.
+    Base64 { align: usize, lead: usize },
+    /// UTF-16 of either byte order (decided at the match).
+    Utf16,
+    /// Hex digits of either case.
+    Hex,
+}
+
+/// What a needle's match means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Form {
+    /// The whole prefix as plain text (decoding off): a key starts here.
+    Plain,
+    /// The prefix's leading run of letters: a plain key, or one whose prefix continues in
+    /// percent-encoding, string escapes or HTML entities.
+    Trigger,
+    /// The prefix under these layers, outermost first.
+    Encoded(Vec<Layer>),
+}
+
+/// One byte string to search for, and how a match of it is read.
+#[derive(Debug, Clone)]
+pub(crate) struct NeedleSpec {
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    /// How a match is read.
+    pub form: Form,
+    /// Longest run of input, from the start of an encoded key to the end of what reading it
+    /// looks at, that one match can cover.
+    pub max_span: usize,
+}
+
+/// The needles of a rule with prefix `prefix` and keys of at most `max_key_len` bytes, for
+/// decoding up to `depth` layers (0: the plain prefix only).
+pub(crate) fn needles(prefix: &[u8], max_key_len: usize, depth: u32) -> Vec<NeedleSpec> {
+    // What reading a key looks at past its body (look-ahead, glue) and before it (one unit).
+    let want = max_key_len + 16;
+    let plain = NeedleSpec {
+        bytes: prefix.to_vec(),
+        form: Form::Plain,
+        max_span: max_key_len,
+    };
+    if depth == 0 {
+        return vec![plain];
+    }
+    let mut out = Vec::new();
+    let trigger_len = prefix
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric())
+        .count();
+    if trigger_len >= MIN_TRIGGER_LEN && trigger_len < prefix.len() {
+        out.push(NeedleSpec {
+            bytes: prefix.get(..trigger_len).unwrap_or(prefix).to_vec(),
+            form: Form::Trigger,
+            // `\u005f` is six bytes for one.
+            max_span: 6 * want,
+        });
+    } else {
+        out.push(plain);
+    }
+    let utf16 = utf16le(prefix);
+    out.push(NeedleSpec {
+        bytes: utf16.clone(),
+        form: Form::Encoded(vec![Layer::Utf16]),
+        max_span: 2 * want + 2,
+    });
+    let hex_lower: Vec<u8> = prefix
+        .iter()
+        .flat_map(|b| format!("{b:02x}").into_bytes())
+        .collect();
+    out.push(NeedleSpec {
+        bytes: hex_lower.to_ascii_uppercase(),
+        form: Form::Encoded(vec![Layer::Hex]),
+        max_span: 2 * want + 2,
+    });
+    out.push(NeedleSpec {
+        bytes: hex_lower,
+        form: Form::Encoded(vec![Layer::Hex]),
+        max_span: 2 * want + 2,
+    });
+    let b64_span = base64_len(want);
+    for align in 0..3 {
+        let (needle, lead) = base64_needle(prefix, align);
+        let half = needle.len() / 2;
+        for (bytes, lead) in [
+            (needle.get(..half), lead),
+            (needle.get(half..), lead + half),
+        ] {
+            out.push(NeedleSpec {
+                bytes: bytes.unwrap_or_default().to_vec(),
+                form: Form::Encoded(vec![Layer::Base64 { align, lead }]),
+                max_span: b64_span,
+            });
+        }
+    }
+    if depth >= 2 {
+        let mut inner: Vec<(Vec<u8>, Layer, usize)> = (0..3)
+            .map(|align| {
+                let (needle, lead) = base64_needle(prefix, align);
+                (needle, Layer::Base64 { align, lead }, b64_span)
+            })
+            .collect();
+        inner.push((utf16, Layer::Utf16, 2 * want + 2));
+        for (string, layer, span) in inner {
+            for align in 0..3 {
+                let (needle, lead) = base64_needle(&string, align);
+                out.push(NeedleSpec {
+                    bytes: needle,
+                    form: Form::Encoded(vec![Layer::Base64 { align, lead }, layer]),
+                    max_span: base64_len(span + 3),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Longest base64 text (line breaks allowed) that encodes `n` bytes plus a partial group on
+/// each side.
+fn base64_len(n: usize) -> usize {
+    let chars = (n.div_ceil(3) + 2) * 4;
+    chars + chars.div_ceil(16) * WRAP_ALLOWANCE
+}
+
+/// UTF-16LE of ASCII `text`.
+fn utf16le(text: &[u8]) -> Vec<u8> {
+    text.iter().flat_map(|&b| [b, 0]).collect()
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// The base64 characters that depend on `text` alone when it starts `align` bytes into a group,
+/// and the index of the first of them in the encoding (counted from the group's first char).
+fn base64_needle(text: &[u8], align: usize) -> (Vec<u8>, usize) {
+    let mut bits: Vec<bool> = vec![false; align * 8];
+    for b in text {
+        bits.extend((0..8).rev().map(|i| b >> i & 1 == 1));
+    }
+    let first = (align * 8).div_ceil(6);
+    let last = bits.len() / 6; // exclusive
+    let chars = (first..last)
+        .map(|i| {
+            let v = bits
+                .get(i * 6..i * 6 + 6)
+                .unwrap_or_default()
+                .iter()
+                .fold(0usize, |acc, &bit| acc << 1 | usize::from(bit));
+            B64.get(v).copied().unwrap_or(b'A')
+        })
+        .collect();
+    (chars, first)
+}
+
+/// The value of base64 character `b`, in either alphabet.
+fn base64_value(b: u8) -> Option<u8> {
+    match b {
+        b'A'..=b'Z' => Some(b - b'A'),
+        b'a'..=b'z' => Some(b - b'a' + 26),
+        b'0'..=b'9' => Some(b - b'0' + 52),
+        b'+' | b'-' => Some(62),
+        b'/' | b'_' => Some(63),
+        _ => None,
+    }
+}
+
+fn is_line_break(b: u8) -> bool {
+    b == b'\n' || b == b'\r'
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Bytes decoded from a buffer, each with the range of buffer positions it was read from.
+#[derive(Debug, Default)]
+pub(crate) struct Decoded {
+    /// The decoded bytes.
+    pub bytes: Vec<u8>,
+    /// For each decoded byte, the buffer range it came from.
+    pub src: Vec<(usize, usize)>,
+    /// Where the string the needle stands for starts in `bytes`.
+    pub at: usize,
+    /// The encoding's name in reports.
+    pub label: &'static str,
+}
+
+impl Decoded {
+    fn push(&mut self, byte: u8, from: usize, to: usize) {
+        self.bytes.push(byte);
+        self.src.push((from, to));
+    }
+
+    /// The buffer range that decoded bytes `range` came from.
+    pub fn source_range(&self, range: std::ops::Range<usize>) -> Option<std::ops::Range<usize>> {
+        let first = self.src.get(range.start)?;
+        let last = self.src.get(range.end.checked_sub(1)?)?;
+        Some(first.0..last.1)
+    }
+
+    /// This decoding read back through `outer`, the decoding its buffer was: positions become
+    /// positions of `outer`'s buffer.
+    fn through(mut self, outer: &Decoded) -> Option<Decoded> {
+        for s in &mut self.src {
+            let r = outer.source_range(s.0..s.1)?;
+            *s = (r.start, r.end);
+        }
+        Some(self)
+    }
+}
+
+/// Reads `layer` at the needle match `at` of `buf`, decoding at most `want` bytes and, for
+/// base64, up to `back_groups` whole groups before the match's group (an inner layer reads a
+/// little before its own needle). `offset` is the input offset of `buf[0]` when `buf` is the
+/// input itself (UTF-16's byte order follows from it), `None` inside a decoded window.
+pub(crate) fn read_layer(
+    layer: Layer,
+    buf: &[u8],
+    at: usize,
+    want: usize,
+    back_groups: usize,
+    offset: Option<u64>,
+) -> Option<Decoded> {
+    match layer {
+        Layer::Base64 { align, lead } => base64(buf, at, align, lead, back_groups, want),
+        Layer::Utf16 => utf16(buf, at, want, offset),
+        Layer::Hex => hex(buf, at, want),
+    }
+}
+
+/// Reads every layer of `chain` (outermost first) at the match `at` of `buf` (whose first byte
+/// is at input offset `offset`); the result's positions are positions of `buf` and its `at` is
+/// where the prefix starts.
+pub(crate) fn read_chain(
+    chain: &[Layer],
+    buf: &[u8],
+    at: usize,
+    want: usize,
+    offset: u64,
+) -> Option<Decoded> {
+    let (first, rest) = chain.split_first()?;
+    // Each outer layer must decode enough to hold what the inner ones read.
+    let outer_want = rest.iter().fold(want, |w, l| match l {
+        Layer::Base64 { .. } => base64_len(w) + 3,
+        Layer::Utf16 | Layer::Hex => 2 * w + 2,
+    });
+    let back = usize::from(!rest.is_empty());
+    let mut decoded = read_layer(*first, buf, at, outer_want, back, Some(offset))?;
+    let mut labels = vec![decoded.label];
+    for layer in rest {
+        let inner = read_layer(*layer, &decoded.bytes, decoded.at, want, 0, None)?;
+        labels.push(inner.label);
+        decoded = inner.through(&decoded)?;
+    }
+    decoded.label = chain_label(&labels);
+    Some(decoded)
+}
+
+/// Interned names of encoding chains (reports carry the list; this keeps `Decoded` small).
+fn chain_label(labels: &[&'static str]) -> &'static str {
+    match labels {
+        [one] => one,
+        ["base64", "base64"] => "base64+base64",
+        ["base64", "utf-16le"] => "base64+utf-16le",
+        ["base64", "utf-16be"] => "base64+utf-16be",
+        _ => "nested",
+    }
+}
+
+/// The chain of a label made by `chain_label`, outermost first, for reports.
+pub fn label_chain(label: &str) -> Vec<String> {
+    label.split('+').map(str::to_string).collect()
+}
+
+fn base64(
+    buf: &[u8],
+    at: usize,
+    align: usize,
+    lead: usize,
+    back_groups: usize,
+    want: usize,
+) -> Option<Decoded> {
+    // Back to the group's first character, over line breaks.
+    let mut start = at;
+    let mut n = 0;
+    while n < lead {
+        start = start.checked_sub(1)?;
+        let b = *buf.get(start)?;
+        if is_line_break(b) {
+            continue;
+        }
+        base64_value(b)?;
+        n += 1;
+    }
+    // Then whole groups further back, as far as the text goes.
+    let mut groups = 0;
+    while groups < back_groups {
+        let mut s = start;
+        let mut n = 0;
+        while n < 4 {
+            let Some(prev) = s.checked_sub(1) else { break };
+            let b = buf.get(prev).copied().unwrap_or(0);
+            s = prev;
+            if is_line_break(b) {
+                continue;
+            }
+            if base64_value(b).is_none() {
+                break;
+            }
+            n += 1;
+        }
+        if n < 4 {
+            break;
+        }
+        start = s;
+        groups += 1;
+    }
+    let mut out = Decoded {
+        at: align + 3 * groups,
+        label: "base64",
+        ..Decoded::default()
+    };
+    let mut quad = [(0u8, 0usize); 4];
+    let mut filled = 0;
+    let mut i = start;
+    while out.bytes.len() < want {
+        let Some(&b) = buf.get(i) else { break };
+        if is_line_break(b) {
+            i += 1;
+            continue;
+        }
+        let Some(v) = base64_value(b) else { break };
+        if let Some(slot) = quad.get_mut(filled) {
+            *slot = (v, i);
+        }
+        filled += 1;
+        i += 1;
+        if filled == 4 {
+            emit_group(&quad, 4, &mut out);
+            filled = 0;
+        }
+    }
+    if filled >= 2 {
+        emit_group(&quad, filled, &mut out);
+    }
+    out.bytes.truncate(want);
+    out.src.truncate(want);
+    (out.bytes.len() > out.at).then_some(out)
+}
+
+/// Appends the bytes of the first `n` (2 to 4) characters of a group.
+fn emit_group(quad: &[(u8, usize); 4], n: usize, out: &mut Decoded) {
+    let [(c0, p0), (c1, p1), (c2, p2), (c3, p3)] = *quad;
+    out.push(c0 << 2 | c1 >> 4, p0, p1 + 1);
+    if n >= 3 {
+        out.push((c1 & 15) << 4 | c2 >> 2, p1, p2 + 1);
+    }
+    if n >= 4 {
+        out.push((c2 & 3) << 6 | c3, p2, p3 + 1);
+    }
+}
+
+/// Whether the UTF-16 text whose ASCII character byte is at `at` is big-endian. The needle
+/// (UTF-16LE of the prefix) matches both byte orders one byte apart, so the order comes from a
+/// byte-order mark right before the run of ASCII code units, else from the parity of the
+/// input offset (`offset` of `buf[0]`): UTF-16 text is 2-byte aligned in files and binaries,
+/// and the character byte of a unit is at an even offset in UTF-16LE, at an odd one in
+/// UTF-16BE. Inside a decoded window (`offset` unknown) the default is little-endian, the
+/// order of Windows and .NET.
+fn is_big_endian(buf: &[u8], at: usize, offset: Option<u64>) -> bool {
+    // Back over ASCII units read as little-endian (character, 0) to the start of the run.
+    let mut s = at;
+    while s >= 2
+        && buf.get(s - 2).is_some_and(|&b| b != 0 && b < 0x80)
+        && buf.get(s - 1) == Some(&0)
+    {
+        s -= 2;
+    }
+    let bom_at = |i: Option<usize>| i.and_then(|i| buf.get(i..i + 2));
+    if bom_at(s.checked_sub(2)) == Some(&[0xFF, 0xFE][..]) {
+        return false;
+    }
+    if bom_at(s.checked_sub(1)) == Some(&[0xFE, 0xFF][..]) {
+        return true;
+    }
+    offset.is_some_and(|o| (o + at as u64) % 2 == 1)
+}
+
+fn utf16(buf: &[u8], at: usize, want: usize, offset: Option<u64>) -> Option<Decoded> {
+    let big = is_big_endian(buf, at, offset);
+    let start = if big { at.checked_sub(1)? } else { at };
+    // One unit before the text, for the glue check.
+    let from = start.checked_sub(2).unwrap_or(start);
+    let mut out = Decoded {
+        at: (start - from) / 2,
+        label: if big { "utf-16be" } else { "utf-16le" },
+        ..Decoded::default()
+    };
+    let mut i = from;
+    while out.bytes.len() < want {
+        let (Some(&a), Some(&b)) = (buf.get(i), buf.get(i + 1)) else {
+            break;
+        };
+        let unit = if big {
+            u16::from(a) << 8 | u16::from(b)
+        } else {
+            u16::from(b) << 8 | u16::from(a)
+        };
+        // Non-ASCII code units cannot be part of a key: any non-key byte stands for them.
+        let byte = u8::try_from(unit).ok().filter(u8::is_ascii).unwrap_or(0xFF);
+        out.push(byte, i, i + 2);
+        i += 2;
+    }
+    Some(out)
+}
+
+fn hex(buf: &[u8], at: usize, want: usize) -> Option<Decoded> {
+    let pair = |i: usize| -> Option<u8> {
+        Some(hex_value(*buf.get(i)?)? << 4 | hex_value(*buf.get(i + 1)?)?)
+    };
+    let from = match at.checked_sub(2) {
+        Some(i) if pair(i).is_some() => i,
+        _ => at,
+    };
+    let mut out = Decoded {
+        at: (at - from) / 2,
+        label: "hex",
+        ..Decoded::default()
+    };
+    let mut i = from;
+    while out.bytes.len() < want {
+        let Some(byte) = pair(i) else { break };
+        out.push(byte, i, i + 2);
+        i += 2;
+    }
+    Some(out)
+}
+
+/// Reads text starting at `at` with percent-encoding, `\uXXXX`/`\xXX` escapes and HTML numeric
+/// entities decoded, at most `want` bytes; `None` when none of them occurs (the plain read
+/// covers that). The label names the first kind met.
+pub(crate) fn unescape(buf: &[u8], at: usize, want: usize) -> Option<Decoded> {
+    let mut out = Decoded::default();
+    let mut label = None;
+    let mut i = at;
+    while out.bytes.len() < want {
+        let Some(&b) = buf.get(i) else { break };
+        let rest = buf.get(i..).unwrap_or_default();
+        match escape_at(rest) {
+            Some((byte, len, kind)) => {
+                label.get_or_insert(kind);
+                out.push(byte, i, i + len);
+                i += len;
+            }
+            None => {
+                out.push(b, i, i + 1);
+                i += 1;
+            }
+        }
+    }
+    out.label = label?;
+    Some(out)
+}
+
+/// The escape at the start of `s`: the byte it stands for, its length and its kind. Escapes of
+/// non-ASCII characters are left alone (no key byte is one).
+fn escape_at(s: &[u8]) -> Option<(u8, usize, &'static str)> {
+    let hex_number = |digits: &[u8]| -> Option<u32> {
+        digits
+            .iter()
+            .try_fold(0u32, |acc, &d| Some(acc * 16 + u32::from(hex_value(d)?)))
+    };
+    let ascii = |v: u32| u8::try_from(v).ok().filter(u8::is_ascii);
+    match s {
+        [b'%', a, b, ..] => Some((ascii(hex_number(&[*a, *b])?)?, 3, "percent")),
+        [b'\\', b'u', rest @ ..] => Some((ascii(hex_number(rest.get(..4)?)?)?, 6, "escape")),
+        [b'\\', b'x', rest @ ..] => Some((ascii(hex_number(rest.get(..2)?)?)?, 4, "escape")),
+        [b'&', b'#', b'x' | b'X', rest @ ..] => {
+            let end = rest.iter().take(7).position(|&c| c == b';')?;
+            let v = hex_number(rest.get(..end).filter(|d| !d.is_empty())?)?;
+            Some((ascii(v)?, end + 4, "html-entity"))
+        }
+        [b'&', b'#', rest @ ..] => {
+            let end = rest.iter().take(7).position(|&c| c == b';')?;
+            let digits = rest.get(..end).filter(|d| !d.is_empty())?;
+            let v = digits.iter().try_fold(0u32, |acc, &d| {
+                d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0'))
+            })?;
+            Some((ascii(v)?, end + 3, "html-entity"))
+        }
+        _ => None,
+    }
+}
+
+/// Whether the bytes before `pos` end in an escape (`%3D`, `\u003d`, `\x3d`, `\n`, `\t`, `\r`)
+/// rather than in the letter or digit they end with: an encoded delimiter is a boundary.
+pub(crate) fn escape_ends_at(buf: &[u8], pos: usize) -> bool {
+    let before = |n: usize| pos.checked_sub(n).and_then(|i| buf.get(i..pos));
+    let hex = |s: &[u8]| s.iter().all(|&b| hex_value(b).is_some());
+    matches!(before(3), Some([b'%', a, b]) if hex(&[*a, *b]))
+        || matches!(before(6), Some([b'\\', b'u', rest @ ..]) if hex(rest))
+        || matches!(before(4), Some([b'\\', b'x', a, b]) if hex(&[*a, *b]))
+        || matches!(before(2), Some([b'\\', b'n' | b't' | b'r']))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(data: &[u8]) -> String {
+        let mut out = String::new();
+        for chunk in data.chunks(3) {
+            let n = chunk.iter().fold(0u32, |acc, &b| acc << 8 | u32::from(b))
+                << (8 * (3 - chunk.len()));
+            for i in 0..=chunk.len() {
+                out.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn base64_needles_are_substrings_of_every_alignment() {
+        let prefix = b"leadey_sk_live_";
+        for align in 0..3 {
+            let (needle, lead) = base64_needle(prefix, align);
+            assert!(needle.len() >= 18, "{align}: {}", needle.len());
+            for pad_len in (align..7).step_by(3) {
+                let mut text = b"xyzxyz".get(..pad_len).unwrap_or_default().to_vec();
+                text.extend_from_slice(prefix);
+                text.extend_from_slice(b"AbCdEf");
+                let enc = b64(&text);
+                let at = memchr::memmem::find(enc.as_bytes(), &needle).expect("needle found");
+                let d = base64(enc.as_bytes(), at, align, lead, 1, 40).expect("decodes");
+                assert_eq!(
+                    d.bytes.get(d.at..d.at + prefix.len()),
+                    Some(&prefix[..]),
+                    "align {align}, pad {pad_len}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn escapes_decode_and_end_as_boundaries() {
+        let d = unescape(b"leadey%5Fsk\\u005flive&#95;x&#x5F;", 0, 100).expect("escaped");
+        assert_eq!(d.bytes, b"leadey_sk_live_x_");
+        assert_eq!(d.label, "percent");
+        assert_eq!(d.source_range(6..7), Some(6..9));
+        assert!(unescape(b"leadey_sk", 0, 100).is_none());
+        assert!(escape_ends_at(b"a%3Dk", 4));
+        assert!(escape_ends_at(b"\\u003dk", 6));
+        assert!(escape_ends_at(b"\\nk", 2));
+        assert!(!escape_ends_at(b"ak", 1));
+        assert!(!escape_ends_at(b"%3Gk", 3));
+    }
+
+    #[test]
+    fn utf16_byte_order_from_a_bom_or_the_offset_parity() {
+        let le: Vec<u8> = utf16le(b"=leadey");
+        assert!(!is_big_endian(&le, 2, Some(0)));
+        assert!(!is_big_endian(&le, 2, None));
+        let be: Vec<u8> = b"=leadey".iter().flat_map(|&b| [0, b]).collect();
+        // The LE needle matches BE text one byte later: at an odd offset.
+        assert!(is_big_endian(&be, 3, Some(0)));
+        assert!(
+            !is_big_endian(&be, 3, Some(1)),
+            "a run at an odd start is LE"
+        );
+        let d = utf16(&be, 3, 10, Some(0)).expect("decodes");
+        assert_eq!(d.label, "utf-16be");
+        assert_eq!(&d.bytes[d.at..], b"leadey");
+        // A mark decides whatever the offset.
+        let bom: Vec<u8> = [0xFE, 0xFF, 0, b'l', 0, b'e'].to_vec();
+        assert!(is_big_endian(&bom, 3, None));
+        let bom: Vec<u8> = [0, 0xFF, 0xFE, b'l', 0, b'e'].to_vec();
+        assert!(!is_big_endian(&bom, 3, Some(0)));
+    }
+}
