@@ -24,8 +24,10 @@
 #   4. Counts the planted keys each report holds (leadey-scan by key hash, gitleaks by text).
 #
 # Output: a Markdown table on stdout and WORK/results.tsv. Env: LEADEY_BIN (binary to measure;
-# else `cargo build --release`), WORK, RUNS, VENV, CRATES, NPM_PACKAGES, NPM_VERSIONS.
-# Exit 0 when leadey-scan found all planted keys, 1 otherwise, 2 on setup errors.
+# else `cargo build --release`), WORK, RUNS, VENV, CRATES, NPM_PACKAGES, NPM_VERSIONS,
+# MAX_RSS_MIB.
+# Exit 0 when leadey-scan found all planted keys within MAX_RSS_MIB (default 64) of peak RSS,
+# 1 otherwise, 2 on setup errors.
 set -euo pipefail
 
 NAME=artifacts
@@ -39,6 +41,7 @@ WORK="${WORK:-/work/bench-repos/artifacts}"
 RUNS="${RUNS:-1}"
 VENV="${VENV:-$WORK/venv}"
 NPM_VERSIONS="${NPM_VERSIONS:-12}"
+MAX_RSS_MIB="${MAX_RSS_MIB:-64}"
 NPM_PACKAGES="${NPM_PACKAGES:-typescript react react-dom lodash express webpack @babel/core
   @babel/parser eslint prettier rxjs moment axios vue @angular/core jquery chalk commander yargs
   semver debug uuid ws socket.io mongoose rollup vite sass d3 bootstrap tailwindcss core-js
@@ -237,6 +240,10 @@ for tree in corpus renamed; do
       >>"$WORK/results.tsv"
     if [ "$tool" = leadey ] && [ "$found" != "$PLANTED" ]; then
       log "leadey-scan found $found of the $PLANTED planted keys in $tree"
+      status=1
+    fi
+    if [ "$tool" = leadey ] && python3 -c "import sys; sys.exit(not $rss >= $MAX_RSS_MIB)"; then
+      log "leadey-scan's peak RSS $rss MiB is over the bound of $MAX_RSS_MIB MiB"
       status=1
     fi
   done

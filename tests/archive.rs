@@ -781,3 +781,48 @@ fn keys_in_the_image_config_env_cmd_labels_and_history_are_found() {
         0
     );
 }
+
+#[test]
+fn reports_on_archives_are_identical_at_any_thread_count() {
+    let (lower, upper) = whiteout_layers(1360);
+    let image = tar(&[
+        ("l1/layer.tar", &lower),
+        ("l2/layer.tar", &upper),
+        (
+            "manifest.json",
+            br#"[{"Config":"c.json","Layers":["l1/layer.tar","l2/layer.tar"]}]"#,
+        ),
+    ]);
+    let t = Tree::new();
+    t.write("dist/image.tar", &image);
+    t.write("dist/locked.zip", encrypted_zip(&fake_key(1366)));
+    t.write("dist/broken.zip", corrupt_zip(fake_key(1367)));
+    for i in 0..6u64 {
+        let env = env_file(&fake_key(1370 + i));
+        t.write(
+            &format!("dist/pkg{i}.tgz"),
+            gzip(&tar(&[
+                ("package/.env", &env),
+                ("package/x.zip", &zip(&[("a", &env)])),
+            ])),
+        );
+    }
+    let reports: Vec<String> = ["1", "2", "8"]
+        .iter()
+        .map(|n| {
+            let out = run(t
+                .cmd()
+                .args([".", "--format", "json", "--no-timing", "--threads", n]));
+            assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+            stdout(&out)
+        })
+        .collect();
+    let v: Value = serde_json::from_str(&reports[0]).expect("json");
+    assert_eq!(
+        v["findings"].as_array().map(Vec::len),
+        Some(5 + 2 + 12),
+        "{v}"
+    );
+    assert_eq!(reports[0], reports[1]);
+    assert_eq!(reports[0], reports[2]);
+}
