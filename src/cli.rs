@@ -99,6 +99,12 @@ pub struct ScanArgs {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_ARCHIVE_MEMBERS)]
     pub max_archive_members: u64,
 
+    /// Find keys encoded up to N layers deep (base64, percent-encoding, UTF-16, \u005f and
+    /// HTML escapes, hex; 2: base64 of base64); 0 finds plain keys only.
+    #[arg(long, value_name = "N", default_value_t = crate::detect::DEFAULT_DECODE_DEPTH,
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(crate::detect::decode::MAX_DECODE_DEPTH)))]
+    pub max_decode_depth: u32,
+
     /// Size of one read in bytes (for tests of chunk boundaries).
     #[arg(long, hide = true, value_name = "BYTES", default_value_t = DEFAULT_CHUNK_SIZE_BYTES)]
     pub chunk_size: usize,
@@ -387,6 +393,7 @@ impl ScanArgs {
                 max_members: self.max_archive_members,
                 ..ArchiveLimits::default()
             },
+            decode_depth: self.max_decode_depth,
         }
     }
 }

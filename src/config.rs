@@ -66,6 +66,8 @@ pub struct ScanConfig {
     pub git: Option<GitScope>,
     /// Archive unpacking limits (#13).
     pub archives: ArchiveLimits,
+    /// Nested encodings decoded around keys (#14; 0: plain keys only).
+    pub decode_depth: u32,
 }
 
 /// What a git scan reads (#5). The repository is the one holding the scan root.
@@ -98,6 +100,7 @@ impl Default for ScanConfig {
             chunk_size_bytes: DEFAULT_CHUNK_SIZE_BYTES,
             git: None,
             archives: ArchiveLimits::default(),
+            decode_depth: crate::detect::DEFAULT_DECODE_DEPTH,
         }
     }
 }

@@ -64,7 +64,7 @@ pub fn run_with_rules_and_progress(
     // #8: rule text is input; reports quoting it (titles, remediation) mask keys.
     let mut rules = rules;
     rules.redact_text(crate::redact_builtin);
-    let detector = Detector::new(&rules);
+    let detector = Detector::with_decode_depth(&rules, config.decode_depth);
     let excludes = compile_excludes(&config.excludes, &detector)?;
     let scanner = Scanner {
         detector: &detector,

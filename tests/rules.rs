@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use leadey_scan::detect::entropy::shannon;
+use leadey_scan::detect::entropy::{dictionary_share, shannon};
 use leadey_scan::detect::Detector;
 use leadey_scan::rules::{parse_rule_file, RuleSet, BUILTIN_RULE_FILES};
 
@@ -122,6 +122,9 @@ fn random_bodies_of_every_length_pass_with_a_wide_entropy_margin() {
     let detector = Detector::new(&set);
     let mut rng = Rng(0x5EED_1234_ABCD_0001);
     const MARGIN_BITS: f64 = 0.5;
+    // #14: the most word-covered random body stays this far below `max_word_share`.
+    const MARGIN_WORDS: f64 = 0.2;
+    let mut max_words: f64 = 0.0;
     for len in rule.body_min_len..=rule.body_max_len {
         let mut min_bits = f64::MAX;
         for _ in 0..2000 {
@@ -129,6 +132,7 @@ fn random_bodies_of_every_length_pass_with_a_wide_entropy_margin() {
             let found = detector.scan(key.as_bytes());
             assert_eq!(found.len(), 1, "random key missed: length {len}");
             min_bits = min_bits.min(shannon(&key.as_bytes()[15..]));
+            max_words = max_words.max(dictionary_share(&key.as_bytes()[15..]));
         }
         assert!(
             min_bits >= rule.min_entropy + MARGIN_BITS,
@@ -136,6 +140,12 @@ fn random_bodies_of_every_length_pass_with_a_wide_entropy_margin() {
             rule.min_entropy
         );
     }
+    eprintln!("the most word-covered random body: {max_words:.3}");
+    assert!(
+        max_words + MARGIN_WORDS <= rule.max_word_share,
+        "the most word-covered random body: {max_words:.3}, threshold {}",
+        rule.max_word_share
+    );
 }
 
 #[test]

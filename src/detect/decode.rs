@@ -418,7 +418,8 @@ fn is_big_endian(buf: &[u8], at: usize, offset: Option<u64>) -> bool {
     if bom_at(s.checked_sub(2)) == Some(&[0xFF, 0xFE][..]) {
         return false;
     }
-    if bom_at(s.checked_sub(1)) == Some(&[0xFE, 0xFF][..]) {
+    // In big-endian text the run seen as little-endian starts one byte into its first unit.
+    if bom_at(s.checked_sub(3)) == Some(&[0xFE, 0xFF][..]) {
         return true;
     }
     offset.is_some_and(|o| (o + at as u64) % 2 == 1)

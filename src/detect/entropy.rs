@@ -111,6 +111,98 @@ pub fn is_periodic(body: &[u8]) -> bool {
     (1..=body.len() / 2).any(|p| body.iter().zip(body.iter().skip(p)).all(|(a, b)| a == b))
 }
 
+/// Words that documentation placeholders are made of (`YourLeadeyKeyHere2024`,
+/// `INSERTYOURKEYHERE`, `ReplaceWithYourKey`), lowercase, at least three letters: a random body
+/// holds one by chance rarely, and never enough of them to cover most of it (tests/rules.rs
+/// measures the margin).
+pub const PLACEHOLDER_DICTIONARY: &[&str] = &[
+    "access",
+    "account",
+    "actual",
+    "add",
+    "api",
+    "bar",
+    "baz",
+    "change",
+    "copy",
+    "dashboard",
+    "default",
+    "demo",
+    "dev",
+    "dummy",
+    "enter",
+    "example",
+    "fake",
+    "foo",
+    "from",
+    "generated",
+    "goes",
+    "here",
+    "insert",
+    "invalid",
+    "key",
+    "leadey",
+    "live",
+    "mock",
+    "new",
+    "not",
+    "org",
+    "organization",
+    "own",
+    "paste",
+    "place",
+    "placeholder",
+    "private",
+    "prod",
+    "production",
+    "put",
+    "qux",
+    "random",
+    "real",
+    "redacted",
+    "replace",
+    "sample",
+    "secret",
+    "set",
+    "settings",
+    "some",
+    "string",
+    "test",
+    "text",
+    "the",
+    "this",
+    "token",
+    "use",
+    "valid",
+    "value",
+    "with",
+    "xxx",
+    "your",
+];
+
+/// Share (0..=1) of `body` covered by words of `PLACEHOLDER_DICTIONARY`, ignoring ASCII case.
+///
+/// ```
+/// use leadey_scan::detect::entropy::dictionary_share;
+/// assert!(dictionary_share(b"YourLeadeyKeyHere2024") > 0.8);
+/// assert_eq!(dictionary_share(b"u8jzPde0IgxLd6GncfBA"), 0.0);
+/// ```
+pub fn dictionary_share(body: &[u8]) -> f64 {
+    if body.is_empty() {
+        return 0.0;
+    }
+    let lower = body.to_ascii_lowercase();
+    let mut covered = vec![false; lower.len()];
+    for word in PLACEHOLDER_DICTIONARY {
+        for at in memchr::memmem::find_iter(&lower, word.as_bytes()) {
+            for c in covered.iter_mut().skip(at).take(word.len()) {
+                *c = true;
+            }
+        }
+    }
+    covered.iter().filter(|&&c| c).count() as f64 / lower.len() as f64
+}
+
 /// Whether `body` contains one of `words` (already lowercase), ignoring ASCII case.
 pub fn has_placeholder_word(body: &[u8], words: &[String]) -> bool {
     if words.is_empty() {

@@ -75,6 +75,8 @@ pub enum Rejection {
     Periodic,
     /// Mostly sequential or keyboard-row characters.
     Sequence,
+    /// Mostly dictionary words (`YourLeadeyKeyHere2024`, #14).
+    PlaceholderWords,
 }
 
 /// One byte string the prefilter looks for (#12): one multi-literal pass finds every needle of
@@ -542,6 +544,9 @@ fn check(rule: &Rule, chunk: &[u8], pos: usize) -> Result<(usize, f64), Rejectio
     }
     if rule.max_sequence_share < 1.0 && entropy::sequence_share(body) >= rule.max_sequence_share {
         return Err(Rejection::Sequence);
+    }
+    if rule.max_word_share < 1.0 && entropy::dictionary_share(body) >= rule.max_word_share {
+        return Err(Rejection::PlaceholderWords);
     }
     Ok((body_len, bits))
 }

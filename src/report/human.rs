@@ -84,6 +84,19 @@ impl Human {
         } else {
             String::new()
         };
+        // #14: `found base64-encoded`; nested, innermost first: `found utf-16le-encoded,
+        // inside base64` (the chain is outermost first).
+        let binary = match f.encoding.split_last() {
+            Some((inner, outer)) => {
+                let inside: String = outer
+                    .iter()
+                    .rev()
+                    .map(|e| format!(", inside {e}"))
+                    .collect();
+                format!("{binary} (found {inner}-encoded{inside})")
+            }
+            None => binary,
+        };
         let line_no = loc.line.to_string();
         let pad = " ".repeat(line_no.len());
         writeln!(

@@ -142,6 +142,8 @@ pub struct Rule {
     pub min_entropy: f64,
     /// Largest share of the body that sequences may cover.
     pub max_sequence_share: f64,
+    /// Largest share of the body that dictionary words may cover.
+    pub max_word_share: f64,
     /// Reject bodies that repeat a shorter pattern.
     pub reject_periodic: bool,
     /// Lowercased placeholder words.
@@ -204,6 +206,12 @@ impl Rule {
                 spec.max_sequence_share
             )));
         }
+        if !(0.0..=1.0).contains(&spec.max_word_share) {
+            return Err(invalid(format!(
+                "max_word_share ({}) must be between 0 and 1",
+                spec.max_word_share
+            )));
+        }
         if spec.body_chars.is_empty() || spec.body_chars.contains(['[', ']']) {
             return Err(invalid(
                 "body_chars must be the inside of a character class, e.g. `A-Za-z0-9`".into(),
@@ -236,6 +244,7 @@ impl Rule {
             body_max_len: spec.body_max_len,
             min_entropy: spec.min_entropy,
             max_sequence_share: spec.max_sequence_share,
+            max_word_share: spec.max_word_share,
             reject_periodic: spec.reject_periodic,
             placeholder_words: spec
                 .placeholder_words

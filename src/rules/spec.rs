@@ -38,6 +38,11 @@ pub struct RuleSpec {
     /// body counts as a placeholder. 1.0 (the default) turns the check off.
     #[serde(default = "default_sequence_share")]
     pub max_sequence_share: f64,
+    /// Share (0..=1) of the body that words of the built-in placeholder dictionary may cover
+    /// before the body counts as a placeholder (`YourLeadeyKeyHere2024`). 1.0 (the default)
+    /// turns the check off.
+    #[serde(default = "default_sequence_share")]
+    pub max_word_share: f64,
     /// Reject bodies that repeat a pattern of at most half their length (default true).
     #[serde(default = "default_true")]
     pub reject_periodic: bool,

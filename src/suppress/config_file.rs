@@ -290,6 +290,7 @@ fn spec_of(rule: &Rule) -> RuleSpec {
         body_max_len: rule.body_max_len,
         min_entropy: rule.min_entropy,
         max_sequence_share: rule.max_sequence_share,
+        max_word_share: rule.max_word_share,
         reject_periodic: rule.reject_periodic,
         placeholder_words: rule.placeholder_words.clone(),
         severity: rule.severity,
