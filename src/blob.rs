@@ -592,9 +592,10 @@ impl<'s, 'o> Nest<'s, 'o> {
         let mut by_layer: HashMap<String, Vec<Whiteout>> = HashMap::new();
         self.whiteouts.retain(|(at, whiteout)| {
             let below = at.len() > level && at.get(..level) == Some(chain.as_slice());
-            if below && at.len() == level + 1 {
+            // A whiteout in a member of this tar's member: `at` ends with the layer's name.
+            if let Some(layer) = at.last().filter(|_| below && at.len() == level + 1) {
                 by_layer
-                    .entry(at[level].clone())
+                    .entry(layer.clone())
                     .or_default()
                     .push(whiteout.clone());
             }
