@@ -56,14 +56,19 @@ impl Secrets {
         secret
     }
 
-    /// The first part of a planted key found in `text`.
-    fn leak<'a>(&'a self, text: &str) -> Option<&'a str> {
+    /// The first part of a planted key found in `text`, plain or encoded (#14).
+    fn leak(&self, text: &str) -> Option<String> {
         self.keys.iter().find_map(|key| {
             let body = &key[PREFIX.len()..];
             // The mask shows the last 4 characters; 8 in a row is more than any mask shows.
-            (0..=body.len() - 8)
-                .map(|i| &body[i..i + 8])
-                .find(|window| text.contains(window))
+            let plain = (0..=body.len() - 8)
+                .map(|i| body[i..i + 8].to_string())
+                .find(|window| text.contains(window.as_str()));
+            plain.or_else(|| {
+                encoded_windows(key)
+                    .into_iter()
+                    .find(|window| text.contains(window.as_str()))
+            })
         })
     }
 
@@ -77,6 +82,70 @@ impl Secrets {
         self.check(&format!("{what} (stdout)"), &stdout(out));
         self.check(&format!("{what} (stderr)"), &stderr(out));
     }
+}
+
+/// Runs of 12 characters of the encoded forms of `key` that depend on its body alone: base64
+/// at each of the three alignments (either alphabet: a body of letters and digits encodes
+/// without `+/-_`) and hex of either case. Any of them in a report would let a reader decode
+/// part of the key.
+fn encoded_windows(key: &str) -> Vec<String> {
+    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    for align in 0..3 {
+        let data = [&b"\0\0"[..align], key.as_bytes()].concat();
+        let enc: Vec<u8> = data
+            .chunks(3)
+            .flat_map(|c| {
+                let n = c.iter().fold(0u32, |a, &b| a << 8 | u32::from(b)) << (8 * (3 - c.len()));
+                (0..=c.len()).map(move |i| B64[(n >> (18 - 6 * i) & 63) as usize])
+            })
+            .collect();
+        // Characters from the first one holding only body bits to the last full one.
+        let first = ((align + PREFIX.len()) * 8).div_ceil(6);
+        let last = data.len() * 8 / 6;
+        for w in enc[first..last].windows(12) {
+            out.push(String::from_utf8(w.to_vec()).unwrap());
+        }
+    }
+    let hex: String = key[PREFIX.len()..]
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    for w in hex.as_bytes().windows(16).step_by(2) {
+        let w = String::from_utf8(w.to_vec()).unwrap();
+        out.push(w.to_uppercase());
+        out.push(w);
+    }
+    out
+}
+
+/// Unpadded base64 of `text`.
+fn b64(text: &str) -> String {
+    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    text.as_bytes()
+        .chunks(3)
+        .flat_map(|c| {
+            let n = c.iter().fold(0u32, |a, &b| a << 8 | u32::from(b)) << (8 * (3 - c.len()));
+            (0..=c.len()).map(move |i| B64[(n >> (18 - 6 * i) & 63) as usize] as char)
+        })
+        .collect()
+}
+
+#[test]
+fn the_leak_check_sees_encoded_forms_of_a_key() {
+    let mut s = Secrets::new();
+    let k = s.key();
+    let hex: String = k.bytes().map(|b| format!("{b:02X}")).collect();
+    for text in [
+        b64(&k),
+        b64(&format!("u:{k}")),
+        b64(&format!("ab:{k}")),
+        hex.clone(),
+        hex.to_lowercase(),
+    ] {
+        assert!(s.leak(&text).is_some(), "not seen: {text}");
+    }
+    assert!(s.leak(&b64("leadey_sk_live_••••")).is_none());
 }
 
 fn run(cmd: &mut Command) -> Output {
@@ -135,11 +204,32 @@ fn plant(s: &mut Secrets) -> Planted {
     let k_loop = s.key();
     std::fs::create_dir_all(t.join(&format!("loop-{k_loop}"))).unwrap();
     std::os::unix::fs::symlink("..", t.join(&format!("loop-{k_loop}/up"))).unwrap();
+    // #14: encoded keys, two on one line so each snippet holds the other's encoded form.
+    let (k_b64, k_b64b, k_hex, k_pct, k_nested) = (s.key(), s.key(), s.key(), s.key(), s.key());
+    let hex: String = k_hex.bytes().map(|b| format!("{b:02x}")).collect();
+    t.write(
+        "deploy/secret.yaml",
+        format!(
+            "data:\n  a: {} b: {}\n  h: {hex} p: leadey%5Fsk%5Flive%5F{}\n  n: {}\n",
+            b64(&format!("user:{k_b64}")),
+            b64(&format!("LEADEY_API_KEY={k_b64b}")),
+            &k_pct[PREFIX.len()..],
+            b64(&b64(&format!("u:{k_nested}"))),
+        ),
+    );
+    let k_utf16 = s.key();
+    let utf16: Vec<u8> = format!("key={k_utf16}\r\n")
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    t.write("export.reg", utf16);
     let stdin_key = s.key();
     let missing = format!("missing-{}.txt", s.key());
     Planted {
         tree: t,
-        found: vec![k_env, k_line2, k_inside, k_bin, k_long],
+        found: vec![
+            k_env, k_line2, k_inside, k_bin, k_long, k_b64, k_b64b, k_hex, k_pct, k_nested, k_utf16,
+        ],
         skipped: vec![k_fifo, k_link, k_excl],
         stdin_key,
         missing,

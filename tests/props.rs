@@ -262,3 +262,278 @@ fn line_column_here_agrees_with_hand_counts() {
     assert_eq!(line_column(b"\xEF\xBB\xBFab", 5), (1, 3));
     assert_eq!(line_column(b"x\r\ny", 3), (2, 1));
 }
+
+// ---------------------------------------------------------------------------------------------
+// #14: encoded keys. Each key is planted in one supported encoding (base64 in either alphabet,
+// padded or not, at any of the three alignments, wrapped at any width or not; base64 of base64
+// and of UTF-16LE; hex of either case; percent-encoding, `\u005f`/`\x5f` escapes and HTML
+// entities of the prefix's underscores; UTF-16 of either byte order) at a random place, and must
+// be found exactly once, at the first encoded byte that carries the key (computed here from
+// the encoder, not from the decoder), with the decoded key's hash and the encoding chain.
+
+/// Bytes that may stand around an encoded token: not in any encoding's alphabet.
+const TOKEN_SEPARATORS: &[u8] = b" \n\t\"',;:()[]{}<>|!?#*$@~^";
+
+const B64_STD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const B64_URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Base64 of `data`.
+fn b64(data: &[u8], alphabet: &[u8; 64], pad: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    for chunk in data.chunks(3) {
+        let n =
+            chunk.iter().fold(0u32, |acc, &b| acc << 8 | u32::from(b)) << (8 * (3 - chunk.len()));
+        for i in 0..=chunk.len() {
+            out.push(alphabet[(n >> (18 - 6 * i) & 63) as usize]);
+        }
+        if pad {
+            out.extend(std::iter::repeat_n(b'=', 3 - chunk.len()));
+        }
+    }
+    out
+}
+
+/// Index of the first base64 character carrying bits of byte `byte`.
+fn b64_char_of(byte: usize) -> usize {
+    byte * 8 / 6
+}
+
+/// `text` with a line break after every `width` characters, and the new position of each
+/// character.
+fn wrap(text: &[u8], width: usize, crlf: bool) -> (Vec<u8>, Vec<usize>) {
+    let mut out = Vec::new();
+    let mut at = Vec::new();
+    for (i, &c) in text.iter().enumerate() {
+        if i > 0 && i % width == 0 {
+            out.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
+        }
+        at.push(out.len());
+        out.push(c);
+    }
+    (out, at)
+}
+
+#[derive(Debug, Clone)]
+enum Encoding {
+    Base64 {
+        url: bool,
+        pad: bool,
+        pre: Vec<u8>,
+        wrap: Option<(usize, bool)>,
+    },
+    Base64Base64 {
+        pre_in: Vec<u8>,
+        pre_out: Vec<u8>,
+    },
+    Base64Utf16 {
+        pre: Vec<u8>,
+    },
+    Hex {
+        upper: bool,
+    },
+    Escaped(&'static str),
+    Utf16 {
+        big: bool,
+    },
+}
+
+fn encoding() -> impl Strategy<Value = Encoding> {
+    // Text before the key inside an encoded payload: ends with a non-alphanumeric byte (a key
+    // glued to a letter is not a key, encoded or not).
+    let pre = || {
+        (
+            proptest::collection::vec(proptest::sample::select(&b"AbZ09 :=\"\n"[..]), 0..12),
+            proptest::sample::select(&b" :=\"\n,"[..]),
+        )
+            .prop_map(|(mut v, end)| {
+                if !v.is_empty() {
+                    v.push(end);
+                }
+                v
+            })
+    };
+    prop_oneof![
+        // Wrapped base64 holds whole groups per line (PEM: 64, MIME: 76).
+        (
+            any::<bool>(),
+            any::<bool>(),
+            pre(),
+            proptest::option::of((
+                leadey_scan::detect::decode::MIN_WRAP_WIDTH / 4..26,
+                any::<bool>()
+            )),
+        )
+            .prop_map(|(url, pad, pre, wrap)| Encoding::Base64 {
+                url,
+                pad,
+                pre,
+                wrap: wrap.map(|(groups, crlf)| (4 * groups, crlf)),
+            }),
+        (pre(), pre()).prop_map(|(pre_in, pre_out)| Encoding::Base64Base64 { pre_in, pre_out }),
+        pre().prop_map(|pre| Encoding::Base64Utf16 { pre }),
+        any::<bool>().prop_map(|upper| Encoding::Hex { upper }),
+        proptest::sample::select(vec![
+            "%5F", "%5f", "\\u005f", "\\x5f", "&#95;", "&#x5f;", "&#X5F;"
+        ])
+        .prop_map(Encoding::Escaped),
+        any::<bool>().prop_map(|big| Encoding::Utf16 { big }),
+    ]
+}
+
+/// The encoded token of `key`, the index in it of the first byte that carries the key, and
+/// the chain the report names. `start` is where the token will be placed (UTF-16 aligns).
+fn encode(key: &str, e: &Encoding) -> (Vec<u8>, usize, Vec<&'static str>) {
+    let k = key.as_bytes();
+    match e {
+        Encoding::Base64 {
+            url,
+            pad,
+            pre,
+            wrap: w,
+        } => {
+            let data = [pre.as_slice(), k].concat();
+            let enc = b64(&data, if *url { B64_URL } else { B64_STD }, *pad);
+            let first = b64_char_of(pre.len());
+            match w {
+                Some((width, crlf)) => {
+                    let (text, at) = wrap(&enc, *width, *crlf);
+                    (text, at[first], vec!["base64"])
+                }
+                None => (enc, first, vec!["base64"]),
+            }
+        }
+        Encoding::Base64Base64 { pre_in, pre_out } => {
+            let inner = b64(&[pre_in.as_slice(), k].concat(), B64_STD, true);
+            let outer = b64(&[pre_out.as_slice(), &inner].concat(), B64_STD, true);
+            let inner_first = b64_char_of(pre_in.len());
+            (
+                outer,
+                b64_char_of(pre_out.len() + inner_first),
+                vec!["base64", "base64"],
+            )
+        }
+        Encoding::Base64Utf16 { pre } => {
+            let utf16: Vec<u8> = [pre.as_slice(), k]
+                .concat()
+                .iter()
+                .flat_map(|&b| [b, 0])
+                .collect();
+            (
+                b64(&utf16, B64_STD, true),
+                b64_char_of(2 * pre.len()),
+                vec!["base64", "utf-16le"],
+            )
+        }
+        Encoding::Hex { upper } => {
+            let hex: String = k.iter().map(|b| format!("{b:02x}")).collect();
+            let hex = if *upper { hex.to_uppercase() } else { hex };
+            (hex.into_bytes(), 0, vec!["hex"])
+        }
+        Encoding::Escaped(esc) => {
+            let kind = match esc.as_bytes()[0] {
+                b'%' => "percent",
+                b'\\' => "escape",
+                _ => "html-entity",
+            };
+            let text = key[..PREFIX.len()].replace('_', esc) + &key[PREFIX.len()..];
+            (text.into_bytes(), 0, vec![kind])
+        }
+        Encoding::Utf16 { big } => {
+            // A separator unit on each side; the key's unit starts after the first one.
+            let text: Vec<u8> = format!("={key};")
+                .bytes()
+                .flat_map(|b| if *big { [0, b] } else { [b, 0] })
+                .collect();
+            (text, 2, vec![if *big { "utf-16be" } else { "utf-16le" }])
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct EncodedPlanted {
+    bytes: Vec<u8>,
+    /// (offset of the first encoded byte of the key, key, chain).
+    keys: Vec<(usize, String, Vec<&'static str>)>,
+}
+
+fn encoded_planted() -> impl Strategy<Value = EncodedPlanted> {
+    let sep = || proptest::sample::select(TOKEN_SEPARATORS);
+    (
+        filler(),
+        proptest::collection::vec((sep(), key(), encoding(), sep(), filler()), 1..5),
+    )
+        .prop_map(|(first, items)| {
+            let mut bytes = first;
+            let mut keys = Vec::new();
+            for (before, key, e, after, fill) in items {
+                bytes.push(before);
+                if let Encoding::Utf16 { .. } = e {
+                    // UTF-16 text is 2-byte aligned in files.
+                    if bytes.len() % 2 == 1 {
+                        bytes.push(b' ');
+                    }
+                }
+                if let Encoding::Base64 { wrap: Some(_), .. } = e {
+                    // Wrapped base64 starts a line and ends one.
+                    bytes.push(b'\n');
+                }
+                let (text, first, chain) = encode(&key, &e);
+                keys.push((bytes.len() + first, key, chain));
+                bytes.extend_from_slice(&text);
+                if let Encoding::Base64 { wrap: Some(_), .. } = e {
+                    // A line that is not base64 ends the block (a PEM `-----END` line).
+                    bytes.extend_from_slice(b"\n-");
+                }
+                bytes.push(after);
+                bytes.extend_from_slice(&fill);
+            }
+            EncodedPlanted { bytes, keys }
+        })
+}
+
+proptest! {
+    #![proptest_config(Config::with_cases(cases(64)))]
+
+    #[test]
+    fn every_encoded_key_is_found_once_at_its_place_at_any_chunk_size(
+        p in encoded_planted(),
+        chunk in 1usize..6000,
+        step in 1usize..5000,
+    ) {
+        let d = detector();
+        let mut buf = Vec::new();
+        let scan = scan_stream(Trickle { data: &p.bytes, step }, &d, &mut buf, chunk)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let got: Vec<_> = scan
+            .hits
+            .iter()
+            .map(|h| {
+                let chain: Vec<String> = h
+                    .candidate
+                    .encoding
+                    .map(leadey_scan::detect::decode::label_chain)
+                    .unwrap_or_default();
+                (h.candidate.offset, h.line, h.column, h.candidate.key.hash().to_hex(), chain)
+            })
+            .collect();
+        let want: Vec<_> = p
+            .keys
+            .iter()
+            .map(|(offset, key, chain)| {
+                let (line, column) = line_column(&p.bytes, *offset);
+                let chain: Vec<String> = chain.iter().map(|s| s.to_string()).collect();
+                (*offset as u64, line, column, sha256_hex(key), chain)
+            })
+            .collect();
+        let context = |offset: u64| {
+            let o = offset as usize;
+            p.bytes[o.saturating_sub(40)..(o + 200).min(p.bytes.len())].escape_ascii().to_string()
+        };
+        let missing: Vec<String> = want
+            .iter()
+            .filter(|w| !got.contains(w))
+            .map(|w| format!("{w:?} in `{}`", context(w.0)))
+            .collect();
+        prop_assert_eq!(got, want, "missing or misplaced: {:#?}", missing);
+    }
+}

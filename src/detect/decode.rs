@@ -4,9 +4,8 @@
 //!
 //! Every encoded form of a fixed prefix is itself a small set of fixed byte strings:
 //! - base64 puts the prefix at one of three byte alignments inside a 3-byte group; the
-//!   characters that depend on the prefix alone are fixed for each alignment. Each is split in
-//!   two halves so that a line break anywhere inside it (MIME and PEM wrap lines) leaves one
-//!   half whole;
+//!   characters that depend on the prefix alone are fixed for each alignment. Each is cut in
+//!   three pieces so that line breaks inside it (MIME and PEM wrap lines) leave one whole;
 //! - UTF-16: one string finds both byte orders;
 //! - hex: the lower and the upper case spelling;
 //! - percent-encoding, `\u005f`/`\x5f` escapes and HTML entities leave letters and digits
@@ -26,6 +25,17 @@ const MIN_TRIGGER_LEN: usize = 4;
 
 /// Bytes of line breaks allowed per 16 characters of wrapped base64 when bounding spans.
 const WRAP_ALLOWANCE: usize = 2;
+
+/// Pieces each base64 needle (about 20 characters) is cut into, so that base64 wrapped at
+/// `MIN_WRAP_WIDTH` characters or more (at most two breaks inside) leaves one piece whole.
+const BASE64_PIECES: usize = 3;
+
+/// Narrowest line of wrapped base64 read across line breaks, in characters (PEM uses 64,
+/// MIME 76; lines must hold whole 4-character groups).
+pub const MIN_WRAP_WIDTH: usize = 16;
+
+/// Widest line of wrapped base64 read across line breaks.
+pub const MAX_WRAP_WIDTH: usize = 1024;
 
 /// One layer of encoding around a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,14 +125,15 @@ pub(crate) fn needles(prefix: &[u8], max_key_len: usize, depth: u32) -> Vec<Need
     let b64_span = base64_len(want);
     for align in 0..3 {
         let (needle, lead) = base64_needle(prefix, align);
-        let half = needle.len() / 2;
-        for (bytes, lead) in [
-            (needle.get(..half), lead),
-            (needle.get(half..), lead + half),
-        ] {
+        // Three pieces: lines wrapped at 10 characters or more break at most two of them.
+        let cut = needle.len().div_ceil(BASE64_PIECES);
+        for (i, piece) in needle.chunks(cut).enumerate() {
             out.push(NeedleSpec {
-                bytes: bytes.unwrap_or_default().to_vec(),
-                form: Form::Encoded(vec![Layer::Base64 { align, lead }]),
+                bytes: piece.to_vec(),
+                form: Form::Encoded(vec![Layer::Base64 {
+                    align,
+                    lead: lead + i * cut,
+                }]),
                 max_span: b64_span,
             });
         }
@@ -221,6 +232,8 @@ pub(crate) struct Decoded {
     pub at: usize,
     /// The encoding's name in reports.
     pub label: &'static str,
+    /// Whether reading went across a line break of wrapped base64.
+    pub wrapped: bool,
 }
 
 impl Decoded {
@@ -258,9 +271,10 @@ pub(crate) fn read_layer(
     want: usize,
     back_groups: usize,
     offset: Option<u64>,
+    wrap: bool,
 ) -> Option<Decoded> {
     match layer {
-        Layer::Base64 { align, lead } => base64(buf, at, align, lead, back_groups, want),
+        Layer::Base64 { align, lead } => base64(buf, at, align, lead, back_groups, want, wrap),
         Layer::Utf16 => utf16(buf, at, want, offset),
         Layer::Hex => hex(buf, at, want),
     }
@@ -268,13 +282,14 @@ pub(crate) fn read_layer(
 
 /// Reads every layer of `chain` (outermost first) at the match `at` of `buf` (whose first byte
 /// is at input offset `offset`); the result's positions are positions of `buf` and its `at` is
-/// where the prefix starts.
+/// where the prefix starts. `wrap`: the outermost base64 may go on across line breaks.
 pub(crate) fn read_chain(
     chain: &[Layer],
     buf: &[u8],
     at: usize,
     want: usize,
     offset: u64,
+    wrap: bool,
 ) -> Option<Decoded> {
     let (first, rest) = chain.split_first()?;
     // Each outer layer must decode enough to hold what the inner ones read.
@@ -283,12 +298,14 @@ pub(crate) fn read_chain(
         Layer::Utf16 | Layer::Hex => 2 * w + 2,
     });
     let back = usize::from(!rest.is_empty());
-    let mut decoded = read_layer(*first, buf, at, outer_want, back, Some(offset))?;
+    let mut decoded = read_layer(*first, buf, at, outer_want, back, Some(offset), wrap)?;
     let mut labels = vec![decoded.label];
     for layer in rest {
-        let inner = read_layer(*layer, &decoded.bytes, decoded.at, want, 0, None)?;
+        let inner = read_layer(*layer, &decoded.bytes, decoded.at, want, 0, None, false)?;
         labels.push(inner.label);
+        let wrapped = decoded.wrapped;
         decoded = inner.through(&decoded)?;
+        decoded.wrapped = wrapped;
     }
     decoded.label = chain_label(&labels);
     Some(decoded)
@@ -317,38 +334,41 @@ fn base64(
     lead: usize,
     back_groups: usize,
     want: usize,
+    wrap: bool,
 ) -> Option<Decoded> {
-    // Back to the group's first character, over line breaks.
-    let mut start = at;
-    let mut n = 0;
-    while n < lead {
-        start = start.checked_sub(1)?;
-        let b = *buf.get(start)?;
-        if is_line_break(b) {
-            continue;
+    let mut wrapped = false;
+    // One character back from `pos`, over a line break of wrapped base64 when `wrap`.
+    let mut back = |pos: usize| -> Option<usize> {
+        let prev = pos.checked_sub(1)?;
+        let b = *buf.get(prev)?;
+        if b != b'\n' {
+            return base64_value(b).map(|_| prev);
         }
-        base64_value(b)?;
-        n += 1;
+        let brk = match prev.checked_sub(1) {
+            Some(cr) if buf.get(cr) == Some(&b'\r') => cr,
+            _ => prev,
+        };
+        if !(wrap && ends_wrapped_line(buf, brk)) {
+            return None;
+        }
+        wrapped = true;
+        let last = brk.checked_sub(1)?;
+        base64_value(*buf.get(last)?).map(|_| last)
+    };
+    // Back to the group's first character.
+    let mut start = at;
+    for _ in 0..lead {
+        start = back(start)?;
     }
     // Then whole groups further back, as far as the text goes.
     let mut groups = 0;
-    while groups < back_groups {
+    'groups: while groups < back_groups {
         let mut s = start;
-        let mut n = 0;
-        while n < 4 {
-            let Some(prev) = s.checked_sub(1) else { break };
-            let b = buf.get(prev).copied().unwrap_or(0);
-            s = prev;
-            if is_line_break(b) {
-                continue;
+        for _ in 0..4 {
+            match back(s) {
+                Some(p) => s = p,
+                None => break 'groups,
             }
-            if base64_value(b).is_none() {
-                break;
-            }
-            n += 1;
-        }
-        if n < 4 {
-            break;
         }
         start = s;
         groups += 1;
@@ -364,7 +384,11 @@ fn base64(
     while out.bytes.len() < want {
         let Some(&b) = buf.get(i) else { break };
         if is_line_break(b) {
-            i += 1;
+            if !(wrap && ends_wrapped_line(buf, i)) {
+                break;
+            }
+            i += if b == b'\r' { 2 } else { 1 };
+            wrapped = true;
             continue;
         }
         let Some(v) = base64_value(b) else { break };
@@ -383,7 +407,39 @@ fn base64(
     }
     out.bytes.truncate(want);
     out.src.truncate(want);
+    out.wrapped = wrapped;
     (out.bytes.len() > out.at).then_some(out)
+}
+
+/// Whether the line break starting at `brk` (`\n` or `\r\n`) ends a line of wrapped base64
+/// that goes on after it: the line holds only base64 characters, whole groups of them, at least
+/// `MIN_WRAP_WIDTH` and at most `MAX_WRAP_WIDTH`, and a base64 character follows the break.
+/// (PEM wraps at 64, MIME at 76; a line such as `KEY=dGVzdA` followed by another is not one.)
+fn ends_wrapped_line(buf: &[u8], brk: usize) -> bool {
+    let next = match buf.get(brk..) {
+        Some([b'\r', b'\n', ..]) => brk + 2,
+        Some([b'\n', ..]) => brk + 1,
+        _ => return false,
+    };
+    // (`-` is base64 in the URL-safe alphabet, but a line starting with it is PEM's `-----END`.)
+    if !buf
+        .get(next)
+        .is_some_and(|&b| b != b'-' && base64_value(b).is_some())
+    {
+        return false;
+    }
+    let from = brk.saturating_sub(MAX_WRAP_WIDTH + 1);
+    let before = buf.get(from..brk).unwrap_or_default();
+    let line = match memchr::memrchr(b'\n', before) {
+        Some(i) => before.get(i + 1..).unwrap_or_default(),
+        // The line starts before the window: longer than any wrapped line, unless the window
+        // is the start of the buffer.
+        None if from == 0 => before,
+        None => return false,
+    };
+    (MIN_WRAP_WIDTH..=MAX_WRAP_WIDTH).contains(&line.len())
+        && line.len() % 4 == 0
+        && line.iter().all(|&b| base64_value(b).is_some())
 }
 
 /// Appends the bytes of the first `n` (2 to 4) characters of a group.
@@ -570,7 +626,7 @@ mod tests {
                 text.extend_from_slice(b"AbCdEf");
                 let enc = b64(&text);
                 let at = memchr::memmem::find(enc.as_bytes(), &needle).expect("needle found");
-                let d = base64(enc.as_bytes(), at, align, lead, 1, 40).expect("decodes");
+                let d = base64(enc.as_bytes(), at, align, lead, 1, 40, true).expect("decodes");
                 assert_eq!(
                     d.bytes.get(d.at..d.at + prefix.len()),
                     Some(&prefix[..]),

@@ -236,8 +236,24 @@ impl Detector {
                 }
                 decode::unescape(chunk, pos, want)?
             }
-            Form::Encoded(chain) => decode::read_chain(chain, chunk, pos, want, base)?,
+            Form::Encoded(chain) => {
+                let decoded = decode::read_chain(chain, chunk, pos, want, base, true)?;
+                if !decoded.wrapped {
+                    decoded
+                } else if let Some(found) = self.accept(needle.rule_index, &decoded) {
+                    return Some(found);
+                } else {
+                    // A line of base64 that only looked wrapped: read it alone.
+                    decode::read_chain(chain, chunk, pos, want, base, false)?
+                }
+            }
         };
+        self.accept(needle.rule_index, &decoded)
+    }
+
+    /// The key of rule `rule_index` at `decoded.at`, if the rule accepts it.
+    fn accept(&self, rule_index: usize, decoded: &decode::Decoded) -> Option<Found> {
+        let rule = self.rules.get(rule_index)?;
         let text = decoded.bytes.get(decoded.at..).unwrap_or_default();
         if !text.starts_with(&rule.prefix) {
             return None;
@@ -245,7 +261,7 @@ impl Detector {
         let (body_len, entropy) = check(rule, &decoded.bytes, decoded.at).ok()?;
         let key_range = decoded.at..decoded.at + rule.prefix.len() + body_len;
         Some(Found {
-            rule_index: needle.rule_index,
+            rule_index,
             span: decoded.source_range(key_range.clone())?,
             key: Key::new(decoded.bytes.get(key_range)?, rule.prefix.len()),
             entropy,
