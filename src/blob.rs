@@ -7,6 +7,7 @@
 //! came from. Never prints.
 
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::io::{self, Read};
 use std::ops::ControlFlow;
 
@@ -17,6 +18,7 @@ use crate::origin::{display_bytes, Origin};
 use crate::source::{
     self, Excludes, FileError, Head, Hit, IssueKind, MemberIssue, Skip, SkipReason, StreamScan,
 };
+use crate::unpack::image::{self, Whiteout};
 use crate::unpack::{self, Format, Issue};
 
 /// Nesting depth of a blob that is an input itself (a file, standard input, a git blob); an
@@ -260,7 +262,9 @@ impl Scanner<'_> {
                 .unwrap_or_default(),
         };
         let origin = Scanner::member_origin(origin, &hit.members);
-        Finding::new(c.rule_id.to_string(), origin, seen)
+        let mut finding = Finding::new(c.rule_id.to_string(), origin, seen);
+        finding.deleted_in_layer.clone_from(&hit.deleted_in_layer);
+        finding
     }
 
     /// Adds the outcome of scanning one input to `tally`: counts, findings, or the error.
@@ -454,6 +458,9 @@ struct Nest<'s, 'o> {
     buf: &'o mut Vec<u8>,
     budget: &'o Budget,
     chain: Vec<String>,
+    /// Whiteouts seen in tar members, with the chain of the tar that holds them (a layer of a
+    /// container image, if the tar around it turns out to be an image).
+    whiteouts: Vec<(Vec<String>, Whiteout)>,
 }
 
 impl Budget {
@@ -479,6 +486,7 @@ impl<'s, 'o> Nest<'s, 'o> {
             buf,
             budget,
             chain: Vec::new(),
+            whiteouts: Vec::new(),
         }
     }
 
@@ -535,13 +543,17 @@ impl<'s, 'o> Nest<'s, 'o> {
     ) {
         match format {
             Format::Tar => {
+                let first_hit = self.out.hits.len();
                 let mut container = Container {
                     nest: self,
                     depth,
                     members: 0,
                     metered: false,
+                    index: Some(image::Index::default()),
                 };
                 unpack::tar_members(reader, &mut container);
+                let index = container.index.take().unwrap_or_default();
+                self.mark_deleted(&index, first_hit);
             }
             Format::Zip => {
                 let limit = self.scanner.archives.max_zip_buffer_bytes;
@@ -571,6 +583,44 @@ impl<'s, 'o> Nest<'s, 'o> {
         }
     }
 
+    /// After the tar at the current chain was walked: when it is a container image (`index`
+    /// describes its layers), marks the hits from `first_hit` on that sit in a file a later
+    /// layer's whiteout deletes. Whiteouts recorded below this tar are dropped either way.
+    fn mark_deleted(&mut self, index: &image::Index, first_hit: usize) {
+        let level = self.chain.len();
+        let chain = &self.chain;
+        let mut by_layer: HashMap<String, Vec<Whiteout>> = HashMap::new();
+        self.whiteouts.retain(|(at, whiteout)| {
+            let below = at.len() > level && at.get(..level) == Some(chain.as_slice());
+            // A whiteout in a member of this tar's member: `at` ends with the layer's name.
+            if let Some(layer) = at.last().filter(|_| below && at.len() == level + 1) {
+                by_layer
+                    .entry(layer.clone())
+                    .or_default()
+                    .push(whiteout.clone());
+            }
+            !below
+        });
+        if by_layer.is_empty() {
+            return;
+        }
+        let images = index.images();
+        if images.is_empty() {
+            return;
+        }
+        for hit in self.out.hits.iter_mut().skip(first_hit) {
+            if hit.deleted_in_layer.is_some() {
+                continue;
+            }
+            let (Some(layer), Some(path)) = (hit.members.get(level), hit.members.get(level + 1))
+            else {
+                continue;
+            };
+            hit.deleted_in_layer =
+                image::deleted_by(&images, &by_layer, layer, path).map(str::to_string);
+        }
+    }
+
     /// Reads the zip `reader` (random access) and scans its members at `depth + 1`.
     fn zip<R: Read + io::Seek>(&mut self, reader: R, depth: u32) {
         let mut container = Container {
@@ -578,6 +628,7 @@ impl<'s, 'o> Nest<'s, 'o> {
             depth,
             members: 0,
             metered: true,
+            index: None,
         };
         unpack::zip_members(reader, &mut container);
     }
@@ -690,6 +741,8 @@ struct Container<'n, 's, 'o> {
     /// Whether member reads inflate (zip members) and count against the budget; a tar's
     /// members are counted by the stream around the tar, if any.
     metered: bool,
+    /// A tar's image description, gathered from its members (a tar may be a container image).
+    index: Option<image::Index>,
 }
 
 impl unpack::Visit for Container<'_, '_, '_> {
@@ -705,8 +758,30 @@ impl unpack::Visit for Container<'_, '_, '_> {
             nest.issue(Some(name), IssueKind::Skip(SkipReason::TooLarge));
             return ControlFlow::Continue(());
         }
+        if self.index.is_some() {
+            if let Some(whiteout) = Whiteout::from_name(&name) {
+                nest.whiteouts.push((nest.chain.clone(), whiteout));
+            }
+        }
+        let is_index = self.index.is_some()
+            && size.is_some_and(|s| s <= image::MAX_INDEX_BYTES)
+            && image::is_index_name(&name);
         nest.chain.push(name);
-        if self.metered {
+        if is_index {
+            // Small enough to hold: read whole, kept as an image description if it is one,
+            // then scanned like any member.
+            let mut data = Vec::new();
+            let rest = match reader.take(image::MAX_INDEX_BYTES).read_to_end(&mut data) {
+                Ok(_) => {
+                    if let (Some(index), Some(name)) = (self.index.as_mut(), nest.chain.last()) {
+                        index.add(name, &data);
+                    }
+                    Rest::Reader(reader)
+                }
+                Err(e) => Rest::Failed(Some(e)),
+            };
+            nest.member(&mut io::Cursor::new(&data[..]).chain(rest), self.depth + 1);
+        } else if self.metered {
             let mut metered = Metered {
                 inner: reader,
                 budget: nest.budget,

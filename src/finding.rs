@@ -301,6 +301,11 @@ pub struct Finding {
     /// tip). `false` means it was deleted later, and still needs revoking.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub present_at_head: Option<bool>,
+    /// Container images only (#13): the later layer (its member name in the image tarball)
+    /// whose whiteout deletes the file holding the key. The file still ships in the image, in
+    /// its own layer, so the key still needs revoking.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_in_layer: Option<String>,
     /// Why the finding is suppressed (or would be, when `overridden`), if it is (#7).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression: Option<Suppression>,
@@ -450,6 +455,7 @@ impl Finding {
             verification: None,
             commit: None,
             present_at_head: None,
+            deleted_in_layer: None,
             suppression: None,
             allow_marker: seen.allow_marker,
             key: seen.key,

@@ -288,6 +288,9 @@ pub struct Hit {
     /// Whether the innermost member looks binary (meaningful only when `members` is not empty;
     /// a key in the blob itself takes `StreamScan::binary`).
     pub member_binary: bool,
+    /// Container images (#13): the later layer (its member name) whose whiteout deletes the
+    /// file holding the key; the file still ships in its own layer.
+    pub deleted_in_layer: Option<String>,
 }
 
 /// Something an unpacker left out or could not read inside a blob (#13): an archive member,
@@ -447,6 +450,7 @@ pub fn scan_stream_after<R: Read>(
                 candidate,
                 members: Vec::new(),
                 member_binary: false,
+                deleted_in_layer: None,
             });
         }
         if eof {

@@ -267,6 +267,54 @@ fn a_zip_committed_to_history_is_a_leak() {
 }
 
 #[test]
+fn history_reports_archive_members_it_skipped_or_could_not_read_like_a_tree_scan() {
+    let key = fake_key(1350);
+    let t = Tree::new();
+    t.git_init();
+    t.write("release/locked.zip", encrypted_zip(&key));
+    t.write("release/broken.zip", corrupt_zip(fake_key(1351)));
+    let git = |args: &[&str]| {
+        let st = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(t.path())
+            .status()
+            .unwrap();
+        assert!(st.success());
+    };
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "release"]);
+    // Deleted later: only the history still has them.
+    git(&["rm", "-rq", "release"]);
+    git(&["commit", "-qm", "drop release"]);
+    let (v, out) = scan(&t, &[".", "--history"]);
+    assert_eq!(
+        found(&v),
+        vec![
+            at("release/broken.zip!good.env"),
+            at("release/locked.zip!plain.env")
+        ],
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        skips(&v),
+        vec![(
+            "release/locked.zip!secret.env".to_string(),
+            "encrypted".to_string()
+        )]
+    );
+    let errs = errors(&v);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs[0].0, "release/broken.zip!bad.env");
+    assert_eq!(v["stats"]["skipped"], 1, "{v}");
+    assert_eq!(v["stats"]["errors"], 1, "{v}");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stderr(&out);
+    assert!(text.contains("release/broken.zip!bad.env"), "{text}");
+}
+
+#[test]
 fn a_zip_bomb_stops_at_the_byte_limit_with_a_skip_naming_the_member() {
     let key = fake_key(1307);
     // 64 MiB of zeros deflate to about 64 KiB.
@@ -353,11 +401,20 @@ fn member_names_are_only_names_and_links_are_not_followed() {
 #[test]
 fn encrypted_members_are_skipped_with_a_reason() {
     let key = fake_key(1311);
+    let t = Tree::new();
+    t.write("locked.zip", encrypted_zip(&key));
+    let (v, _) = scan(&t, &["."]);
+    assert_eq!(found(&v), vec![at("locked.zip!plain.env")]);
+    assert_eq!(
+        skips(&v),
+        vec![("locked.zip!secret.env".to_string(), "encrypted".to_string())]
+    );
+}
+
+/// A zip of `plain.env` (holding `key`) and `secret.env`, flagged as encrypted.
+fn encrypted_zip(key: &str) -> Vec<u8> {
     let mut data = zip_with(
-        &[
-            ("plain.env", &env_file(&key)),
-            ("secret.env", b"ciphertext"),
-        ],
+        &[("plain.env", &env_file(key)), ("secret.env", b"ciphertext")],
         zip::CompressionMethod::Stored,
         false,
     );
@@ -366,14 +423,22 @@ fn encrypted_members_are_skipped_with_a_reason() {
     data[second_local + 6] |= 1;
     let second_central = find_all(&data, b"PK\x01\x02")[1];
     data[second_central + 8] |= 1;
-    let t = Tree::new();
-    t.write("locked.zip", data);
-    let (v, _) = scan(&t, &["."]);
-    assert_eq!(found(&v), vec![at("locked.zip!plain.env")]);
-    assert_eq!(
-        skips(&v),
-        vec![("locked.zip!secret.env".to_string(), "encrypted".to_string())]
-    );
+    data
+}
+
+/// A zip whose first member `bad.env` has a damaged deflate stream, and whose second,
+/// `good.env`, holds `key`.
+fn corrupt_zip(key: String) -> Vec<u8> {
+    let noise: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let mut data = zip(&[("bad.env", &noise), ("good.env", &env_file(&key))]);
+    // Damage the deflate stream of the first member (its data follows the 30-byte header
+    // and its 7-byte name).
+    for b in &mut data[40..60] {
+        *b ^= 0xA5;
+    }
+    data
 }
 
 fn find_all(data: &[u8], needle: &[u8]) -> Vec<usize> {
@@ -428,18 +493,8 @@ fn whole_without_key(filler: &[u8]) -> Vec<u8> {
 
 #[test]
 fn a_corrupt_zip_member_is_an_error_naming_it_and_the_others_are_scanned() {
-    let key = fake_key(1314);
-    let noise: Vec<u8> = (0..4096u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-        .collect();
-    let mut data = zip(&[("bad.env", &noise), ("good.env", &env_file(&key))]);
-    // Damage the deflate stream of the first member (its data follows the 30-byte header
-    // and its 7-byte name).
-    for b in &mut data[40..60] {
-        *b ^= 0xA5;
-    }
     let t = Tree::new();
-    t.write("broken.zip", data);
+    t.write("broken.zip", corrupt_zip(fake_key(1314)));
     let (v, _) = scan(&t, &["."]);
     assert_eq!(found(&v), vec![at("broken.zip!good.env")]);
     let errs = errors(&v);
@@ -561,4 +616,213 @@ fn a_large_zip_file_is_read_in_place_and_a_large_nested_zip_is_a_skip() {
             "zip-too-large".to_string()
         )]
     );
+}
+
+/// `(path, deleted_in_layer)` of the findings, sorted.
+fn deletion_marks(v: &Value) -> Vec<(String, Option<String>)> {
+    let mut marks: Vec<_> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap_or_default().to_string(),
+                f["deleted_in_layer"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    marks.sort();
+    marks
+}
+
+/// Two layers: the lower one holds four keys, the upper one deletes two of them (a whiteout of
+/// a file and an opaque whiteout of a directory) and adds one in the opaque directory.
+fn whiteout_layers(seed: u64) -> (Vec<u8>, Vec<u8>) {
+    let lower = tar(&[
+        ("app/config.env", &env_file(&fake_key(seed))),
+        ("app/keep.env", &env_file(&fake_key(seed + 1))),
+        ("./etc/old/app.env", &env_file(&fake_key(seed + 2))),
+        ("etc/other.env", &env_file(&fake_key(seed + 3))),
+    ]);
+    let upper = tar(&[
+        ("app/.wh.config.env", b""),
+        ("etc/old/.wh..wh..opq", b""),
+        ("etc/old/new.env", &env_file(&fake_key(seed + 4))),
+    ]);
+    (lower, upper)
+}
+
+#[test]
+fn a_key_in_a_file_a_later_layer_deletes_is_reported_as_shipped_and_marked() {
+    let (lower, upper) = whiteout_layers(1330);
+    // `docker save` layout before Docker 25: layer directories, manifest.json last.
+    let docker = tar(&[
+        ("aaa/layer.tar", &lower),
+        ("bbb/layer.tar", &upper),
+        ("cfg.json", br#"{"config":{}}"#),
+        (
+            "manifest.json",
+            br#"[{"Config":"cfg.json","RepoTags":["app:1"],"Layers":["aaa/layer.tar","bbb/layer.tar"]}]"#,
+        ),
+    ]);
+    // OCI image layout: index.json → manifest blob → gzipped layer blobs, upper layer first in
+    // the tarball (the order of the tarball is not the order of the layers).
+    let oci = tar(&[
+        ("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#),
+        ("blobs/sha256/22", &gzip(&upper)),
+        ("blobs/sha256/11", &gzip(&lower)),
+        (
+            "blobs/sha256/mm",
+            br#"{"schemaVersion":2,"config":{"digest":"sha256:cc"},"layers":[{"digest":"sha256:11"},{"digest":"sha256:22"}]}"#,
+        ),
+        ("blobs/sha256/cc", br#"{"config":{}}"#),
+        ("index.json", br#"{"schemaVersion":2,"manifests":[{"digest":"sha256:mm"}]}"#),
+    ]);
+    // The same layers in a tar that is not an image: nothing is marked.
+    let plain = tar(&[("aaa/layer.tar", &lower), ("bbb/layer.tar", &upper)]);
+    let t = Tree::new();
+    t.write("docker.tar", &docker);
+    t.write("oci.tar.gz", gzip(&oci));
+    t.write("plain.tar", &plain);
+    let (v, out) = scan(&t, &["."]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let marked = |path: &str, layer: &str| (path.to_string(), Some(layer.to_string()));
+    let open = |path: &str| (path.to_string(), None);
+    let mut expected = vec![
+        marked("docker.tar!aaa/layer.tar!app/config.env", "bbb/layer.tar"),
+        open("docker.tar!aaa/layer.tar!app/keep.env"),
+        marked("docker.tar!aaa/layer.tar!etc/old/app.env", "bbb/layer.tar"),
+        open("docker.tar!aaa/layer.tar!etc/other.env"),
+        open("docker.tar!bbb/layer.tar!etc/old/new.env"),
+        marked(
+            "oci.tar.gz!blobs/sha256/11!app/config.env",
+            "blobs/sha256/22",
+        ),
+        open("oci.tar.gz!blobs/sha256/11!app/keep.env"),
+        marked(
+            "oci.tar.gz!blobs/sha256/11!etc/old/app.env",
+            "blobs/sha256/22",
+        ),
+        open("oci.tar.gz!blobs/sha256/11!etc/other.env"),
+        open("oci.tar.gz!blobs/sha256/22!etc/old/new.env"),
+        open("plain.tar!aaa/layer.tar!app/config.env"),
+        open("plain.tar!aaa/layer.tar!app/keep.env"),
+        open("plain.tar!aaa/layer.tar!etc/old/app.env"),
+        open("plain.tar!aaa/layer.tar!etc/other.env"),
+        open("plain.tar!bbb/layer.tar!etc/old/new.env"),
+    ];
+    expected.sort();
+    assert_eq!(deletion_marks(&v), expected);
+
+    // Human and SARIF say it too; a deleted key is still a finding (exit 1).
+    let human = run(t.cmd().args(["docker.tar", "--color", "never"]));
+    assert_eq!(human.status.code(), Some(1));
+    let text = stdout(&human);
+    assert_eq!(
+        text.matches("deleted in a later layer (bbb/layer.tar): still ships in the image")
+            .count(),
+        2,
+        "{text}"
+    );
+    let sarif = run(t.cmd().args(["docker.tar", "--format", "sarif"]));
+    let log = stdout_json(&sarif);
+    let results = log["runs"][0]["results"].as_array().expect("results");
+    let layers: Vec<_> = results
+        .iter()
+        .filter_map(|r| r["properties"]["deleted_in_layer"].as_str())
+        .collect();
+    assert_eq!(layers, vec!["bbb/layer.tar"; 2]);
+    assert!(results
+        .iter()
+        .any(|r| r["message"]["text"].as_str().is_some_and(
+            |m| m.contains("A later layer of the image (bbb/layer.tar) deletes the file")
+        )));
+    assert_eq!(sarif_schema_errors(&log), Vec::<String>::new());
+}
+
+#[test]
+fn keys_in_the_image_config_env_cmd_labels_and_history_are_found() {
+    let (env, cmd, label, history) = (
+        fake_key(1340),
+        fake_key(1341),
+        fake_key(1342),
+        fake_key(1343),
+    );
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","config":{{"Env":["PATH=/usr/bin","LEADEY_API_KEY={env}"],"Cmd":["/app","--key","{cmd}"],"Labels":{{"leadey.key":"{label}"}}}},"history":[{{"created_by":"/bin/sh -c #(nop)  ENV LEADEY_API_KEY={history}","empty_layer":true}}]}}"#
+    );
+    let oci = tar(&[
+        ("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#),
+        ("blobs/sha256/cc", config.as_bytes()),
+        ("blobs/sha256/11", &gzip(&tar(&[("etc/motd", b"hello\n")]))),
+        (
+            "blobs/sha256/mm",
+            br#"{"config":{"digest":"sha256:cc"},"layers":[{"digest":"sha256:11"}]}"#,
+        ),
+        ("index.json", br#"{"manifests":[{"digest":"sha256:mm"}]}"#),
+    ]);
+    let t = Tree::new();
+    t.write("image.tar", &oci);
+    let (v, out) = scan(&t, &["."]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let mut keys: Vec<_> = listed(&v, "findings")
+        .into_iter()
+        .map(|(path, _, key)| (path, key))
+        .collect();
+    keys.sort();
+    let mut expected: Vec<_> = [&env, &cmd, &label, &history]
+        .iter()
+        .map(|k| ("image.tar!blobs/sha256/cc".to_string(), masked(k)))
+        .collect();
+    expected.sort();
+    assert_eq!(keys, expected);
+    assert_eq!(
+        deletion_marks(&v).iter().filter(|m| m.1.is_some()).count(),
+        0
+    );
+}
+
+#[test]
+fn reports_on_archives_are_identical_at_any_thread_count() {
+    let (lower, upper) = whiteout_layers(1360);
+    let image = tar(&[
+        ("l1/layer.tar", &lower),
+        ("l2/layer.tar", &upper),
+        (
+            "manifest.json",
+            br#"[{"Config":"c.json","Layers":["l1/layer.tar","l2/layer.tar"]}]"#,
+        ),
+    ]);
+    let t = Tree::new();
+    t.write("dist/image.tar", &image);
+    t.write("dist/locked.zip", encrypted_zip(&fake_key(1366)));
+    t.write("dist/broken.zip", corrupt_zip(fake_key(1367)));
+    for i in 0..6u64 {
+        let env = env_file(&fake_key(1370 + i));
+        t.write(
+            &format!("dist/pkg{i}.tgz"),
+            gzip(&tar(&[
+                ("package/.env", &env),
+                ("package/x.zip", &zip(&[("a", &env)])),
+            ])),
+        );
+    }
+    let reports: Vec<String> = ["1", "2", "8"]
+        .iter()
+        .map(|n| {
+            let out = run(t
+                .cmd()
+                .args([".", "--format", "json", "--no-timing", "--threads", n]));
+            assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+            stdout(&out)
+        })
+        .collect();
+    let v: Value = serde_json::from_str(&reports[0]).expect("json");
+    assert_eq!(
+        v["findings"].as_array().map(Vec::len),
+        Some(5 + 2 + 12),
+        "{v}"
+    );
+    assert_eq!(reports[0], reports[1]);
+    assert_eq!(reports[0], reports[2]);
 }

@@ -26,6 +26,7 @@ use super::{
     resolve_commit, scan_bytes, shallow_commits, shallow_warning, topo_order, BlobScan, CommitNode,
     Ctx, GitError, IdMap, IdSet, Outcome, Phase, ProgressFn, Throttle,
 };
+use crate::blob::Tally;
 use crate::finding::KeyHash;
 use crate::source::{FileError, Skip, SkipReason};
 
@@ -63,12 +64,11 @@ pub(super) fn run(
             .iter()
             .map(|&pid| Skip::new(origin(&intro.display(ctx, pid), None), SkipReason::Excluded)),
     );
-    let scanned = scan_unpacked(ctx, &intro, scanned, &throttle);
+    let mut scanned = scan_unpacked(ctx, &intro, scanned, &throttle);
     if scanned.missing > 0 && is_partial_clone(&repo) {
         out.warnings.push(partial_clone_warning(scanned.missing));
     }
-    out.scanned = scanned.blobs;
-    out.bytes = scanned.bytes;
+    out.merge(std::mem::take(&mut scanned.counted));
     report_unscanned(ctx, &intro, &scanned, &mut out);
     let first = first_sightings(&intro, &scanned);
     let head_tree = match tips.head {
@@ -424,7 +424,7 @@ fn introduce(
         .collect();
     let mut merge = Merge::default();
     for walk in walks {
-        merge.add(walk?);
+        merge.add(walk?)?;
     }
     Ok(merge.intro)
 }
@@ -581,14 +581,14 @@ impl SliceWalk {
     }
 
     /// The id of `path`, interned on first use.
-    fn intern(&mut self, path: BString) -> u32 {
+    fn intern(&mut self, path: BString) -> Result<u32, GitError> {
         if let Some(pid) = self.path_ids.get(&path) {
-            return *pid;
+            return Ok(*pid);
         }
-        let pid = u32::try_from(self.paths.len()).unwrap_or(u32::MAX);
+        let pid = next_id(self.paths.len(), "distinct paths")?;
         self.paths.push(path.clone());
         self.path_ids.insert(path, pid);
-        pid
+        Ok(pid)
     }
 
     /// Walks the tree of commit `k` of the attribution order, skipping (folder, tree) pairs
@@ -603,7 +603,7 @@ impl SliceWalk {
         let Some(node) = graph.order.get(k).and_then(|id| graph.nodes.get(id)) else {
             return Ok(());
         };
-        let k = u32::try_from(k).unwrap_or(u32::MAX);
+        let k = next_id(k, "commits")?;
         let mut stack = vec![(0u32, node.tree)];
         while let Some((dir, tree)) = stack.pop() {
             if !self.seen_trees.insert((dir, tree)) {
@@ -660,7 +660,7 @@ impl SliceWalk {
                     continue;
                 }
             }
-            let pid = self.intern(join(prefix.as_slice(), name));
+            let pid = self.intern(join(prefix.as_slice(), name))?;
             now.push(Entry { path: pid, id: oid });
             if kind == Kind::Tree {
                 stack.push((pid, oid));
@@ -717,32 +717,35 @@ impl Default for Merge {
 }
 
 impl Merge {
-    fn add(&mut self, walk: SliceFound) {
+    fn add(&mut self, walk: SliceFound) -> Result<(), GitError> {
         // The global id of each of the slice's path ids, once it is needed.
         let mut ids: Vec<Option<u32>> = vec![None; walk.paths.len()];
-        let mut global = |pid: u32, this: &mut Merge| -> u32 {
+        let mut global = |pid: u32, this: &mut Merge| -> Result<u32, GitError> {
             let slot = ids
                 .get_mut(pid as usize)
                 .expect("a slice's path ids index its own path list");
-            *slot.get_or_insert_with(|| {
-                let path = walk.paths.get(pid as usize).cloned().unwrap_or_default();
-                match this.path_ids.get(&path) {
-                    Some(id) => *id,
-                    None => {
-                        let id = u32::try_from(this.intro.paths.len()).unwrap_or(u32::MAX);
-                        this.intro.paths.push(path.clone());
-                        this.path_ids.insert(path, id);
-                        id
-                    }
+            if let Some(id) = *slot {
+                return Ok(id);
+            }
+            let path = walk.paths.get(pid as usize).cloned().unwrap_or_default();
+            let id = match this.path_ids.get(&path) {
+                Some(id) => *id,
+                None => {
+                    let id = next_id(this.intro.paths.len(), "distinct paths")?;
+                    this.intro.paths.push(path.clone());
+                    this.path_ids.insert(path, id);
+                    id
                 }
-            })
+            };
+            *slot = Some(id);
+            Ok(id)
         };
         for &pid in &walk.excluded {
-            let id = global(pid, self);
+            let id = global(pid, self)?;
             self.intro.excluded.insert(id);
         }
         for found in &walk.found {
-            let path = global(found.path, self);
+            let path = global(found.path, self)?;
             // An earlier slice had this pair at an earlier commit.
             if !self.seen_pairs.insert((path, found.blob)) {
                 continue;
@@ -764,7 +767,16 @@ impl Merge {
                 });
             }
         }
+        Ok(())
     }
+}
+
+/// Index `index` as the `u32` the history numbers paths and commits with: 2^32 `what` at
+/// most (far beyond any repository known), and an error past that rather than a wrong id.
+fn next_id(index: usize, what: &str) -> Result<u32, GitError> {
+    u32::try_from(index).map_err(|_| GitError::Read {
+        message: format!("the history has more {what} than --history can number (2^32)"),
+    })
 }
 
 /// Scans the reachable blobs the pack pass did not read (loose objects, alternates) and adds
@@ -785,11 +797,18 @@ fn scan_unpacked(
     scanned
 }
 
-/// Skips for blobs over `--max-filesize` (at every path that had them) and errors for blobs
-/// that could not be read (at their first path).
+/// Skips for blobs over `--max-filesize` (at every path that had them), errors for blobs
+/// that could not be read, and the archive members a blob's scan left out or could not read
+/// (#13), at the blob's first path as the other git scopes do.
 fn report_unscanned(ctx: &Ctx<'_>, intro: &Introduced, scanned: &Scanned, out: &mut Outcome) {
     for (bi, id) in intro.blobs.iter().enumerate() {
         let pairs = intro.pairs_of(bi);
+        if let (Some(scan), Some(pair)) = (scanned.hits.get(id), pairs.first()) {
+            if !scan.issues.is_empty() {
+                let at = origin(&intro.display(ctx, pair.path), None);
+                ctx.scanner.record_issues(out, &at, &scan.issues);
+            }
+        }
         if scanned.too_large.contains(id) {
             for pair in pairs {
                 let at = origin(&intro.display(ctx, pair.path), None);
@@ -872,7 +891,7 @@ const RELEASE_EVERY_BYTES: u64 = 64 << 20;
 /// What the blob scans found.
 #[derive(Default)]
 struct Scanned {
-    /// Blobs with keys.
+    /// Blobs with keys, or with archive members left out or unreadable (#13).
     hits: IdMap<ObjectId, BlobScan>,
     /// Every blob read and scanned.
     done: IdSet<ObjectId>,
@@ -882,8 +901,8 @@ struct Scanned {
     errors: IdMap<ObjectId, String>,
     /// How many of those the repository does not hold.
     missing: usize,
-    blobs: u64,
-    bytes: u64,
+    /// Blobs scanned and their bytes (only the counts of this tally are used).
+    counted: Tally,
 }
 
 impl Scanned {
@@ -898,8 +917,7 @@ impl Scanned {
         self.too_large.extend(other.too_large);
         self.errors.extend(other.errors);
         self.missing += other.missing;
-        self.blobs += other.blobs;
-        self.bytes += other.bytes;
+        self.counted.merge(other.counted);
     }
 
     /// Scans blob `id` with `data`, unless `--max-filesize` leaves it out.
@@ -909,10 +927,9 @@ impl Scanned {
             return;
         }
         let scan = scan_bytes(ctx, data, scan_buf);
-        self.blobs += 1;
-        self.bytes += scan.bytes;
+        self.counted.count(scan.bytes);
         self.done.insert(id);
-        if !scan.hits.is_empty() {
+        if !scan.hits.is_empty() || !scan.issues.is_empty() {
             self.hits.insert(id, scan);
         }
     }
@@ -1040,9 +1057,9 @@ fn pack_pass(
             }
             match kind {
                 gix::objs::Kind::Blob => {
-                    let before = w.scanned.bytes;
+                    let before = w.scanned.counted.bytes;
                     w.scanned.scan(ctx, entry.oid, data, &mut w.scan_buf);
-                    bytes.fetch_add(w.scanned.bytes - before, Ordering::Relaxed);
+                    bytes.fetch_add(w.scanned.counted.bytes - before, Ordering::Relaxed);
                 }
                 gix::objs::Kind::Tree
                     if tree_bytes.fetch_add(len, Ordering::Relaxed) + len <= TREE_MEMORY_BYTES =>

@@ -219,6 +219,12 @@ fn description(rule: Option<&Rule>, f: &Finding) -> String {
             _ => ".",
         });
     }
+    if let Some(layer) = &f.deleted_in_layer {
+        text.push_str(&format!(
+            " A later layer of the image ({layer}) deletes the file, but it still ships in its \
+             own layer and still needs revoking."
+        ));
+    }
     if let Some(s) = f.suppression.as_ref().filter(|s| s.overridden.is_some()) {
         text.push_str(&format!(
             " It is suppressed ({}), but the suppression is ignored because the key is live.",

@@ -172,6 +172,21 @@ impl Human {
                 p.paint(Style::Error, "deleted later: still needs revoking")
             )?;
         }
+        if let Some(layer) = &f.deleted_in_layer {
+            writeln!(
+                out,
+                "{pad} {} {}",
+                p.paint(Style::Gutter, "="),
+                p.paint(
+                    Style::Error,
+                    &format!(
+                        "deleted in a later layer ({}): still ships in the image, still needs \
+                         revoking",
+                        escape(layer)
+                    )
+                )
+            )?;
+        }
         if let Some(s) = &f.suppression {
             let what = format!("{} ({})", s.kind.describe(), escape(&s.detail));
             match &s.overridden {

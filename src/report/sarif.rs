@@ -283,9 +283,15 @@ impl Sarif {
             (Some(c), _) => format!(" It was added in commit {}.", c.short_id()),
             (None, _) => String::new(),
         };
+        let layer_text = f.deleted_in_layer.as_ref().map_or(String::new(), |layer| {
+            format!(
+                " A later layer of the image ({layer}) deletes the file, but it still ships in \
+                 its own layer: the key still needs revoking."
+            )
+        });
         let message = format!(
             "Leaked {title} {}{status_text}. Revoke and rotate it: see the rule's \
-             help.{commit_text}{suppression_text}",
+             help.{commit_text}{layer_text}{suppression_text}",
             f.masked_key
         );
 
@@ -382,6 +388,9 @@ impl Sarif {
             props.insert("present_at_head".to_string(), json!(present));
             // The marker `--sarif-file` and code-scanning categories split on (#5).
             props.insert("history_only".to_string(), json!(!present));
+        }
+        if let Some(layer) = &f.deleted_in_layer {
+            props.insert("deleted_in_layer".to_string(), json!(layer));
         }
         if self.options.show_secrets {
             // The only place a full key may appear in the log: never in a message.

@@ -4,6 +4,8 @@
 //! nothing of rules, detection or reports: `blob::Scanner` drives it and scans what comes out.
 //! Never writes to disk (member names are only names; links are not followed), never prints.
 
+pub mod image;
+
 use std::io::{self, Read, Seek};
 use std::ops::ControlFlow;
 
