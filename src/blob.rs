@@ -258,7 +258,7 @@ impl Scanner<'_> {
             allow_marker: c.allow_marker,
             encoding: c
                 .encoding
-                .map(crate::detect::decode::label_chain)
+                .map(crate::decode::label_chain)
                 .unwrap_or_default(),
         };
         let origin = Scanner::member_origin(origin, &hit.members);

@@ -102,7 +102,7 @@ pub struct ScanArgs {
     /// Find keys encoded up to N layers deep (base64, percent-encoding, UTF-16, \u005f and
     /// HTML escapes, hex; 2: base64 of base64); 0 finds plain keys only.
     #[arg(long, value_name = "N", default_value_t = crate::detect::DEFAULT_DECODE_DEPTH,
-          value_parser = clap::value_parser!(u32).range(0..=i64::from(crate::detect::decode::MAX_DECODE_DEPTH)))]
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(crate::decode::MAX_DECODE_DEPTH)))]
     pub max_decode_depth: u32,
 
     /// Size of one read in bytes (for tests of chunk boundaries).

@@ -7,6 +7,7 @@
 pub mod blob;
 pub mod cli;
 pub mod config;
+pub mod decode;
 pub mod detect;
 pub mod exit;
 pub mod finding;

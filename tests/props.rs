@@ -358,10 +358,7 @@ fn encoding() -> impl Strategy<Value = Encoding> {
             any::<bool>(),
             any::<bool>(),
             pre(),
-            proptest::option::of((
-                leadey_scan::detect::decode::MIN_WRAP_WIDTH / 4..26,
-                any::<bool>()
-            )),
+            proptest::option::of((leadey_scan::decode::MIN_WRAP_WIDTH / 4..26, any::<bool>())),
         )
             .prop_map(|(url, pad, pre, wrap)| Encoding::Base64 {
                 url,
@@ -511,7 +508,7 @@ proptest! {
                 let chain: Vec<String> = h
                     .candidate
                     .encoding
-                    .map(leadey_scan::detect::decode::label_chain)
+                    .map(leadey_scan::decode::label_chain)
                     .unwrap_or_default();
                 (h.candidate.offset, h.line, h.column, h.candidate.key.hash().to_hex(), chain)
             })

@@ -3,7 +3,6 @@
 //! before any other stage sees them.
 
 pub mod allow;
-pub mod decode;
 pub mod entropy;
 
 use std::borrow::Cow;
@@ -11,9 +10,9 @@ use std::ops::Range;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
+use crate::decode::{self, Form};
 use crate::finding::{mask_parts, Key};
 use crate::rules::{Rule, RuleId, RuleSet};
-use decode::Form;
 
 /// Bytes of context kept on each side of a key in a snippet (before cutting to tokens).
 pub const SNIPPET_CONTEXT_BYTES: usize = 60;

@@ -1,6 +1,8 @@
-//! Decoders (#14): the encoded forms of a rule's prefix as needles, and reading a key back out
-//! of the bytes around one needle's match. Nothing here scans a whole input: the detector's
-//! one multi-literal pass finds the needles, and only the bytes around a match are decoded.
+//! Decoders (#14): the encoded forms of a prefix as needles, and reading the bytes around one
+//! needle's match back into decoded bytes (each mapped to the input bytes it came from). Pure:
+//! nothing here knows about rules, findings or reports, and nothing scans a whole input: the
+//! detector's one multi-literal pass finds the needles, and only the bytes around a match are
+//! decoded (STYLE.md's Decoder stage: a region around a prefilter hit in, decoded bytes out).
 //!
 //! Every encoded form of a fixed prefix is itself a small set of fixed byte strings:
 //! - base64 puts the prefix at one of three byte alignments inside a 3-byte group; the
