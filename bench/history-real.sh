@@ -185,16 +185,7 @@ run_tool() {
     else
       /usr/bin/time -v -o "$stats" "${cmd[@]}" >/dev/null 2>"$WORK/stderr.txt" || true
     fi
-    rows+=("$(python3 - "$stats" <<'PY'
-import re, sys
-t = open(sys.argv[1]).read()
-rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1)) / 1024
-wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", t).group(1)
-secs = sum(float(x) * 60 ** i for i, x in enumerate(reversed(wall.split(":"))))
-code = re.search(r"Exit status: (\d+)", t)
-print(f"{secs:.2f} {rss:.1f} {code.group(1) if code else 'signal'}")
-PY
-)")
+    rows+=("$(python3 "$REPO/bench/time-v.py" "$stats")")
   done
   printf '%s\n' "${rows[@]}" | sort -n | awk -v n="${#rows[@]}" '
     {w[NR] = $1; if ($2 > r) r = $2; c = $3}

@@ -802,6 +802,21 @@ mod tests {
         }
     }
 
+    /// The allow marker of each hit of `text`, scanned whole and at many chunk sizes, is `want`.
+    fn assert_markers_at_every_chunk_size(text: &str, want: &[Option<&'static str>]) {
+        let markers = |s: &StreamScan| -> Vec<Option<&'static str>> {
+            s.hits.iter().map(|h| h.candidate.allow_marker).collect()
+        };
+        assert_eq!(markers(&scan(text.as_bytes(), 1 << 20)), want);
+        for chunk in (800..1400).step_by(7).chain([1, 2048, 4097]) {
+            assert_eq!(
+                markers(&scan(text.as_bytes(), chunk)),
+                want,
+                "chunk size {chunk}"
+            );
+        }
+    }
+
     #[test]
     fn allow_markers_on_long_lines_are_found_at_every_chunk_size() {
         // #7: markers far before or after the key on its line, markers on the next line (which
@@ -826,17 +841,7 @@ mod tests {
             want.extend(std::iter::repeat_n(marker, keys));
             text.push_str(&line);
         }
-        let markers = |s: &StreamScan| -> Vec<Option<&'static str>> {
-            s.hits.iter().map(|h| h.candidate.allow_marker).collect()
-        };
-        assert_eq!(markers(&scan(text.as_bytes(), 1 << 20)), want);
-        for chunk in (800..1400).step_by(7).chain([1, 2048, 4097]) {
-            assert_eq!(
-                markers(&scan(text.as_bytes(), chunk)),
-                want,
-                "chunk size {chunk}"
-            );
-        }
+        assert_markers_at_every_chunk_size(&text, &want);
     }
 
     #[test]
@@ -879,17 +884,7 @@ mod tests {
             text.push_str("---\n");
             want.extend_from_slice(markers);
         }
-        let markers = |s: &StreamScan| -> Vec<Option<&'static str>> {
-            s.hits.iter().map(|h| h.candidate.allow_marker).collect()
-        };
-        assert_eq!(markers(&scan(text.as_bytes(), 1 << 20)), want);
-        for chunk in (800..1400).step_by(7).chain([1, 2048, 4097]) {
-            assert_eq!(
-                markers(&scan(text.as_bytes(), chunk)),
-                want,
-                "chunk size {chunk}"
-            );
-        }
+        assert_markers_at_every_chunk_size(&text, &want);
     }
 
     #[test]

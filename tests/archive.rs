@@ -15,19 +15,6 @@ fn env_file(key: &str) -> Vec<u8> {
     format!("# config\nTOKEN={key}\n").into_bytes()
 }
 
-/// A tar archive of `(name, content)` regular files.
-fn tar(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    for (name, data) in files {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_entry_type(tar::EntryType::Regular);
-        b.append_data(&mut h, name, *data).expect("tar append");
-    }
-    b.into_inner().expect("tar finish")
-}
-
 /// A zip archive of `(name, content)` files, compressed with `method`.
 fn zip_with(files: &[(&str, &[u8])], method: zip::CompressionMethod, zip64: bool) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
@@ -251,13 +238,7 @@ fn a_zip_committed_to_history_is_a_leak() {
     t.git_init();
     t.write("release/app.zip", zip(&[("conf/app.env", &env_file(&key))]));
     let git = |args: &[&str]| {
-        let st = std::process::Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .current_dir(t.path())
-            .status()
-            .unwrap();
-        assert!(st.success());
+        t.git(args);
     };
     git(&["add", "-A"]);
     git(&["commit", "-qm", "release"]);
@@ -274,13 +255,7 @@ fn history_reports_archive_members_it_skipped_or_could_not_read_like_a_tree_scan
     t.write("release/locked.zip", encrypted_zip(&key));
     t.write("release/broken.zip", corrupt_zip(fake_key(1351)));
     let git = |args: &[&str]| {
-        let st = std::process::Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .current_dir(t.path())
-            .status()
-            .unwrap();
-        assert!(st.success());
+        t.git(args);
     };
     git(&["add", "-A"]);
     git(&["commit", "-qm", "release"]);

@@ -126,13 +126,7 @@ fn standard_input_and_git_blobs_name_their_source() {
     t.git_init();
     t.write("sub/k.env", format!("K={key}\n"));
     let git = |args: &[&str]| {
-        let st = std::process::Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
-            .args(args)
-            .current_dir(t.path())
-            .status()
-            .expect("run git");
-        assert!(st.success());
+        t.git(args);
     };
     git(&["add", "."]);
     git(&["commit", "-qm", "k"]);

@@ -178,6 +178,17 @@ fn expected(p: &Planted) -> Vec<(u64, u64, u64, String)> {
         .collect()
 }
 
+/// `bytes` scanned through `scan_stream` in chunks of `chunk` bytes, read `step` at a time.
+fn trickle_scan(
+    bytes: &[u8],
+    chunk: usize,
+    step: usize,
+) -> Result<leadey_scan::source::StreamScan, TestCaseError> {
+    let mut buf = Vec::new();
+    scan_stream(Trickle { data: bytes, step }, &detector(), &mut buf, chunk)
+        .map_err(|e| TestCaseError::fail(e.to_string()))
+}
+
 proptest! {
     #![proptest_config(Config::with_cases(cases(64)))]
 
@@ -187,10 +198,7 @@ proptest! {
         chunk in 1usize..6000,
         step in 1usize..5000,
     ) {
-        let d = detector();
-        let mut buf = Vec::new();
-        let scan = scan_stream(Trickle { data: &p.bytes, step }, &d, &mut buf, chunk)
-            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let scan = trickle_scan(&p.bytes, chunk, step)?;
         let got: Vec<_> = scan
             .hits
             .iter()
@@ -497,10 +505,7 @@ proptest! {
         chunk in 1usize..6000,
         step in 1usize..5000,
     ) {
-        let d = detector();
-        let mut buf = Vec::new();
-        let scan = scan_stream(Trickle { data: &p.bytes, step }, &d, &mut buf, chunk)
-            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let scan = trickle_scan(&p.bytes, chunk, step)?;
         let got: Vec<_> = scan
             .hits
             .iter()

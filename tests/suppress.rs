@@ -150,17 +150,8 @@ fn markers_far_from_the_key_on_long_lines_count_at_any_chunk_size() {
 /// A gzip-compressed tar archive of `(name, content)` regular files.
 fn tar_gz(files: &[(&str, &[u8])]) -> Vec<u8> {
     use std::io::Write;
-    let mut b = tar::Builder::new(Vec::new());
-    for (name, data) in files {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_entry_type(tar::EntryType::Regular);
-        b.append_data(&mut h, name, *data).expect("tar append");
-    }
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(&b.into_inner().expect("tar finish"))
-        .expect("gzip");
+    e.write_all(&common::tar(files)).expect("gzip");
     e.finish().expect("gzip finish")
 }
 

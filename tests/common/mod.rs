@@ -93,6 +93,18 @@ impl Tree {
         self
     }
 
+    /// Runs `git ARGS` in the tree with a fixed identity; panics unless it succeeds.
+    pub fn git(&self, args: &[&str]) -> &Tree {
+        let st = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(self.path())
+            .status()
+            .expect("run git");
+        assert!(st.success(), "git {args:?}");
+        self
+    }
+
     /// A command for the binary, run with the tree as current directory.
     pub fn cmd(&self) -> Command {
         let mut c = bin();
@@ -300,4 +312,17 @@ pub fn listed(v: &serde_json::Value, list: &str) -> Vec<(String, u64, String)> {
             )
         })
         .collect()
+}
+
+/// A tar archive of `(name, content)` regular files.
+pub fn tar(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        b.append_data(&mut h, name, *data).expect("tar append");
+    }
+    b.into_inner().expect("tar finish")
 }
