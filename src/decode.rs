@@ -32,6 +32,9 @@ const WRAP_ALLOWANCE: usize = 2;
 /// `MIN_WRAP_WIDTH` characters or more (at most two breaks inside) leaves one piece whole.
 const BASE64_PIECES: usize = 3;
 
+/// Shortest base64 needle (or piece of one): 6 characters are 36 bits, rare in any text.
+const MIN_PIECE_LEN: usize = 6;
+
 /// Narrowest line of wrapped base64 read across line breaks, in characters (PEM uses 64,
 /// MIME 76; lines must hold whole 4-character groups).
 pub const MIN_WRAP_WIDTH: usize = 16;
@@ -127,14 +130,20 @@ pub(crate) fn needles(prefix: &[u8], max_key_len: usize, depth: u32) -> Vec<Need
     let b64_span = base64_len(want);
     for align in 0..3 {
         let (needle, lead) = base64_needle(prefix, align);
-        // Three pieces: lines wrapped at 10 characters or more break at most two of them.
-        let cut = needle.len().div_ceil(BASE64_PIECES);
-        for (i, piece) in needle.chunks(cut).enumerate() {
+        // Three pieces: lines wrapped at `MIN_WRAP_WIDTH` characters or more break at most two
+        // of them. A short prefix (a user rule's) gets fewer, longer pieces, none at all when
+        // even one would match too often to be worth reading.
+        let pieces = BASE64_PIECES.min(needle.len() / MIN_PIECE_LEN);
+        if pieces == 0 {
+            continue;
+        }
+        for i in 0..pieces {
+            let (from, to) = (i * needle.len() / pieces, (i + 1) * needle.len() / pieces);
             out.push(NeedleSpec {
-                bytes: piece.to_vec(),
+                bytes: needle.get(from..to).unwrap_or_default().to_vec(),
                 form: Form::Encoded(vec![Layer::Base64 {
                     align,
-                    lead: lead + i * cut,
+                    lead: lead + from,
                 }]),
                 max_span: b64_span,
             });
@@ -151,6 +160,9 @@ pub(crate) fn needles(prefix: &[u8], max_key_len: usize, depth: u32) -> Vec<Need
         for (string, layer, span) in inner {
             for align in 0..3 {
                 let (needle, lead) = base64_needle(&string, align);
+                if needle.len() < MIN_PIECE_LEN {
+                    continue;
+                }
                 out.push(NeedleSpec {
                     bytes: needle,
                     form: Form::Encoded(vec![Layer::Base64 { align, lead }, layer]),
@@ -614,6 +626,22 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn a_short_prefix_gets_no_needle_shorter_than_the_minimum() {
+        for prefix in [&b"ab_"[..], b"ghp_", b"sk-", b"leadey_sk_live_"] {
+            for depth in 0..=MAX_DECODE_DEPTH {
+                for n in needles(prefix, prefix.len() + 40, depth) {
+                    assert!(
+                        n.bytes.len() >= MIN_PIECE_LEN.min(prefix.len()),
+                        "{prefix:?} depth {depth}: {:?}",
+                        n.bytes
+                    );
+                }
+            }
+        }
+        assert_eq!(needles(b"leadey_sk_live_", 79, 2).len(), 25);
     }
 
     #[test]
