@@ -201,20 +201,7 @@ run_tool() {
 
 # keys_found TOOL REPORT: how many planted keys the report holds.
 keys_found() {
-  python3 - "$1" "$2" "$WORK/planted-keys.txt" <<'PY'
-import hashlib, json, sys
-tool, report, keys_file = sys.argv[1:]
-keys = open(keys_file).read().split()
-try:
-    text = open(report, encoding="utf-8", errors="replace").read()
-except FileNotFoundError:
-    print(0); sys.exit()
-if tool == "leadey":
-    hashes = {f.get("key_sha256") for f in json.loads(text).get("findings", [])}
-    print(sum(hashlib.sha256(k.encode()).hexdigest() in hashes for k in keys))
-else:
-    print(sum(k in text for k in keys))
-PY
+  python3 "$REPO/bench/keys-found.py" "$1" "$2" "$WORK/planted-keys.txt"
 }
 
 log "warming the page cache"

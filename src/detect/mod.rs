@@ -282,11 +282,7 @@ impl Detector {
         // overlap after it are read too, so that the snippet of a reported key masks every
         // other key around it (plain or encoded); only keys starting in `accept` are reported.
         let found = self.find_all(chunk, base);
-        let encoded: Vec<(Range<usize>, &Key)> = found
-            .iter()
-            .filter(|f| f.encoding.is_some())
-            .map(|f| (f.span.clone(), &f.key))
-            .collect();
+        let encoded = encoded_spans(&found);
         // #7: the line of the last key and its marker; keys on one long line search it once.
         let mut line_marker: Option<(Range<usize>, Option<&'static str>)> = None;
         for f in &found {
@@ -341,11 +337,7 @@ impl Detector {
             return Cow::Borrowed(text);
         }
         let found = self.find_all(text.as_bytes(), 0);
-        let encoded: Vec<(Range<usize>, &Key)> = found
-            .iter()
-            .filter(|f| f.encoding.is_some())
-            .map(|f| (f.span.clone(), &f.key))
-            .collect();
+        let encoded = encoded_spans(&found);
         let (masked, _) = self.mask_runs(text.as_bytes(), 1, None, &encoded);
         if masked == text {
             return Cow::Borrowed(text);
@@ -493,6 +485,15 @@ impl Detector {
         }
         (snippet, mark)
     }
+}
+
+/// The span and key of every encoded key of `found` (plain keys are masked by their prefix).
+fn encoded_spans(found: &[Found]) -> Vec<(Range<usize>, &Key)> {
+    found
+        .iter()
+        .filter(|f| f.encoding.is_some())
+        .map(|f| (f.span.clone(), &f.key))
+        .collect()
 }
 
 /// Length of the run of body characters at the start of `rest`, beyond what the anchored body
