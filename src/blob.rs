@@ -256,10 +256,7 @@ impl Scanner<'_> {
             snippet: c.snippet.clone(),
             snippet_key_start: c.snippet_key_start,
             allow_marker: c.allow_marker,
-            encoding: c
-                .encoding
-                .map(crate::decode::label_chain)
-                .unwrap_or_default(),
+            encoding: c.encoding.iter().map(|e| e.to_string()).collect(),
         };
         let origin = Scanner::member_origin(origin, &hit.members);
         let mut finding = Finding::new(c.rule_id.to_string(), origin, seen);

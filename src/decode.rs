@@ -244,8 +244,8 @@ pub(crate) struct Decoded {
     pub src: Vec<(usize, usize)>,
     /// Where the string the needle stands for starts in `bytes`.
     pub at: usize,
-    /// The encoding's name in reports.
-    pub label: &'static str,
+    /// The encodings read, outermost first, as reports name them (`["base64", "utf-16le"]`).
+    pub encoding: Vec<&'static str>,
     /// Whether reading went across a line break of wrapped base64.
     pub wrapped: bool,
 }
@@ -264,12 +264,14 @@ impl Decoded {
     }
 
     /// This decoding read back through `outer`, the decoding its buffer was: positions become
-    /// positions of `outer`'s buffer.
+    /// positions of `outer`'s buffer, and the encodings and line wrapping are `outer`'s too.
     fn through(mut self, outer: &Decoded) -> Option<Decoded> {
         for s in &mut self.src {
             let r = outer.source_range(s.0..s.1)?;
             *s = (r.start, r.end);
         }
+        self.encoding = [outer.encoding.as_slice(), &self.encoding].concat();
+        self.wrapped = outer.wrapped;
         Some(self)
     }
 }
@@ -313,32 +315,11 @@ pub(crate) fn read_chain(
     });
     let back = usize::from(!rest.is_empty());
     let mut decoded = read_layer(*first, buf, at, outer_want, back, Some(offset), wrap)?;
-    let mut labels = vec![decoded.label];
     for layer in rest {
         let inner = read_layer(*layer, &decoded.bytes, decoded.at, want, 0, None, false)?;
-        labels.push(inner.label);
-        let wrapped = decoded.wrapped;
         decoded = inner.through(&decoded)?;
-        decoded.wrapped = wrapped;
     }
-    decoded.label = chain_label(&labels);
     Some(decoded)
-}
-
-/// Interned names of encoding chains (reports carry the list; this keeps `Decoded` small).
-fn chain_label(labels: &[&'static str]) -> &'static str {
-    match labels {
-        [one] => one,
-        ["base64", "base64"] => "base64+base64",
-        ["base64", "utf-16le"] => "base64+utf-16le",
-        ["base64", "utf-16be"] => "base64+utf-16be",
-        _ => "nested",
-    }
-}
-
-/// The chain of a label made by `chain_label`, outermost first, for reports.
-pub fn label_chain(label: &str) -> Vec<String> {
-    label.split('+').map(str::to_string).collect()
 }
 
 fn base64(
@@ -389,7 +370,7 @@ fn base64(
     }
     let mut out = Decoded {
         at: align + 3 * groups,
-        label: "base64",
+        encoding: vec!["base64"],
         ..Decoded::default()
     };
     let mut quad = [(0u8, 0usize); 4];
@@ -502,7 +483,7 @@ fn utf16(buf: &[u8], at: usize, want: usize, offset: Option<u64>) -> Option<Deco
     let from = start.checked_sub(2).unwrap_or(start);
     let mut out = Decoded {
         at: (start - from) / 2,
-        label: if big { "utf-16be" } else { "utf-16le" },
+        encoding: vec![if big { "utf-16be" } else { "utf-16le" }],
         ..Decoded::default()
     };
     let mut i = from;
@@ -533,7 +514,7 @@ fn hex(buf: &[u8], at: usize, want: usize) -> Option<Decoded> {
     };
     let mut out = Decoded {
         at: (at - from) / 2,
-        label: "hex",
+        encoding: vec!["hex"],
         ..Decoded::default()
     };
     let mut i = from;
@@ -547,7 +528,7 @@ fn hex(buf: &[u8], at: usize, want: usize) -> Option<Decoded> {
 
 /// Reads text starting at `at` with percent-encoding, `\uXXXX`/`\xXX` escapes and HTML numeric
 /// entities decoded, at most `want` bytes; `None` when none of them occurs (the plain read
-/// covers that). The label names the first kind met.
+/// covers that). The encoding named is the first kind met.
 pub(crate) fn unescape(buf: &[u8], at: usize, want: usize) -> Option<Decoded> {
     let mut out = Decoded::default();
     let mut label = None;
@@ -567,7 +548,7 @@ pub(crate) fn unescape(buf: &[u8], at: usize, want: usize) -> Option<Decoded> {
             }
         }
     }
-    out.label = label?;
+    out.encoding = vec![label?];
     Some(out)
 }
 
@@ -670,7 +651,7 @@ mod tests {
     fn escapes_decode_and_end_as_boundaries() {
         let d = unescape(b"leadey%5Fsk\\u005flive&#95;x&#x5F;", 0, 100).expect("escaped");
         assert_eq!(d.bytes, b"leadey_sk_live_x_");
-        assert_eq!(d.label, "percent");
+        assert_eq!(d.encoding, ["percent"]);
         assert_eq!(d.source_range(6..7), Some(6..9));
         assert!(unescape(b"leadey_sk", 0, 100).is_none());
         assert!(escape_ends_at(b"a%3Dk", 4));
@@ -693,7 +674,7 @@ mod tests {
             "a run at an odd start is LE"
         );
         let d = utf16(&be, 3, 10, Some(0)).expect("decodes");
-        assert_eq!(d.label, "utf-16be");
+        assert_eq!(d.encoding, ["utf-16be"]);
         assert_eq!(&d.bytes[d.at..], b"leadey");
         // A mark decides whatever the offset.
         let bom: Vec<u8> = [0xFE, 0xFF, 0, b'l', 0, b'e'].to_vec();

@@ -510,11 +510,8 @@ proptest! {
             .hits
             .iter()
             .map(|h| {
-                let chain: Vec<String> = h
-                    .candidate
-                    .encoding
-                    .map(leadey_scan::decode::label_chain)
-                    .unwrap_or_default();
+                let chain: Vec<String> =
+                    h.candidate.encoding.iter().map(|e| e.to_string()).collect();
                 (h.candidate.offset, h.line, h.column, h.candidate.key.hash().to_hex(), chain)
             })
             .collect();

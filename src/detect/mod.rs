@@ -39,9 +39,9 @@ pub struct Candidate {
     /// Bytes matched from `offset`: the key's length for a plain key, the length of its
     /// encoded form otherwise (#14). Snippet masking and SARIF regions use it.
     pub span_len: usize,
-    /// The encoding the key was found in (`base64`, `base64+base64`, `percent`…; see
-    /// `decode::label_chain`), `None` for a plain key.
-    pub encoding: Option<&'static str>,
+    /// The encodings the key was found in, outermost first (`["base64", "base64"]`,
+    /// `["percent"]`…); empty for a plain key.
+    pub encoding: Vec<&'static str>,
     /// The full key.
     pub key: Key,
     /// Entropy of the body, bits per character.
@@ -97,7 +97,7 @@ struct Found {
     span: Range<usize>,
     key: Key,
     entropy: f64,
-    encoding: Option<&'static str>,
+    encoding: Vec<&'static str>,
 }
 
 /// Compiled rules, ready to scan bytes.
@@ -218,7 +218,7 @@ impl Detector {
                 key: Key::new(chunk.get(span.clone())?, rule.prefix.len()),
                 span,
                 entropy,
-                encoding: None,
+                encoding: Vec::new(),
             })
         };
         // What reading a key looks at: one unit before it, the key, the glue and look-ahead.
@@ -239,7 +239,7 @@ impl Detector {
                 let decoded = decode::read_chain(chain, chunk, pos, want, base, true)?;
                 if !decoded.wrapped {
                     decoded
-                } else if let Some(found) = self.accept(needle.rule_index, &decoded) {
+                } else if let Some(found) = self.accept(needle, decoded) {
                     return Some(found);
                 } else {
                     // A line of base64 that only looked wrapped: read it alone.
@@ -247,12 +247,12 @@ impl Detector {
                 }
             }
         };
-        self.accept(needle.rule_index, &decoded)
+        self.accept(needle, decoded)
     }
 
-    /// The key of rule `rule_index` at `decoded.at`, if the rule accepts it.
-    fn accept(&self, rule_index: usize, decoded: &decode::Decoded) -> Option<Found> {
-        let rule = self.rules.get(rule_index)?;
+    /// The key of `needle`'s rule at `decoded.at`, if the rule accepts it.
+    fn accept(&self, needle: &Needle, decoded: decode::Decoded) -> Option<Found> {
+        let rule = self.needle_rule(needle);
         let text = decoded.bytes.get(decoded.at..).unwrap_or_default();
         if !text.starts_with(&rule.prefix) {
             return None;
@@ -260,11 +260,11 @@ impl Detector {
         let (body_len, entropy) = check(rule, &decoded.bytes, decoded.at).ok()?;
         let key_range = decoded.at..decoded.at + rule.prefix.len() + body_len;
         Some(Found {
-            rule_index,
+            rule_index: needle.rule_index,
             span: decoded.source_range(key_range.clone())?,
             key: Key::new(decoded.bytes.get(key_range)?, rule.prefix.len()),
             entropy,
-            encoding: Some(decoded.label),
+            encoding: decoded.encoding,
         })
     }
 
@@ -305,7 +305,7 @@ impl Detector {
                 rule_id: self.rule_id(f.rule_index),
                 offset: base + pos as u64,
                 span_len: f.span.len(),
-                encoding: f.encoding,
+                encoding: f.encoding.clone(),
                 key: f.key.clone(),
                 entropy: f.entropy,
                 snippet,
@@ -491,7 +491,7 @@ impl Detector {
 fn encoded_spans(found: &[Found]) -> Vec<(Range<usize>, &Key)> {
     found
         .iter()
-        .filter(|f| f.encoding.is_some())
+        .filter(|f| !f.encoding.is_empty())
         .map(|f| (f.span.clone(), &f.key))
         .collect()
 }
