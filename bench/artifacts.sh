@@ -188,15 +188,7 @@ run_tool() {
     gitleaks) cmd=("$GL" dir --max-archive-depth 3 --config "$WORK/leadey.toml" --no-banner
       --log-level error --exit-code 0 --report-format json --report-path "$out" "$tree") ;;
   esac
-  local i stats="$WORK/time.txt" rows=()
-  for ((i = 0; i < RUNS; i++)); do
-    rm -f "$out"
-    /usr/bin/time -v -o "$stats" "${cmd[@]}" >/dev/null 2>"$WORK/stderr-$tool.txt" || true
-    rows+=("$(python3 "$REPO/bench/time-v.py" "$stats")")
-  done
-  printf '%s\n' "${rows[@]}" | sort -n | awk -v n="${#rows[@]}" '
-    {w[NR] = $1; if ($2 > r) r = $2; c = $3}
-    END {printf "%s %.1f %s\n", w[int((n + 1) / 2)], r, c}'
+  time_runs "$out" /dev/null "$WORK/stderr-$tool.txt" "${cmd[@]}"
 }
 
 # keys_found TOOL REPORT: how many planted keys the report holds.

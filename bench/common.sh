@@ -22,3 +22,21 @@ leadey_bin() {
   [ -x "$bin" ] || die "no leadey-scan binary at $bin"
   echo "$bin"
 }
+
+# time_runs OUT STDOUT STDERR CMD...: runs CMD $RUNS times under `/usr/bin/time -v` (removing
+# the report OUT before each run; stdout to STDOUT, stderr to STDERR) and prints
+# `MEDIAN_SECONDS MAX_RSS_MIB LAST_EXIT`.
+time_runs() {
+  local out="$1" stdout="$2" stderr="$3" i stats rows=()
+  shift 3
+  stats="$(mktemp)"
+  for ((i = 0; i < RUNS; i++)); do
+    rm -f "$out"
+    /usr/bin/time -v -o "$stats" "$@" >"$stdout" 2>"$stderr" || true
+    rows+=("$(python3 "$REPO/bench/time-v.py" "$stats")")
+  done
+  rm -f "$stats"
+  printf '%s\n' "${rows[@]}" | sort -n | awk -v n="${#rows[@]}" '
+    {w[NR] = $1; if ($2 > r) r = $2; c = $3}
+    END {printf "%s %.1f %s\n", w[int((n + 1) / 2)], r, c}'
+}

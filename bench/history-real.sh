@@ -177,19 +177,10 @@ run_tool() {
     gitleaks) cmd=("$GL" git --config "$WORK/leadey.toml" --no-banner --log-level error
       --exit-code 0 --report-format json --report-path "$out" "$repo") ;;
   esac
-  local i stats="$WORK/time.txt" rows=()
-  for ((i = 0; i < RUNS; i++)); do
-    rm -f "$out"
-    if [ "$tool" = leadey ]; then
-      /usr/bin/time -v -o "$stats" "${cmd[@]}" >"$out" 2>"$WORK/stderr.txt" || true
-    else
-      /usr/bin/time -v -o "$stats" "${cmd[@]}" >/dev/null 2>"$WORK/stderr.txt" || true
-    fi
-    rows+=("$(python3 "$REPO/bench/time-v.py" "$stats")")
-  done
-  printf '%s\n' "${rows[@]}" | sort -n | awk -v n="${#rows[@]}" '
-    {w[NR] = $1; if ($2 > r) r = $2; c = $3}
-    END {printf "%s %.1f %s\n", w[int((n + 1) / 2)], r, c}'
+  # leadey-scan writes its report to stdout here; the others write it themselves.
+  local stdout=/dev/null
+  [ "$tool" = leadey ] && stdout="$out"
+  time_runs "$out" "$stdout" "$WORK/stderr.txt" "${cmd[@]}"
 }
 
 # keys_found TOOL REPORT KEYS_FILE: how many planted keys the report holds.
