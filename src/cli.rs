@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use clap::{Parser, ValueEnum};
 
 use crate::config::{
-    ArchiveLimits, GitScope, ScanConfig, DEFAULT_CHUNK_SIZE_BYTES, DEFAULT_MAX_ARCHIVE_DEPTH,
-    DEFAULT_MAX_ARCHIVE_MEMBERS,
+    ArchiveLimits, CommitRange, GitScope, ScanConfig, DEFAULT_CHUNK_SIZE_BYTES,
+    DEFAULT_MAX_ARCHIVE_DEPTH, DEFAULT_MAX_ARCHIVE_MEMBERS,
 };
 use crate::exit::FailOn;
 use crate::suppress::{ConfigChoice, Options as SuppressOptions};
@@ -63,9 +63,14 @@ pub struct ScanArgs {
     #[arg(long = "rules", value_name = "FILE")]
     pub rules: Vec<PathBuf>,
 
-    /// Also scan files left out by .gitignore, .ignore and git excludes (the release-scan mode).
+    /// Also scan files left out by .gitignore, .ignore and git excludes.
     #[arg(long)]
     pub no_ignore: bool,
+
+    /// Release mode, for scanning what ships (build output such as `dist/` is usually
+    /// gitignored): --no-ignore and --fail-on-incomplete together.
+    #[arg(long)]
+    pub release: bool,
 
     /// Follow symbolic links (loops are detected and reported as errors).
     #[arg(long, short = 'L')]
@@ -145,6 +150,12 @@ pub struct OutputArgs {
     #[arg(long, value_enum, default_value_t = FailOn::Any, value_name = "WHICH",
           requires_ifs = [("live", "verify"), ("live-or-unknown", "verify")])]
     pub fail_on: FailOn,
+
+    /// Exit 2 when any content was read but not fully opened: a damaged, truncated or
+    /// encrypted archive, an archive limit reached, an unsupported codec (listed in the report
+    /// either way).
+    #[arg(long)]
+    pub fail_on_incomplete: bool,
 
     /// GitHub Actions mode: choose the scan from the triggering event (pull request: the lines
     /// its commits add; push: `before..after`; other events: the whole tree), and write
@@ -241,9 +252,10 @@ pub struct GitArgs {
         long,
         value_name = "BASE..HEAD",
         help_heading = "Git scopes",
-        conflicts_with = "history"
+        conflicts_with = "history",
+        value_parser = CommitRange::parse
     )]
-    pub range: Option<String>,
+    pub range: Option<CommitRange>,
 
     /// Scan everything ever committed on any ref: each distinct blob once, each key once per
     /// path with the commit that introduced it, and whether HEAD still has it.
@@ -334,6 +346,8 @@ pub struct OutputConfig {
     pub quiet: bool,
     /// Which findings make the exit code 1.
     pub fail_on: FailOn,
+    /// Incomplete content makes the exit code 2 (`--fail-on-incomplete`, `--release`).
+    pub fail_on_incomplete: bool,
     /// GitHub Actions mode.
     pub github: bool,
     /// Also write a SARIF log here.
@@ -355,6 +369,7 @@ impl Args {
     pub fn output_config(&self) -> OutputConfig {
         let mut output = self.output.to_output_config();
         output.list_stale = self.suppression.prune_baseline;
+        output.fail_on_incomplete |= self.scan.release;
         output
     }
 
@@ -380,7 +395,7 @@ impl ScanArgs {
                 self.paths.clone()
             },
             rule_files: self.rules.clone(),
-            no_ignore: self.no_ignore,
+            no_ignore: self.no_ignore || self.release,
             follow: self.follow,
             max_filesize_bytes: self.max_filesize,
             excludes: self.exclude.clone(),
@@ -411,6 +426,7 @@ impl OutputArgs {
             list_skipped: self.list_skipped,
             quiet: self.quiet,
             fail_on: self.fail_on,
+            fail_on_incomplete: self.fail_on_incomplete,
             github: self.github,
             sarif_file: self.sarif_file.clone(),
             show_suppressed: self.show_suppressed,
@@ -457,9 +473,9 @@ impl GitArgs {
         if self.staged {
             Some(GitScope::Staged)
         } else if let Some(rev) = &self.since {
-            Some(GitScope::Since(rev.clone()))
-        } else if let Some(spec) = &self.range {
-            Some(GitScope::Range(spec.clone()))
+            Some(GitScope::Range(CommitRange::between(rev, "HEAD")))
+        } else if let Some(range) = &self.range {
+            Some(GitScope::Range(range.clone()))
         } else if self.history {
             Some(GitScope::History {
                 branch: self.branch.clone(),
@@ -611,11 +627,11 @@ mod tests {
         assert_eq!(scope(&["--staged"]).unwrap(), Some(GitScope::Staged));
         assert_eq!(
             scope(&["--since", "main"]).unwrap(),
-            Some(GitScope::Since("main".into()))
+            Some(GitScope::Range(CommitRange::between("main", "HEAD")))
         );
         assert_eq!(
             scope(&["--range", "a..b"]).unwrap(),
-            Some(GitScope::Range("a..b".into()))
+            Some(GitScope::Range(CommitRange::between("a", "b")))
         );
         assert_eq!(
             scope(&["--history", "--branch", "dev"]).unwrap(),

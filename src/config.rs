@@ -75,16 +75,58 @@ pub struct ScanConfig {
 pub enum GitScope {
     /// `--staged`: the index against `HEAD`; findings on lines the staged change adds.
     Staged,
-    /// `--since REV`: lines added by commits reachable from `HEAD` and not from `REV`.
-    Since(String),
-    /// `--range BASE..HEAD`: lines added by commits reachable from `HEAD` and not from `BASE`
-    /// (either side may be empty, meaning `HEAD`).
-    Range(String),
+    /// `--since REV`, `--range BASE..HEAD`, a push (`--github`, push hooks): lines added by the
+    /// commits of the set.
+    Range(CommitRange),
     /// `--history`: every blob ever committed on any ref, or on `branch` only.
     History {
         /// `--branch REF`: limit to the commits reachable from `REF`.
         branch: Option<String>,
     },
+}
+
+/// A set of commits, named the way `git rev-list` takes them (#20, #21): every commit reachable
+/// from one of `tips` and from none of `hide`, nor, when `hide_refs_except` is set, from any ref
+/// of the repository but the ones it names. Revisions are resolved by the git scope.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CommitRange {
+    /// Revisions (ids, ref names, `HEAD`) whose ancestry is scanned.
+    pub tips: Vec<String>,
+    /// Revisions whose ancestry is left out.
+    pub hide: Vec<String>,
+    /// Also leave out what any ref reaches (branches, tags, remote-tracking refs), except the
+    /// full ref names listed here: the commits that only the pushed ref brings (a force push whose
+    /// `before` is gone; a pre-receive hook, where the refs still hold their old values).
+    pub hide_refs_except: Option<Vec<String>>,
+}
+
+impl CommitRange {
+    /// The commits reachable from `head` and not from `base`.
+    pub fn between(base: &str, head: &str) -> CommitRange {
+        CommitRange {
+            tips: vec![head.to_string()],
+            hide: vec![base.to_string()],
+            hide_refs_except: None,
+        }
+    }
+
+    /// Parses `BASE..HEAD`; an empty side means `HEAD`, as in git. `...` (a symmetric
+    /// difference) is refused.
+    ///
+    /// ```
+    /// use leadey_scan::config::CommitRange;
+    /// assert_eq!(CommitRange::parse("..dev"), Ok(CommitRange::between("HEAD", "dev")));
+    /// assert!(CommitRange::parse("a...b").is_err());
+    /// ```
+    pub fn parse(spec: &str) -> Result<CommitRange, String> {
+        let bad = || format!("`{spec}` is not a range: use BASE..HEAD");
+        if spec.contains("...") {
+            return Err(bad());
+        }
+        let (base, head) = spec.split_once("..").ok_or_else(bad)?;
+        let side = |s: &str| if s.is_empty() { "HEAD" } else { s }.to_string();
+        Ok(CommitRange::between(&side(base), &side(head)))
+    }
 }
 
 impl Default for ScanConfig {
@@ -102,5 +144,20 @@ impl Default for ScanConfig {
             archives: ArchiveLimits::default(),
             decode_depth: crate::detect::DEFAULT_DECODE_DEPTH,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_split_on_two_dots_with_head_for_an_empty_side() {
+        let r = |spec| CommitRange::parse(spec);
+        assert_eq!(r("main..topic"), Ok(CommitRange::between("main", "topic")));
+        assert_eq!(r("main.."), Ok(CommitRange::between("main", "HEAD")));
+        assert_eq!(r("..topic"), Ok(CommitRange::between("HEAD", "topic")));
+        assert!(r("main").is_err());
+        assert!(r("a...b").is_err());
     }
 }

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Parser;
 
 use leadey_scan::cli::{Args, Command, Format, OutputConfig};
-use leadey_scan::config::GitScope;
+use leadey_scan::config::{CommitRange, GitScope};
 use leadey_scan::exit::{exit_code, EXIT_CLEAN, EXIT_ERROR};
 use leadey_scan::github::{self, Plan};
 use leadey_scan::report::gitlab::Gitlab;
@@ -79,7 +79,7 @@ fn run(mut args: Args) -> anyhow::Result<u8> {
                     "cannot scan the commits {base}..{head}; if the checkout is shallow, set \
                      `fetch-depth: 0` on actions/checkout so that both commits are present"
                 ));
-                scan_config.git = Some(GitScope::Range(format!("{base}..{head}")));
+                scan_config.git = Some(GitScope::Range(CommitRange::between(&base, &head)));
             }
             Plan::Nothing(why) => {
                 eprintln!("leadey-scan: nothing to scan: {why}");

@@ -82,6 +82,13 @@ impl SkipReason {
         )
     }
 
+    /// Whether the content was read as bytes but its structure not fully opened (#20): damaged,
+    /// truncated, encrypted, over a limit, or an unsupported codec. Incomplete content is always
+    /// listed in the report; `--fail-on-incomplete` (and `--release`) make it exit 2.
+    pub fn is_incomplete(self) -> bool {
+        self.is_archive_limit()
+    }
+
     /// The user-facing explanation.
     pub fn describe(self) -> &'static str {
         match self {

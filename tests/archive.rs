@@ -3,11 +3,9 @@
 //! inside the member; hostile archives end as skips or errors naming the member, and the scan
 //! goes on. Every archive here is built by the test itself.
 
-mod common;
-
 use std::io::{Cursor, Write};
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// A text file holding `key` on line 2, column 7.

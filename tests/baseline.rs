@@ -2,12 +2,12 @@
 //! new ones, across line moves and other path layouts; `--prune-baseline` lists and removes
 //! stale entries; a broken baseline is an error with its position.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Output;
 
-use common::{fake_key, json, listed, masked, run, stderr, stdout, Tree};
+use crate::common::{fake_key, json, listed, masked, run, stderr, stdout, Tree};
 use serde_json::{json, Value};
 
 fn code(o: &Output) -> i32 {

@@ -2,11 +2,9 @@
 //! definition, so they list every flag `--help` lists; bash parses the bash script, and groff
 //! (when installed) renders the manual page without a warning.
 
-mod common;
-
 use std::process::Command;
 
-use common::{bin, run, stderr, stdout};
+use crate::common::{bin, run, stderr, stdout};
 
 /// The long flags `--help` lists (`--format`, `--history`, …).
 fn help_flags() -> Vec<String> {

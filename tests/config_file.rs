@@ -2,11 +2,9 @@
 //! mistake is an error that names the file, line and column and what was expected, exits 2,
 //! writes no report and never shows a key.
 
-mod common;
-
 use std::process::Output;
 
-use common::{fake_key, json, masked, run, stderr, stdout, Tree};
+use crate::common::{fake_key, json, masked, run, stderr, stdout, Tree};
 
 fn code(o: &Output) -> i32 {
     o.status.code().expect("exit code")

@@ -6,9 +6,9 @@
 //! (integrity hashes, JWTs, certificates, random base64, encoded placeholders), suppression,
 //! and `--max-decode-depth`. Keys are built at run time; none is a real key.
 
-mod common;
+use crate::common;
 
-use common::{fake_key, json, masked, run, stdout, Tree, PREFIX};
+use crate::common::{fake_key, json, masked, run, stdout, Tree, PREFIX};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 

@@ -2,8 +2,7 @@
 //! and every prefix of each seed, in the normal test suite: CI checks the fuzzed properties on
 //! known inputs without a nightly toolchain. Long runs: fuzz/README.md.
 
-#[path = "../fuzz/src/lib.rs"]
-mod bodies;
+use crate::bodies;
 
 use std::path::Path;
 

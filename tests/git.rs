@@ -1,13 +1,13 @@
 //! Git scopes (#5): `--staged`, `--since`, `--range`, `--history`, on real repositories built
 //! with the git CLI in temp dirs (identity, dates and config pinned, so a fresh CI machine works).
 
-mod common;
+use crate::common;
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{fake_key, masked, stderr, stdout, Tree};
+use crate::common::{fake_key, masked, stderr, stdout, Tree};
 use serde_json::Value;
 
 /// A git repository in a temp dir, with commit dates that advance one minute per commit.

@@ -2,12 +2,10 @@
 //! repositories, the composite action's steps run in bash, and the plain git hook written by
 //! `install-hook` driving a real `git commit`.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::*;
+use crate::common::*;
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")

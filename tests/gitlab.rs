@@ -2,13 +2,11 @@
 //! scanned commit), with `--history` (each finding's own commit) and on a plain folder;
 //! validated against GitLab's schema (an excerpt of 15.2.1, `tests/data`), never a full key.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::gitlab_schema::{schema_errors, undeclared};
-use common::{fake_key, masked, run, stderr, stdout, stdout_json, Tree};
+use crate::common::gitlab_schema::{schema_errors, undeclared};
+use crate::common::{fake_key, masked, run, stderr, stdout, stdout_json, Tree};
 use serde_json::Value;
 
 fn git(dir: &Path, args: &[&str]) -> String {

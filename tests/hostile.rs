@@ -6,9 +6,9 @@
 //! error list.
 //!
 //! The heaviest cases (4 GiB sparse file, 200 MB line, 100,000 files) are `#[ignore]`d in
-//! debug builds; CI runs them with `cargo test --release --test hostile -- --include-ignored`.
+//! debug builds; CI runs them with `cargo test --release --test integration hostile:: -- --include-ignored`.
 
-mod common;
+use crate::common;
 
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::{
+use crate::common::{
     can_test_permissions, fake_key, locations, masked, run_limited, stderr, stdout,
     unprivileged_in, Tree,
 };

@@ -6,14 +6,12 @@
 //! searched for any planted key. Only `--show-secrets` may print one, and the tests prove the
 //! search finds keys when they are there.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::http::{answer, without_proxies, Server};
-use common::{
+use crate::common::http::{answer, without_proxies, Server};
+use crate::common::{
     bin, can_test_permissions, fake_key_len, masked, run_limited, stderr, stdout, unprivileged_in,
     Tree, PREFIX,
 };

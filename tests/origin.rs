@@ -1,9 +1,7 @@
 //! Origins (#12): the same key in the same file gets the same identity whatever the spelling
 //! of the scan root, and every finding, skip and error names its origin in JSON.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// A repository `repo` inside a temp folder, with keys in two files and a skipped one.

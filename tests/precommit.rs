@@ -2,13 +2,11 @@
 //! tool as its users run them (`pre-commit try-repo`). If `pre-commit` is not on PATH, the test
 //! installs it from PyPI into a venv under the target directory.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use common::*;
+use crate::common::*;
 
 fn pre_commit() -> &'static PathBuf {
     static EXE: OnceLock<PathBuf> = OnceLock::new();

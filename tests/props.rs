@@ -8,13 +8,11 @@
 //! nothing else.
 //!
 //! Cases: 64 for the library, 8 for the binary by default; `PROPTEST_CASES=N` sets both (e.g.
-//! `PROPTEST_CASES=5000 cargo test --release --test props`).
+//! `PROPTEST_CASES=5000 cargo test --release --test integration props::`).
 
-mod common;
+use crate::common;
 
-#[path = "../fuzz/src/lib.rs"]
-#[allow(dead_code)]
-mod bodies;
+use crate::bodies;
 
 use leadey_scan::detect::Detector;
 use leadey_scan::rules::RuleSet;
@@ -23,8 +21,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError};
 use sha2::{Digest, Sha256};
 
+use crate::common::{Tree, PREFIX};
 use bodies::Trickle;
-use common::{Tree, PREFIX};
 
 const BASE62: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 /// Bytes that may stand right before or after a key: not alphanumeric, and not `.` (three dots

@@ -1,9 +1,7 @@
 //! Snapshots of the human and JSON reports on a small fixed tree (`cargo insta review` to
 //! update). A snapshot that shows a full key is a bug: the test also checks for that.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn tree() -> (Tree, Vec<String>) {
     let t = Tree::new();

@@ -1,14 +1,14 @@
 //! `--format sarif`: every log the tests produce is validated against the official SARIF 2.1.0
 //! schema (`tests/data/sarif-schema-2.1.0.json`, no network), then checked field by field.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Output};
 
-use common::{fake_key, masked, run, stderr, stdout, Tree};
+use crate::common::{fake_key, masked, run, stderr, stdout, Tree};
 use serde_json::{json, Value};
 
-use common::sarif_schema_errors as schema_errors;
+use crate::common::sarif_schema_errors as schema_errors;
 
 fn assert_valid(log: &Value) {
     let errors = schema_errors(log);

@@ -1,11 +1,9 @@
 //! The scan as users run it: file types, line endings, encodings, hidden and ignored files,
 //! binaries, chunk boundaries, stdin, hostile files, exit codes, determinism, and secrecy.
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 #[test]
 fn keys_in_many_file_types_and_line_endings_are_found_at_the_right_place() {

@@ -2,12 +2,12 @@
 //! reported (human summary and `--show-suppressed`, JSON, SARIF validated against the schema),
 //! exit codes, and that a live key is never suppressed (`--verify` against a local server).
 
-mod common;
+use crate::common;
 
 use std::process::Output;
 
-use common::http::{answer, without_proxies, Server};
-use common::{fake_key, json, listed, masked, run, stderr, stdout, Tree};
+use crate::common::http::{answer, without_proxies, Server};
+use crate::common::{fake_key, json, listed, masked, run, stderr, stdout, Tree};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -474,7 +474,7 @@ fn accepted_keys_match_everywhere_and_fingerprints_one_place() {
 // ---------------------------------------------------------------------------------------------
 // SARIF: suppressed findings are results with `suppressions`, and the log stays valid.
 
-use common::sarif_schema_errors as schema_errors;
+use crate::common::sarif_schema_errors as schema_errors;
 
 #[test]
 fn sarif_carries_suppressed_findings_as_suppressed_results() {

@@ -3,7 +3,7 @@
 //! No test reaches the internet: every URL is loopback, proxies from the developer's
 //! environment are removed, and the proxy tests point at a local server.
 
-mod common;
+use crate::common;
 
 use std::net::TcpListener;
 use std::process::{Command, Output, Stdio};
@@ -11,8 +11,8 @@ use std::sync::atomic::Ordering;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::http::{answer, without_proxies, Reply, Server};
-use common::{fake_key, masked, stderr, stdout, Tree};
+use crate::common::http::{answer, without_proxies, Reply, Server};
+use crate::common::{fake_key, masked, stderr, stdout, Tree};
 use serde_json::{json, Value};
 
 // ---------------------------------------------------------------------------------------------

@@ -49,10 +49,10 @@ pub enum GitError {
         /// Why.
         message: String,
     },
-    /// `--range` without `..`.
-    #[error("`{spec}` is not a range: use BASE..HEAD")]
-    RangeSyntax {
-        /// The range as given.
+    /// A commit set this version cannot walk yet (several tips or hidden revisions, hidden refs).
+    #[error("cannot scan the commit set {spec} yet")]
+    RangeUnsupported {
+        /// The set, as debug output.
         spec: String,
     },
     /// An object the repository does not hold: a partial clone (`git clone --filter`) leaves
@@ -152,11 +152,13 @@ pub(crate) fn run(
     };
     match scope {
         GitScope::Staged => staged::run(&ctx),
-        GitScope::Since(rev) => range::run(&ctx, rev, "HEAD"),
-        GitScope::Range(spec) => {
-            let (base, head) = parse_range(spec)?;
-            range::run(&ctx, base, head)
-        }
+        GitScope::Range(range) => match (&range.tips[..], &range.hide[..], &range.hide_refs_except)
+        {
+            ([head], [base], None) => range::run(&ctx, base, head),
+            _ => Err(GitError::RangeUnsupported {
+                spec: format!("{range:?}"),
+            }),
+        },
         GitScope::History { branch } => history::run(&ctx, branch.as_deref(), progress),
     }
 }
@@ -190,20 +192,6 @@ fn open(config: &ScanConfig) -> Result<gix::ThreadSafeRepository, GitError> {
 pub fn scanned_head(config: &ScanConfig) -> Option<String> {
     let repo = open(config).ok()?.to_thread_local();
     head_commit(&repo).ok().flatten().map(|id| id.to_string())
-}
-
-/// Splits `BASE..HEAD`; an empty side means `HEAD`, as in git.
-fn parse_range(spec: &str) -> Result<(&str, &str), GitError> {
-    let bad = || GitError::RangeSyntax {
-        spec: spec.to_string(),
-    };
-    if spec.contains("...") {
-        return Err(bad());
-    }
-    let (base, head) = spec.split_once("..").ok_or_else(bad)?;
-    let base = if base.is_empty() { "HEAD" } else { base };
-    let head = if head.is_empty() { "HEAD" } else { head };
-    Ok((base, head))
 }
 
 /// Resolves `rev` to a commit id.
@@ -645,15 +633,6 @@ impl<'a> Throttle<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ranges_split_on_two_dots_with_head_for_an_empty_side() {
-        assert_eq!(parse_range("main..topic").unwrap(), ("main", "topic"));
-        assert_eq!(parse_range("main..").unwrap(), ("main", "HEAD"));
-        assert_eq!(parse_range("..topic").unwrap(), ("HEAD", "topic"));
-        assert!(parse_range("main").is_err());
-        assert!(parse_range("a...b").is_err());
-    }
 
     #[test]
     fn topo_order_puts_parents_first_then_older_commits() {
