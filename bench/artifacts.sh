@@ -3,8 +3,8 @@
 #
 #   bench/artifacts.sh
 #
-#   1. Builds a corpus once in WORK/corpus (default WORK=/work/bench-repos/artifacts, outside
-#      this repository): the `.crate` files cargo keeps in its registry cache (CRATES, default
+#   1. Builds a corpus once in WORK/corpus (default WORK=target/bench/artifacts; elsewhere
+#      only outside this repository): the `.crate` files cargo keeps in its registry cache (CRATES, default
 #      ~/.cargo/registry/cache/*/*.crate: what bench/make-corpus.sh's `cargo vendor` downloads),
 #      copied to crates/, and the npm tarballs of NPM_PACKAGES (a few dozen popular packages),
 #      the last NPM_VERSIONS (default 12) releases of each, downloaded from registry.npmjs.org
@@ -37,7 +37,7 @@ command -v python3 >/dev/null || die "python3 is required"
 command -v curl >/dev/null || die "curl is required"
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing (apt-get install time)"
 
-WORK="${WORK:-/work/bench-repos/artifacts}"
+WORK="${WORK:-$(bench_dir artifacts)}"
 RUNS="${RUNS:-1}"
 VENV="${VENV:-$WORK/venv}"
 NPM_VERSIONS="${NPM_VERSIONS:-12}"
@@ -48,7 +48,7 @@ NPM_PACKAGES="${NPM_PACKAGES:-typescript react react-dom lodash express webpack 
   graphql zod undici redux @types/node async dotenv esbuild}"
 mkdir -p "$WORK"
 WORK="$(cd "$WORK" && pwd)"
-case "$WORK/" in "$REPO"/*) die "WORK ($WORK) must be outside the repository" ;; esac
+check_untracked WORK "$WORK"
 CORPUS="$WORK/corpus"
 
 BIN="$(leadey_bin)"

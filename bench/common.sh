@@ -1,11 +1,27 @@
-# Sourced by the benchmark scripts (set NAME first): messages, the repository root, and the
-# binary to measure.
+# shellcheck shell=bash
+# Sourced by the benchmark scripts (set NAME first): messages, the repository root, where
+# generated data goes by default, and the binary to measure.
 
 die() { echo "$NAME: error: $*" >&2; exit 2; }
 log() { echo "$NAME: $*" >&2; }
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 [ -f "$REPO/Cargo.toml" ] || die "no Cargo.toml at the repository root $REPO"
+
+# bench_dir NAME: the default place for what a script builds, clones or writes,
+# target/bench/NAME in this repository (git-ignored; `cargo clean` removes it). Every script
+# takes another place as an argument or an environment variable: no machine's paths here.
+bench_dir() { echo "$REPO/target/bench/$1"; }
+
+# check_untracked WHAT DIR: dies unless the absolute DIR is outside the repository or under
+# its target/, so that generated data (clones, planted keys, reports) never lands in the
+# tracked tree or in the repository's own `leadey-scan .`.
+check_untracked() {
+  case "$2/" in
+    "$REPO"/target/*) ;;
+    "$REPO"/*) die "$1 ($2) must be outside the repository or under its target/" ;;
+  esac
+}
 
 # Prints the binary to measure: $LEADEY_BIN, else the one a fresh `cargo build --release
 # --locked` of this repository makes (its output goes to stderr).

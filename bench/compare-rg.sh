@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compare leadey-scan against ripgrep on a corpus made by bench/make-corpus.sh.
 #
-#   bench/compare-rg.sh [DIR]          (default DIR: /work/corpus)
+#   bench/compare-rg.sh [DIR]          (default DIR: target/bench/corpus)
 #
 # Env knobs: RUNS (10), WARMUP (1), LEADEY_BIN (skip the cargo build and use
 # this binary instead).
@@ -15,14 +15,14 @@
 # table. Exit 0 when the counts check out, 1 otherwise.
 set -euo pipefail
 
-DIR="${1:-/work/corpus}"
-RUNS="${RUNS:-10}"
-WARMUP="${WARMUP:-1}"
-PATTERN="leadey_sk_live_"
-
 NAME=compare-rg
 # shellcheck source=bench/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+DIR="${1:-$(bench_dir corpus)}"
+RUNS="${RUNS:-10}"
+WARMUP="${WARMUP:-1}"
+PATTERN="leadey_sk_live_"
 
 [ -d "$DIR" ] || die "corpus dir $DIR missing; run bench/make-corpus.sh first"
 DIR="$(cd "$DIR" && pwd)"
@@ -45,7 +45,7 @@ if [ "${#need_pkgs[@]}" -gt 0 ]; then
   fi
 fi
 
-TMP="$(mktemp -d "${TMPDIR:-/tmp}/leadey-bench.XXXXXX")"
+TMP="$(mktemp -d -t leadey-bench.XXXXXX)"
 trap 'rm -rf "$TMP"' EXIT
 
 # --- build -----------------------------------------------------------------

@@ -2,7 +2,7 @@
 # Usage: bench/decode.sh [DIR] [SIZE_MB] [N]  (LEADEY_BIN=path/to/leadey-scan to choose the
 # binary; else a fresh release build)
 #
-# Decoders on a base64-heavy tree (#14): builds DIR (default /tmp/leadey-b64-corpus, about
+# Decoders on a base64-heavy tree (#14): builds DIR (default target/bench/b64-corpus, about
 # SIZE_MB MB, default 200) of what real trees hold a lot of base64 in (a large package-lock.json
 # full of integrity hashes, source maps with base64 `mappings` and inlined `sourcesContent`,
 # PEM certificate bundles, a log of base64 payloads, data: URIs in CSS), plants 20 keys in it
@@ -15,7 +15,7 @@ set -euo pipefail
 NAME=decode
 # shellcheck source=bench/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-DIR=${1:-/tmp/leadey-b64-corpus}; SIZE_MB=${2:-200}; N=${3:-7}
+DIR=${1:-$(bench_dir b64-corpus)}; SIZE_MB=${2:-200}; N=${3:-7}
 BIN="$(leadey_bin)"
 command -v rg >/dev/null || die "rg (ripgrep) is needed: apt-get install ripgrep"
 
@@ -91,7 +91,7 @@ fi
 MB=$(du -sm --apparent-size --exclude='.built-*' "$DIR" | cut -f1)
 FILES=$(find "$DIR" -type f ! -name '.built-*' | wc -l)
 log "$DIR: $MB MB, $FILES files; warming the page cache"
-cat $(find "$DIR" -type f) >/dev/null
+find "$DIR" -type f -exec cat -- {} + >/dev/null
 
 for i in $(seq "$N"); do
   s=$(date +%s%N); rg --hidden -a -F -c leadey_sk_live_ "$DIR" >/dev/null || true; e=$(date +%s%N); echo "rg $(( (e-s)/1000000 ))"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks of the git scopes (#5).
 #
-#   bench/git-bench.sh [DIR]          (default DIR: /tmp/leadey-git-bench)
+#   bench/git-bench.sh [DIR]          (default DIR: target/bench/git-bench)
 #
 # 1. --staged: a repository of 20,000 files (200 folders x 100 files, one commit), then one
 #    file changed and staged. Times `leadey-scan --staged` (hyperfine median, or a loop of
@@ -17,14 +17,14 @@
 # DIR to rebuild them. Exit 0 when both scans ran and found the planted keys, 1 otherwise.
 set -euo pipefail
 
-DIR="${1:-/tmp/leadey-git-bench}"
-RUNS="${RUNS:-30}"
-HRUNS="${HRUNS:-3}"
-COMMITS="${COMMITS:-10000}"
-
 NAME=git-bench
 # shellcheck source=bench/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+DIR="${1:-$(bench_dir git-bench)}"
+RUNS="${RUNS:-30}"
+HRUNS="${HRUNS:-3}"
+COMMITS="${COMMITS:-10000}"
 command -v git >/dev/null || die "git is required"
 command -v python3 >/dev/null || die "python3 is required (it generates the repositories)"
 mkdir -p "$DIR"
@@ -37,8 +37,6 @@ export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE
 
 BIN="$(leadey_bin)"
-
-ms() { python3 -c "import sys; print(f'{float(sys.argv[1])*1000:.1f}')" "$1"; }
 
 # "MEDIAN_WALL MEAN_CPU" in seconds for a command run in the current folder (CPU: user + system,
 # children included; empty without hyperfine). SHELL_MODE=none runs a plain command without a

@@ -6,13 +6,13 @@
 # Each SRC is a git repository to clone with `git clone --bare --no-local` (a path or a URL;
 # the name of the clone is SRC's last path component without `.git`; a SRC ending in `/repo`,
 # as the search tool's `fetch` lays out mirrors, is named after its parent `owner+name`).
-# Default: the mirrors of BurntSushi/ripgrep, rust-lang/cargo and git/git under
-# /work/.mirror (MIRRORS), which the search tool's `fetch` brings; elsewhere pass URLs, e.g.
-# https://github.com/rust-lang/cargo.
+# Default: BurntSushi/ripgrep, rust-lang/cargo and git/git, from local mirrors when MIRRORS
+# names a folder laid out as MIRRORS/<owner>+<name>/repo (as the search tool's `fetch` lays
+# them out), else from their GitHub URLs.
 #
 # For each repository it
-#   1. clones it once into WORK (default /work/bench-repos/history-real), outside this
-#      repository, and plants 16 synthetic keys in new commits on top of HEAD (plumbing only,
+#   1. clones it once into WORK (default target/bench/history-real; elsewhere only outside
+#      this repository), and plants 16 synthetic keys in new commits on top of HEAD (plumbing only,
 #      no checkout): 4 added and still at HEAD, 4 added then deleted, 4 on a side branch that
 #      is never merged, 4 inside a binary blob;
 #   2. warms the page cache, then runs with `/usr/bin/time -v` (RUNS times, default 1; the
@@ -43,17 +43,19 @@ command -v git >/dev/null || die "git is required"
 command -v python3 >/dev/null || die "python3 is required"
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing (apt-get install time)"
 
-MIRRORS="${MIRRORS:-/work/.mirror}"
-WORK="${WORK:-/work/bench-repos/history-real}"
+MIRRORS="${MIRRORS:-}"
+WORK="${WORK:-$(bench_dir history-real)}"
 RUNS="${RUNS:-1}"
 TOOLS="${TOOLS:-leadey kingfisher gitleaks}"
 VENV="${VENV:-$WORK/venv}"
 mkdir -p "$WORK"
 WORK="$(cd "$WORK" && pwd)"
-case "$WORK/" in "$REPO"/*) die "WORK ($WORK) must be outside the repository" ;; esac
+check_untracked WORK "$WORK"
 PLOT="${PLOT:-$WORK/history-rss.svg}"
-if [ $# -eq 0 ]; then
+if [ $# -eq 0 ] && [ -n "$MIRRORS" ]; then
   set -- "$MIRRORS/BurntSushi+ripgrep/repo" "$MIRRORS/rust-lang+cargo/repo" "$MIRRORS/git+git/repo"
+elif [ $# -eq 0 ]; then
+  set -- https://github.com/BurntSushi/ripgrep https://github.com/rust-lang/cargo https://github.com/git/git
 fi
 
 export GIT_AUTHOR_NAME=Bench GIT_AUTHOR_EMAIL=bench@example.com

@@ -1,14 +1,28 @@
 #!/usr/bin/env bash
-# Usage: bench/interleaved.sh [DIR] [N]  (LEADEY_BIN=path/to/leadey-scan to choose the binary;
-# else a fresh release build)
-# Interleaved timing: alternates rg and leadey-scan (with decoders, the default, and without)
-# so machine noise hits all alike.
+# Usage: bench/interleaved.sh [DIR] [N]   (defaults: target/bench/corpus, 10 rounds)
+#
+# The tree-scan benchmark of docs/performance.md: N rounds, each timing
+# `rg --hidden -a -F -c leadey_sk_live_ DIR`, `leadey-scan --no-timing --format json -q DIR`
+# (decoders on, the default) and the same with `--max-decode-depth 0`, one after the other, so
+# that machine noise hits all alike. DIR is a corpus of bench/make-corpus.sh. Prints each
+# tool's median and sorted times (ms), the leadey-scan / ripgrep ratios, the load average before
+# and after, and what was measured (binary, commit, rg version). LEADEY_BIN=path/to/leadey-scan
+# measures that binary; else a fresh `cargo build --release` of this repository.
 set -euo pipefail
 NAME=interleaved
 # shellcheck source=bench/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-DIR=${1:-/work/corpus}; N=${2:-10}; BIN="$(leadey_bin)"
-for i in $(seq $N); do
+DIR=${1:-$(bench_dir corpus)}; N=${2:-10}
+case "$N" in '' | *[!0-9]* | 0) die "N must be a positive integer, got '$N'" ;; esac
+[ -d "$DIR" ] || die "no corpus at $DIR; run bench/make-corpus.sh $DIR first"
+command -v rg >/dev/null || die "rg (ripgrep) is needed: apt-get install ripgrep"
+BIN="$(leadey_bin)"
+loadavg() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?"; }
+
+echo "binary $BIN ($(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$REPO" && git diff --quiet HEAD 2>/dev/null || echo ', uncommitted changes')); $(rg --version | head -1)"
+echo "corpus $DIR: $(du -sm "$DIR" | cut -f1) MB, $(find "$DIR" -type f | wc -l) files"
+echo "load average before: $(loadavg)"
+for _ in $(seq "$N"); do
   s=$(date +%s%N); rg --hidden -a -F -c leadey_sk_live_ "$DIR" >/dev/null || true; e=$(date +%s%N); echo "rg $(( (e-s)/1000000 ))"
   s=$(date +%s%N); "$BIN" --no-timing --format json -q "$DIR" >/dev/null || true; e=$(date +%s%N); echo "ls $(( (e-s)/1000000 ))"
   # #14: the same scan without decoders, to show what decoding costs.
@@ -22,3 +36,4 @@ for k in d: print(k,'median ms',statistics.median(d[k]), sorted(d[k]))
 print('ratio', statistics.median(d['ls'])/statistics.median(d['rg']))
 print('ratio without decoders (--max-decode-depth 0)', statistics.median(d['ls-nodecode'])/statistics.median(d['rg']))
 "
+echo "load average after: $(loadavg)"

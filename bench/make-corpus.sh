@@ -2,7 +2,11 @@
 # Build a benchmark corpus of real Rust source code plus a known set of planted
 # synthetic Leadey keys.
 #
-#   bench/make-corpus.sh [DIR] [TARGET_MB]     (defaults: /work/corpus 600)
+#   bench/make-corpus.sh [DIR] [TARGET_MB]     (defaults: target/bench/corpus 600)
+#
+# DIR defaults to target/bench/corpus in this repository; the numbers in
+# docs/performance.md come from a DIR outside any git repository (see
+# bench/README.md). Temporary projects go to a mktemp dir under TMPDIR.
 #
 # How: throwaway Cargo projects (in a temp dir) depend on big, popular crates
 # (windows, windows-sys, aws-sdk-*, tokio, syn, serde, regex, ...), and
@@ -15,16 +19,17 @@
 # Idempotent: a set already vendored (DIR/vendor/<set>.done) is skipped,
 # vendoring stops once the size target is met, and keys are not planted
 # again when DIR/planted.txt is present and every listed file still holds
-# exactly one planted key. The corpus lives outside the repo: never commit it.
+# exactly one planted key. Never commit the corpus.
 set -euo pipefail
 
-DIR="${1:-/work/corpus}"
+NAME=make-corpus
+# shellcheck source=bench/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+DIR="${1:-$(bench_dir corpus)}"
 TARGET_MB="${2:-600}"
 NUM_KEYS="${NUM_KEYS:-50}"
 KEY_PREFIX="leadey_sk_live_"
-
-die() { echo "make-corpus: error: $*" >&2; exit 1; }
-log() { echo "make-corpus: $*" >&2; }
 
 case "$TARGET_MB" in ''|*[!0-9]*) die "TARGET_MB must be an integer, got '$TARGET_MB'";; esac
 command -v cargo >/dev/null || die "cargo not found in PATH"
@@ -111,7 +116,7 @@ windows-sys_042 = { package = "windows-sys", version = "0.42" }
 EOF
 }
 
-TMP="$(mktemp -d "${TMPDIR:-/tmp}/leadey-corpus.XXXXXX")"
+TMP="$(mktemp -d -t leadey-corpus.XXXXXX)"
 trap 'rm -rf "$TMP"' EXIT
 
 vendor_set() {

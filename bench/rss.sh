@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
 # Peak memory (RSS) of the release binary on inputs that must not make it grow (#8):
 #
-#   bench/rss.sh [WORKDIR]        (default: a temp dir, removed at the end)
+#   bench/rss.sh [WORKDIR]        (default: target/bench/rss; the large files are removed
+#                                  after their case, the tree is kept for the next run)
 #
 #   tree-1gib      a 1 GiB tree of real source (bench/make-corpus.sh, 1024 MB target)
 #   sparse-4gib    one 4 GiB sparse file with a key near its end
 #   real-4gib      one 4 GiB file of real source text (the tree's files concatenated), a key
 #                  near its end; only when the disk has 12 GiB free (set REAL=0 to skip)
 #   findings-100k  100,000 keys in 1,000 files (100,000 findings)
-#   history-NAME   `--history` on a bare clone of HISTORY_SRC (default: the rust-lang/cargo
-#                  mirror the search tool's `fetch` lays out under /work/.mirror; any git path
-#                  or URL works; skipped with a message when it is missing). Goal (#15): at
-#                  most 128 MiB on cargo, not growing with the pack.
+#   history-NAME   `--history` on a bare clone of HISTORY_SRC (any git path or URL, e.g.
+#                  https://github.com/rust-lang/cargo; default MIRRORS/rust-lang+cargo/repo
+#                  when MIRRORS is set, as bench/history-real.sh; skipped with a message when
+#                  neither is set or the repository is missing). Goal (#15): at most 128 MiB
+#                  on cargo, not growing with the pack.
 #
 # Each input is scanned once as a warm-up, then measured with `/usr/bin/time -v`, with JSON
 # output to /dev/null. Memory may grow with the number of findings, never with file or tree
 # size. Env: LEADEY_BIN (binary to measure; else `cargo build --release`), CORPUS (a tree to
 # use instead of building one), THREADS (default: leadey-scan's default).
 set -euo pipefail
+# WORKDIR and CORPUS as given, relative to the caller's folder; the script then runs from the
+# repository root.
+if [ -n "${1:-}" ]; then mkdir -p "$1" && set -- "$(cd "$1" && pwd)"; fi
+if [ -n "${CORPUS:-}" ] && [ -d "$CORPUS" ]; then CORPUS="$(cd "$CORPUS" && pwd)"; fi
 cd "$(dirname "$0")/.."
 
 NAME=rss
@@ -26,12 +32,10 @@ NAME=rss
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing (apt-get install time)"
 
 LEADEY_BIN="$(leadey_bin)"
-WORK="${1:-}"
-if [ -z "$WORK" ]; then
-  WORK="$(mktemp -d)"
-  trap 'rm -rf "$WORK"' EXIT
-fi
+WORK="${1:-$(bench_dir rss)}"
 mkdir -p "$WORK"
+WORK="$(cd "$WORK" && pwd)"
+check_untracked WORKDIR "$WORK"
 THREAD_ARGS=()
 [ -n "${THREADS:-}" ] && THREAD_ARGS=(--threads "$THREADS")
 
@@ -117,8 +121,8 @@ EOF
 measure findings-100k "$FIND"
 
 # Full history of a real repository.
-HISTORY_SRC="${HISTORY_SRC:-/work/.mirror/rust-lang+cargo/repo}"
-if git ls-remote "$HISTORY_SRC" HEAD >/dev/null 2>&1; then
+HISTORY_SRC="${HISTORY_SRC:-${MIRRORS:+$MIRRORS/rust-lang+cargo/repo}}"
+if [ -n "$HISTORY_SRC" ] && git ls-remote "$HISTORY_SRC" HEAD >/dev/null 2>&1; then
   hname="$(basename "${HISTORY_SRC%/}" .git)"
   [ "$hname" = repo ] && hname="$(basename "$(dirname "${HISTORY_SRC%/}")")"
   hname="${hname#*+}"
