@@ -4,7 +4,7 @@
 # The tree-scan benchmark of docs/performance.md: N rounds, each timing
 # `rg --hidden -a -F -c leadey_sk_live_ DIR`, `leadey-scan --no-timing --format json -q DIR`
 # (decoders on, the default) and the same with `--max-decode-depth 0`, one after the other, so
-# that machine noise hits all alike. DIR is a corpus of bench/make-corpus.sh. Prints each
+# that machine noise hits all alike, after one untimed run of each. DIR is a corpus of bench/make-corpus.sh. Prints each
 # tool's median and sorted times (ms), the leadey-scan / ripgrep ratios, the load average before
 # and after, and what was measured (binary, commit, rg version). LEADEY_BIN=path/to/leadey-scan
 # measures that binary; else a fresh `cargo build --release` of this repository.
@@ -21,6 +21,10 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?"; }
 
 echo "binary $BIN ($(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$REPO" && git diff --quiet HEAD 2>/dev/null || echo ', uncommitted changes')); $(rg --version | head -1)"
 echo "corpus $DIR: $(du -sm "$DIR" | cut -f1) MB, $(find "$DIR" -type f | wc -l) files"
+# One untimed run of each warms the page cache, so that the first timed round is not the one
+# that reads the corpus from disk.
+rg --hidden -a -F -c leadey_sk_live_ "$DIR" >/dev/null || true
+"$BIN" --no-timing --format json -q "$DIR" >/dev/null || true
 echo "load average before: $(loadavg)"
 for _ in $(seq "$N"); do
   s=$(date +%s%N); rg --hidden -a -F -c leadey_sk_live_ "$DIR" >/dev/null || true; e=$(date +%s%N); echo "rg $(( (e-s)/1000000 ))"
