@@ -130,5 +130,5 @@ if [ -n "$HISTORY_SRC" ] && git ls-remote "$HISTORY_SRC" HEAD >/dev/null 2>&1; t
   [ -d "$HREPO" ] || git clone -q --bare --no-local "$HISTORY_SRC" "$HREPO"
   measure "history-$hname" --history "$HREPO"
 else
-  echo "history-*      skipped (no git repository at HISTORY_SRC=$HISTORY_SRC)"
+  echo "history-*      skipped (${HISTORY_SRC:+no git repository at HISTORY_SRC=$HISTORY_SRC}${HISTORY_SRC:-set HISTORY_SRC or MIRRORS})"
 fi
