@@ -1,8 +1,8 @@
 //! GitHub Actions mode (`--github`): reads the runner's standard environment to decide what to
 //! scan for the triggering event, and renders what GitHub shows: workflow annotations, a job
 //! summary table and step outputs. Planning is a pure function of the event and of a few facts
-//! about the checkout (`RepoFacts`); `Checkout` reads those facts with gix. Never prints:
-//! `main.rs` writes the lines and files.
+//! about the checkout (`RepoFacts`, which the binary reads with gix). Never prints, never reads
+//! the repository: `main.rs` does, and writes the lines and files.
 
 use std::fmt::Write as _;
 
@@ -50,7 +50,7 @@ pub enum Plan {
     Nothing(String),
 }
 
-/// Facts about the checkout that planning needs. Implemented by `Checkout` (gix) and by tests.
+/// Facts about the checkout that planning needs. Implemented by the binary (gix) and by tests.
 pub trait RepoFacts {
     /// Whether the scanned path is inside a git repository.
     fn is_repository(&self) -> bool;
@@ -476,46 +476,6 @@ pub fn plan_from_env(
         None => Value::Null,
     };
     plan(&name, &event, repo)
-}
-
-/// The checkout's facts, read with gix; a path outside any repository knows no commits.
-pub struct Checkout {
-    repo: Option<gix::Repository>,
-}
-
-impl Checkout {
-    /// The repository holding `path`, as git finds it (`GIT_DIR` honoured).
-    pub fn open(path: &std::path::Path) -> Checkout {
-        let repo = gix::ThreadSafeRepository::discover_with_environment_overrides(path)
-            .ok()
-            .map(|r| r.to_thread_local());
-        Checkout { repo }
-    }
-
-    fn find(&self, rev: &str) -> Option<gix::Commit<'_>> {
-        let repo = self.repo.as_ref()?;
-        let id = repo.rev_parse_single(rev).ok()?;
-        id.object().ok()?.peel_to_commit().ok()
-    }
-}
-
-impl RepoFacts for Checkout {
-    fn is_repository(&self) -> bool {
-        self.repo.is_some()
-    }
-
-    fn commit(&self, rev: &str) -> Option<String> {
-        self.find(rev).map(|c| c.id.to_string())
-    }
-
-    fn parents(&self, id: &str) -> Option<Vec<String>> {
-        let commit = self.find(id)?;
-        Some(commit.parent_ids().map(|p| p.to_string()).collect())
-    }
-
-    fn is_shallow(&self) -> bool {
-        self.repo.as_ref().is_some_and(gix::Repository::is_shallow)
-    }
 }
 
 /// Escapes the message part of a workflow command.

@@ -224,7 +224,7 @@ fn github_planning(
                 .first()
                 .cloned()
                 .unwrap_or_else(|| PathBuf::from("."));
-            let checkout = github::Checkout::open(&root);
+            let checkout = Checkout::open(&root);
             let plan =
                 github::plan_from_env(|k| std::env::var(k).ok(), &checkout).context("--github")?;
             let scanned = plan.describe();
@@ -266,6 +266,46 @@ fn github_planning(
     };
     eprintln!("leadey-scan: scanning {}", escape(&plan.scanned));
     Ok(Some(plan))
+}
+
+/// `--github`: the checkout's facts for planning (`github::RepoFacts`), read with gix; a path outside any repository knows no commits.
+struct Checkout {
+    repo: Option<gix::Repository>,
+}
+
+impl Checkout {
+    /// The repository holding `path`, as git finds it (`GIT_DIR` honoured).
+    fn open(path: &std::path::Path) -> Checkout {
+        let repo = gix::ThreadSafeRepository::discover_with_environment_overrides(path)
+            .ok()
+            .map(|r| r.to_thread_local());
+        Checkout { repo }
+    }
+
+    fn find(&self, rev: &str) -> Option<gix::Commit<'_>> {
+        let repo = self.repo.as_ref()?;
+        let id = repo.rev_parse_single(rev).ok()?;
+        id.object().ok()?.peel_to_commit().ok()
+    }
+}
+
+impl github::RepoFacts for Checkout {
+    fn is_repository(&self) -> bool {
+        self.repo.is_some()
+    }
+
+    fn commit(&self, rev: &str) -> Option<String> {
+        self.find(rev).map(|c| c.id.to_string())
+    }
+
+    fn parents(&self, id: &str) -> Option<Vec<String>> {
+        let commit = self.find(id)?;
+        Some(commit.parent_ids().map(|p| p.to_string()).collect())
+    }
+
+    fn is_shallow(&self) -> bool {
+        self.repo.as_ref().is_some_and(gix::Repository::is_shallow)
+    }
 }
 
 /// `--github`: annotations and notices on stderr, which the runner reads for workflow commands
