@@ -151,6 +151,13 @@ fn pull_request_with_base_equal_to_head_is_success() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(r.output().contains("findings=0\n"));
     assert!(r.summary().contains("No Leadey API key found"));
+    // #20: an empty result of a commit plan is a notice, not a silent pass.
+    assert!(
+        stderr(&out)
+            .contains("::notice title=leadey-scan::scanned no file: the commits reachable from"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 fn push_event(git_ref: &str, before: &str, after: &str) -> serde_json::Value {
@@ -366,6 +373,18 @@ fn a_tag_push_scans_the_working_tree_in_release_mode() {
         run.output().contains("sarif-category=leadey-scan/tree\n"),
         "{}",
         run.output()
+    );
+    // A `release` event is planned the same way.
+    let ev = serde_json::json!({"action": "published", "release": {"tag_name": "v1.0.0"}});
+    let run = Runner::new("release", ev);
+    let out = run.run(&c, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(run.output().contains("findings=1\n"), "{}", run.output());
+    assert!(
+        run.summary()
+            .contains("release v1.0.0 published: what ships, in release mode"),
+        "{}",
+        run.summary()
     );
 }
 
