@@ -550,6 +550,11 @@ pub fn notice(message: &str) -> String {
     format!("::notice title=leadey-scan::{}\n", escape_data(message))
 }
 
+/// The job summary of an empty plan (`Plan::Nothing`): why nothing was scanned.
+pub fn nothing_summary(why: &str) -> String {
+    format!("## leadey-scan\n\nScanned nothing: {}.\n", cell(why))
+}
+
 /// Escapes text for a Markdown table cell.
 fn cell(s: &str) -> String {
     s.replace('\\', "\\\\")

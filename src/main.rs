@@ -245,10 +245,7 @@ fn github_planning(
                 Plan::Tree { .. } => {}
                 Plan::Nothing(why) => {
                     eprint!("{}", github::notice(&format!("nothing to scan: {why}")));
-                    append_env_file(
-                        "GITHUB_STEP_SUMMARY",
-                        &format!("## leadey-scan\n\nScanned nothing: {why}.\n"),
-                    )?;
+                    append_env_file("GITHUB_STEP_SUMMARY", &github::nothing_summary(&why))?;
                     append_env_file(
                         "GITHUB_OUTPUT",
                         "findings=0\nlive=0\nsarif-file=\nhistory-sarif-file=\nsarif-category=\nhistory-sarif-category=\n",
@@ -268,7 +265,8 @@ fn github_planning(
     Ok(Some(plan))
 }
 
-/// `--github`: the checkout's facts for planning (`github::RepoFacts`), read with gix; a path outside any repository knows no commits.
+/// `--github`: the checkout's facts for planning (`github::RepoFacts`), read with gix; a path
+/// outside any repository knows no commits.
 struct Checkout {
     repo: Option<gix::Repository>,
 }
@@ -300,7 +298,14 @@ impl github::RepoFacts for Checkout {
 
     fn parents(&self, id: &str) -> Option<Vec<String>> {
         let commit = self.find(id)?;
-        Some(commit.parent_ids().map(|p| p.to_string()).collect())
+        // Past a shallow boundary a parent is named but absent: nothing to hide there.
+        Some(
+            commit
+                .parent_ids()
+                .map(|p| p.to_string())
+                .filter(|p| self.find(p).is_some())
+                .collect(),
+        )
     }
 
     fn is_shallow(&self) -> bool {
