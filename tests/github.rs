@@ -445,6 +445,21 @@ fn json_and_sarif_reports_stay_clean_documents_with_github() {
 }
 
 #[test]
+fn merge_group_scans_the_commits_the_queue_adds() {
+    let (t, _base, head, keys) = pr_repo();
+    let middle = git(t.path(), &["rev-parse", "HEAD~1"]);
+    let ev = serde_json::json!({"merge_group": {"base_sha": middle, "head_sha": head,
+                                                "head_ref": "refs/heads/gh-readonly-queue/main/pr-1"}});
+    let r = Runner::new("merge_group", ev);
+    let out = r.run(&t, &[]);
+    // Today's main scanned the whole tree for any event it did not know: both keys.
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(r.output().contains("findings=1\n"), "{}", r.output());
+    assert!(stderr(&out).contains(&masked(&keys[1])));
+    assert!(stderr(&out).contains("(merge_group: the commits it adds)"));
+}
+
+#[test]
 fn schedule_scans_the_whole_tree() {
     let (t, _, _, _) = pr_repo();
     t.write("untracked.txt", fake_key(203));
