@@ -158,8 +158,9 @@ pub struct OutputArgs {
     pub fail_on_incomplete: bool,
 
     /// GitHub Actions mode: choose the scan from the triggering event (pull request: the lines
-    /// its commits add; push: `before..after`; other events: the whole tree), and write
-    /// annotations, a job summary ($GITHUB_STEP_SUMMARY) and outputs ($GITHUB_OUTPUT).
+    /// its commits add; push: the commits it brings; tag or release: the tree with --release;
+    /// schedule and others: the whole tree), say what it scans and why, and write annotations
+    /// (on stderr), a job summary ($GITHUB_STEP_SUMMARY) and outputs ($GITHUB_OUTPUT).
     /// An explicit git scope flag takes precedence over the event.
     #[arg(long, help_heading = "CI")]
     pub github: bool,

@@ -3,13 +3,14 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
 
 use leadey_scan::cli::{Args, Command, Format, OutputConfig};
-use leadey_scan::config::{CommitRange, GitScope};
+use leadey_scan::config::{GitScope, ScanConfig};
 use leadey_scan::exit::{exit_code, EXIT_CLEAN, EXIT_ERROR};
 use leadey_scan::github::{self, Plan};
 use leadey_scan::report::gitlab::Gitlab;
@@ -70,28 +71,15 @@ fn run(mut args: Args) -> anyhow::Result<u8> {
     let verify_config = args.verify_config().context("cannot verify keys")?;
     let suppress_options = args.suppress_options();
     let mut scan_config = args.scan_config();
-    let out_config = args.output_config();
-    let mut range_note = None;
-    if out_config.github && scan_config.git.is_none() {
-        match github::plan_from_env(|k| std::env::var(k).ok()).context("--github")? {
-            Plan::Range { base, head } => {
-                range_note = Some(format!(
-                    "cannot scan the commits {base}..{head}; if the checkout is shallow, set \
-                     `fetch-depth: 0` on actions/checkout so that both commits are present"
-                ));
-                scan_config.git = Some(GitScope::Range(CommitRange::between(&base, &head)));
-            }
-            Plan::Nothing(why) => {
-                eprintln!("leadey-scan: nothing to scan: {why}");
-                append_env_file(
-                    "GITHUB_OUTPUT",
-                    "findings=0\nlive=0\nsarif-file=\nhistory-sarif-file=\n",
-                )?;
-                return Ok(EXIT_CLEAN);
-            }
-            Plan::Tree => {}
+    let mut out_config = args.output_config();
+    let github_plan = if out_config.github {
+        match github_planning(&mut scan_config, &mut out_config)? {
+            Some(plan) => Some(plan),
+            None => return Ok(EXIT_CLEAN),
         }
-    }
+    } else {
+        None
+    };
     // #7: config file and baseline are read before the scan, so a mistake in them costs nothing.
     let suppressor =
         Suppressor::load(&suppress_options, &scan_config.paths).context("cannot start the scan")?;
@@ -109,7 +97,7 @@ fn run(mut args: Args) -> anyhow::Result<u8> {
     } else {
         leadey_scan::scan::run_with_rules(&scan_config, rules)
     }
-    .with_context(|| range_note.unwrap_or_else(|| "cannot start the scan".to_string()))?;
+    .context("cannot start the scan")?;
     if !out_config.timing {
         report.stats.elapsed_ms = None;
     }
@@ -139,8 +127,8 @@ fn run(mut args: Args) -> anyhow::Result<u8> {
         Some(path) => Some(write_sarif_files(&report, path, &out_config)?),
         None => None,
     };
-    if out_config.github {
-        github_report(&report, sarif_files.as_ref())?;
+    if let Some(plan) = &github_plan {
+        github_report(&report, sarif_files.as_ref(), plan)?;
     }
     for line in outcome.messages(out_config.list_stale, out_config.quiet) {
         eprintln!("leadey-scan: {}", escape(&line));
@@ -194,20 +182,166 @@ fn write_sarif_files(
     Ok((path.display().to_string(), history_path))
 }
 
-/// `--github`: annotations on stdout, the job summary and the step outputs.
-fn github_report(report: &Report, sarif: Option<&(String, Option<String>)>) -> anyhow::Result<()> {
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    out.write_all(github::annotations(report).as_bytes())?;
-    out.flush()?;
-    append_env_file("GITHUB_STEP_SUMMARY", &github::step_summary(report))?;
+/// What `--github` scans: the line that says it, and the code scanning categories of the SARIF
+/// logs (`None`: not to be uploaded).
+struct GithubPlan {
+    scanned: String,
+    category: Option<&'static str>,
+    history_category: Option<&'static str>,
+    /// A commit plan, whose empty result is a notice.
+    commits: bool,
+}
+
+/// `--github`: plans the scan from the event (unless a git scope was given), prints what is
+/// scanned and why, and sets the scope, or release mode for a tag or release. `None` when the
+/// plan is empty: the notice, the summary and the outputs are written, and the run ends.
+fn github_planning(
+    scan_config: &mut ScanConfig,
+    out_config: &mut OutputConfig,
+) -> anyhow::Result<Option<GithubPlan>> {
+    let plan = match &scan_config.git {
+        Some(scope) => {
+            // An explicit scope in `extra-args` wins over the event.
+            let (what, category, history_category) = match scope {
+                GitScope::History { .. } => (
+                    "every commit of the history (--history)",
+                    Some("leadey-scan/history"),
+                    Some("leadey-scan/history-deleted"),
+                ),
+                GitScope::Staged => ("the staged changes (--staged)", None, None),
+                GitScope::Range(_) => ("the commits given on the command line", None, None),
+            };
+            GithubPlan {
+                scanned: what.to_string(),
+                category,
+                history_category,
+                commits: false,
+            }
+        }
+        None => {
+            let root = scan_config
+                .paths
+                .first()
+                .cloned()
+                .unwrap_or_else(|| PathBuf::from("."));
+            let checkout = Checkout::open(&root);
+            let plan =
+                github::plan_from_env(|k| std::env::var(k).ok(), &checkout).context("--github")?;
+            let scanned = plan.describe();
+            let category = plan.sarif_category();
+            let commits = matches!(plan, Plan::Commits { .. });
+            match plan {
+                Plan::Commits { range, notice, .. } => {
+                    if let Some(notice) = notice {
+                        eprint!("{}", github::notice(&notice));
+                    }
+                    scan_config.git = Some(GitScope::Range(range));
+                }
+                Plan::Tree { release: true, .. } => {
+                    // #20: what ships is often gitignored build output (`dist/`).
+                    scan_config.no_ignore = true;
+                    out_config.fail_on_incomplete = true;
+                }
+                Plan::Tree { .. } => {}
+                Plan::Nothing(why) => {
+                    eprint!("{}", github::notice(&format!("nothing to scan: {why}")));
+                    append_env_file("GITHUB_STEP_SUMMARY", &github::nothing_summary(&why))?;
+                    append_env_file(
+                        "GITHUB_OUTPUT",
+                        "findings=0\nlive=0\nsarif-file=\nhistory-sarif-file=\nsarif-category=\nhistory-sarif-category=\n",
+                    )?;
+                    return Ok(None);
+                }
+            }
+            GithubPlan {
+                scanned,
+                category,
+                history_category: None,
+                commits,
+            }
+        }
+    };
+    eprintln!("leadey-scan: scanning {}", escape(&plan.scanned));
+    Ok(Some(plan))
+}
+
+/// `--github`: the checkout's facts for planning (`github::RepoFacts`), read with gix; a path
+/// outside any repository knows no commits.
+struct Checkout {
+    repo: Option<gix::Repository>,
+}
+
+impl Checkout {
+    /// The repository holding `path`, as git finds it (`GIT_DIR` honoured).
+    fn open(path: &std::path::Path) -> Checkout {
+        let repo = gix::ThreadSafeRepository::discover_with_environment_overrides(path)
+            .ok()
+            .map(|r| r.to_thread_local());
+        Checkout { repo }
+    }
+
+    fn find(&self, rev: &str) -> Option<gix::Commit<'_>> {
+        let repo = self.repo.as_ref()?;
+        let id = repo.rev_parse_single(rev).ok()?;
+        id.object().ok()?.peel_to_commit().ok()
+    }
+}
+
+impl github::RepoFacts for Checkout {
+    fn is_repository(&self) -> bool {
+        self.repo.is_some()
+    }
+
+    fn commit(&self, rev: &str) -> Option<String> {
+        self.find(rev).map(|c| c.id.to_string())
+    }
+
+    fn parents(&self, id: &str) -> Option<Vec<String>> {
+        let commit = self.find(id)?;
+        // Past a shallow boundary a parent is named but absent: nothing to hide there.
+        Some(
+            commit
+                .parent_ids()
+                .map(|p| p.to_string())
+                .filter(|p| self.find(p).is_some())
+                .collect(),
+        )
+    }
+
+    fn is_shallow(&self) -> bool {
+        self.repo.as_ref().is_some_and(gix::Repository::is_shallow)
+    }
+}
+
+/// `--github`: annotations and notices on stderr, which the runner reads for workflow commands
+/// as it reads stdout, so that stdout stays a clean report (`--format json|sarif`); the job
+/// summary and the step outputs.
+fn github_report(
+    report: &Report,
+    sarif: Option<&(String, Option<String>)>,
+    plan: &GithubPlan,
+) -> anyhow::Result<()> {
+    let stderr = io::stderr();
+    let mut err = stderr.lock();
+    err.write_all(github::annotations(report).as_bytes())?;
+    if plan.commits && report.stats.files_scanned == 0 && report.findings.is_empty() {
+        err.write_all(github::notice(&format!("scanned no file: {}", plan.scanned)).as_bytes())?;
+    }
+    err.flush()?;
+    append_env_file(
+        "GITHUB_STEP_SUMMARY",
+        &github::step_summary(report, &plan.scanned),
+    )?;
     let mut outputs = github::outputs(report, sarif.map(|s| s.0.as_str()));
     if sarif.is_none() {
         outputs.push_str("sarif-file=\n");
     }
+    let history_file = sarif.and_then(|s| s.1.as_deref());
     outputs.push_str(&format!(
-        "history-sarif-file={}\n",
-        sarif.and_then(|s| s.1.as_deref()).unwrap_or("")
+        "history-sarif-file={}\nsarif-category={}\nhistory-sarif-category={}\n",
+        history_file.unwrap_or(""),
+        plan.category.unwrap_or(""),
+        history_file.and(plan.history_category).unwrap_or("")
     ));
     append_env_file("GITHUB_OUTPUT", &outputs)
 }

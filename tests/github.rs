@@ -96,8 +96,18 @@ fn pull_request_scans_every_commit_of_the_pr_and_reports_for_github() {
     // A key already on the base branch is not the pull request's business.
     let r = Runner::new("pull_request", pr_event(&base, &head));
     let out = r.run(&t, &["--sarif-file", "leadey.sarif", "--color", "never"]);
-    let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    // #20: workflow commands go to stderr, which the runner reads as it reads stdout.
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stdout(&out));
+    assert!(!stdout(&out).contains("::error"), "{}", stdout(&out));
+    assert!(
+        text.contains(&format!(
+            "leadey-scan: scanning the commits reachable from {} and not from {} (pull_request: the commits it adds)",
+            &head[..7],
+            &base[..7]
+        )),
+        "{text}"
+    );
     assert!(
         text.contains(&format!(
             "::error file=app/config.py,line=1,col=8,title=Leadey API key::{} leaked",
@@ -117,7 +127,15 @@ fn pull_request_scans_every_commit_of_the_pr_and_reports_for_github() {
     assert!(outputs.contains("live=0\n"));
     assert!(outputs.contains("sarif-file=leadey.sarif\n"));
     assert!(outputs.contains("history-sarif-file=\n"));
+    assert!(
+        outputs.contains("sarif-category=leadey-scan/pull-request\n"),
+        "{outputs}"
+    );
     let summary = r.summary();
+    assert!(
+        summary.contains("Scanned the commits reachable from"),
+        "{summary}"
+    );
     assert!(summary.contains("| `app/config.py:1:8` |"), "{summary}");
     assert!(summary.contains("add config"), "{summary}");
     let sarif: serde_json::Value =
@@ -133,38 +151,312 @@ fn pull_request_with_base_equal_to_head_is_success() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(r.output().contains("findings=0\n"));
     assert!(r.summary().contains("No Leadey API key found"));
+    // #20: an empty result of a commit plan is a notice, not a silent pass.
+    assert!(
+        stderr(&out)
+            .contains("::notice title=leadey-scan::scanned no file: the commits reachable from"),
+        "{}",
+        stderr(&out)
+    );
 }
+
+fn push_event(git_ref: &str, before: &str, after: &str) -> serde_json::Value {
+    serde_json::json!({"ref": git_ref, "before": before, "after": after,
+                       "repository": {"default_branch": "main"}})
+}
+
+const ZERO: &str = "0000000000000000000000000000000000000000";
 
 #[test]
 fn push_scans_before_to_after_and_a_new_branch_against_the_default_branch() {
     let (t, base, head, keys) = pr_repo();
     let middle = git(t.path(), &["rev-parse", "HEAD~1"]);
-    let r = Runner::new(
-        "push",
-        serde_json::json!({"before": middle, "after": head, "repository": {"default_branch": "main"}}),
-    );
+    let r = Runner::new("push", push_event("refs/heads/feature", &middle, &head));
     let out = r.run(&t, &[]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(r.output().contains("findings=1\n"), "{}", r.output());
-    assert!(stdout(&out).contains(&masked(&keys[1])));
+    assert!(stderr(&out).contains(&masked(&keys[1])));
+    // A push's analysis is partial: no category, so the action uploads nothing (#20).
+    assert!(r.output().contains("sarif-category=\n"), "{}", r.output());
     // A new branch: compared with origin/main.
     git(t.path(), &["update-ref", "refs/remotes/origin/main", &base]);
-    let r = Runner::new(
-        "push",
-        serde_json::json!({"before": "0000000000000000000000000000000000000000", "after": head,
-                           "repository": {"default_branch": "main"}}),
-    );
+    let r = Runner::new("push", push_event("refs/heads/feature", ZERO, &head));
     let out = r.run(&t, &[]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(r.output().contains("findings=2\n"), "{}", r.output());
-    // A deleted branch scans nothing.
-    let r = Runner::new(
-        "push",
-        serde_json::json!({"before": head, "after": "0000000000000000000000000000000000000000", "deleted": true}),
+    assert!(
+        stderr(&out).contains("not from refs/remotes/origin/main (new branch feature: its commits that are not on main)"),
+        "{}",
+        stderr(&out)
     );
+    // A deleted branch scans nothing, and says so in a notice.
+    let mut ev = push_event("refs/heads/feature", &head, ZERO);
+    ev["deleted"] = true.into();
+    let r = Runner::new("push", ev);
     let out = r.run(&t, &[]);
     assert_eq!(out.status.code(), Some(0));
     assert!(r.output().contains("findings=0\n"));
+    assert!(
+        stderr(&out).contains(
+            "::notice title=leadey-scan::nothing to scan: the push deleted refs/heads/feature"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(r.summary().contains("Scanned nothing"), "{}", r.summary());
+}
+
+/// A working repository `work` whose `main` is pushed to the bare repository `remote.git`, as
+/// GitHub holds it; `checkout` clones it as actions/checkout does with `fetch-depth: 0`.
+struct Remote {
+    t: Tree,
+}
+
+impl Remote {
+    fn new() -> Remote {
+        let t = Tree::new();
+        git(
+            t.path(),
+            &["init", "-q", "--bare", "-b", "main", "remote.git"],
+        );
+        git(t.path(), &["init", "-q", "-b", "main", "work"]);
+        git(
+            &t.join("work"),
+            &["remote", "add", "origin", "../remote.git"],
+        );
+        Remote { t }
+    }
+    fn work(&self) -> std::path::PathBuf {
+        self.t.join("work")
+    }
+    fn commit(&self, rel: &str, text: &str, msg: &str) -> String {
+        let w = self.work();
+        let p = w.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        git(&w, &["add", rel]);
+        git(&w, &["commit", "-q", "-m", msg]);
+        git(&w, &["rev-parse", "HEAD"])
+    }
+    /// A fresh clone of the remote, checked out at `rev`.
+    fn checkout(&self, rev: &str) -> Tree {
+        let c = Tree::new();
+        let url = format!("file://{}", self.t.join("remote.git").display());
+        git(c.path(), &["clone", "-q", &url, "."]);
+        git(c.path(), &["checkout", "-q", rev]);
+        c
+    }
+}
+
+#[test]
+#[ignore = "needs the general CommitRange walk (road branch)"]
+fn the_first_push_of_the_default_branch_scans_all_of_its_history() {
+    let r = Remote::new();
+    let key = fake_key(211);
+    r.commit("config.env", &format!("LEADEY={key}\n"), "first");
+    r.commit("config.env", "LEADEY=from-the-vault\n", "second");
+    let head = r.commit("README.md", "hi\n", "third");
+    git(&r.work(), &["push", "-q", "origin", "main"]);
+    let c = r.checkout(&head);
+    let run = Runner::new("push", push_event("refs/heads/main", ZERO, &head));
+    let out = run.run(&c, &[]);
+    // Today's main compared main with origin/main, the same commit: 0 files, exit 0.
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(run.output().contains("findings=1\n"), "{}", run.output());
+    assert!(stderr(&out).contains("first push of the default branch main: all of its history"));
+}
+
+#[test]
+fn a_force_push_whose_before_is_gone_scans_the_commits_the_event_lists() {
+    let r = Remote::new();
+    r.commit("README.md", "hi\n", "base");
+    git(&r.work(), &["push", "-q", "origin", "main"]);
+    git(&r.work(), &["checkout", "-q", "-b", "feature"]);
+    let old = r.commit("notes.txt", "draft\n", "draft");
+    git(&r.work(), &["push", "-q", "origin", "feature"]);
+    // Rewritten and force-pushed: `old` is no longer on any ref of the remote.
+    git(&r.work(), &["reset", "-q", "--hard", "HEAD~1"]);
+    let key = fake_key(212);
+    let new = r.commit("app.env", &format!("LEADEY={key}\n"), "rewrite");
+    git(&r.work(), &["push", "-q", "--force", "origin", "feature"]);
+    let c = r.checkout(&new);
+    let mut ev = push_event("refs/heads/feature", &old, &new);
+    ev["forced"] = true.into();
+    ev["commits"] = serde_json::json!([{"id": new, "distinct": true}]);
+    let run = Runner::new("push", ev);
+    let out = run.run(&c, &[]);
+    let err = stderr(&out);
+    // Today's main: exit 2, "cannot scan the commits …; set fetch-depth: 0".
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains("fetch-depth"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "::notice title=leadey-scan::force push to feature, whose previous tip {} is not in the clone: scanning the 1 commit the event lists",
+            &old[..7]
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "::error file=app.env,line=1,col=8,title=Leadey API key::{} leaked",
+            masked(&key)
+        )),
+        "{err}"
+    );
+    assert!(run.output().contains("findings=1\n"), "{}", run.output());
+}
+
+#[test]
+#[ignore = "needs the general CommitRange walk (road branch)"]
+fn a_force_push_without_a_commit_list_scans_what_no_other_ref_reaches() {
+    let r = Remote::new();
+    let on_main = fake_key(213);
+    r.commit("main.env", &format!("LEADEY={on_main}\n"), "base");
+    git(&r.work(), &["push", "-q", "origin", "main"]);
+    git(&r.work(), &["checkout", "-q", "-b", "feature"]);
+    let old = r.commit("notes.txt", "draft\n", "draft");
+    git(&r.work(), &["push", "-q", "origin", "feature"]);
+    git(&r.work(), &["reset", "-q", "--hard", "HEAD~1"]);
+    let key = fake_key(214);
+    r.commit("app.env", &format!("LEADEY={key}\n"), "rewrite 1");
+    let new = r.commit("other.txt", "more\n", "rewrite 2");
+    git(&r.work(), &["push", "-q", "--force", "origin", "feature"]);
+    let c = r.checkout(&new);
+    let mut ev = push_event("refs/heads/feature", &old, &new);
+    ev["forced"] = true.into();
+    ev["commits"] = serde_json::json!([]);
+    let run = Runner::new("push", ev);
+    let out = run.run(&c, &[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("that no other branch or tag reaches"), "{err}");
+    // The key of main is reached by main: not this push's business.
+    assert!(run.output().contains("findings=1\n"), "{}", run.output());
+    assert!(err.contains(&masked(&key)) && !err.contains(&masked(&on_main)));
+}
+
+#[test]
+fn a_tag_push_scans_the_working_tree_in_release_mode() {
+    let r = Remote::new();
+    let work = r.work();
+    std::fs::write(work.join(".gitignore"), "dist/\n").unwrap();
+    git(&work, &["add", ".gitignore"]);
+    git(&work, &["commit", "-q", "-m", "ignore the build output"]);
+    git(&work, &["tag", "v1.0.0"]);
+    let head = git(&work, &["rev-parse", "HEAD"]);
+    git(&work, &["push", "-q", "origin", "main", "v1.0.0"]);
+    let c = r.checkout(&head);
+    // What the job built before the scan: gitignored, and what ships.
+    let key = fake_key(215);
+    c.write(
+        "dist/app.tar",
+        tar(&[("pkg/config.env", format!("\nLEADEY={key}\n").as_bytes())]),
+    );
+    let run = Runner::new("push", push_event("refs/tags/v1.0.0", ZERO, &head));
+    let out = run.run(&c, &[]);
+    let err = stderr(&out);
+    // Today's main planned a commit range for the tag: 0 files, exit 0.
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("leadey-scan: scanning the working tree in release mode"),
+        "{err}"
+    );
+    // #20: the annotation names the member and its line; it points at the archive, no line.
+    assert!(
+        err.contains(&format!(
+            "::error file=dist/app.tar,title=Leadey API key::{} leaked in dist/app.tar!pkg/config.env line 2 column 8:",
+            masked(&key)
+        )),
+        "{err}"
+    );
+    assert!(
+        run.output().contains("sarif-category=leadey-scan/tree\n"),
+        "{}",
+        run.output()
+    );
+    // A `release` event is planned the same way.
+    let ev = serde_json::json!({"action": "published", "release": {"tag_name": "v1.0.0"}});
+    let run = Runner::new("release", ev);
+    let out = run.run(&c, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(run.output().contains("findings=1\n"), "{}", run.output());
+    assert!(
+        run.summary()
+            .contains("release v1.0.0 published: what ships, in release mode"),
+        "{}",
+        run.summary()
+    );
+}
+
+/// Standard base64 with padding.
+fn b64(data: &[u8]) -> String {
+    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let n =
+            chunk.iter().fold(0u32, |acc, &b| acc << 8 | u32::from(b)) << (8 * (3 - chunk.len()));
+        for i in 0..=chunk.len() {
+            out.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+        out.push_str(&"=".repeat(3 - chunk.len()));
+    }
+    out
+}
+
+#[test]
+fn an_annotation_on_an_encoded_key_names_the_encoding() {
+    let t = Tree::new();
+    let key = fake_key(216);
+    t.write(
+        "k8s/secret.yaml",
+        format!("kind: Secret\ndata:\n  key: {}\n", b64(key.as_bytes())),
+    );
+    let r = Runner::new("workflow_dispatch", serde_json::json!({}));
+    let out = r.run(&t, &[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "::error file=k8s/secret.yaml,line=3,col=8,title=Leadey API key::{} leaked (encoded: base64):",
+            masked(&key)
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("leadey-scan: scanning the working tree (manual run (workflow_dispatch))"),
+        "{err}"
+    );
+}
+
+#[test]
+fn json_and_sarif_reports_stay_clean_documents_with_github() {
+    let (t, base, head, keys) = pr_repo();
+    for format in ["json", "sarif"] {
+        let r = Runner::new("pull_request", pr_event(&base, &head));
+        let out = r.run(&t, &["--format", format]);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        // Today's main wrote the ::error lines after the document on stdout.
+        let doc: serde_json::Value = serde_json::from_str(&stdout(&out))
+            .unwrap_or_else(|e| panic!("{format}: {e}\n{}", stdout(&out)));
+        assert!(doc.is_object());
+        assert_eq!(stderr(&out).matches("::error file=").count(), 2);
+        assert!(!stdout(&out).contains(&keys[0][15..]));
+    }
+}
+
+#[test]
+fn merge_group_scans_the_commits_the_queue_adds() {
+    let (t, _base, head, keys) = pr_repo();
+    let middle = git(t.path(), &["rev-parse", "HEAD~1"]);
+    let ev = serde_json::json!({"merge_group": {"base_sha": middle, "head_sha": head,
+                                                "head_ref": "refs/heads/gh-readonly-queue/main/pr-1"}});
+    let r = Runner::new("merge_group", ev);
+    let out = r.run(&t, &[]);
+    // Today's main scanned the whole tree for any event it did not know: both keys.
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(r.output().contains("findings=1\n"), "{}", r.output());
+    assert!(stderr(&out).contains(&masked(&keys[1])));
+    assert!(stderr(&out).contains("(merge_group: the commits it adds)"));
 }
 
 #[test]
@@ -317,6 +609,188 @@ fn the_scan_step_runs_in_bash_with_a_simulated_runner() {
         r.output()
     );
     assert!(t.join("leadey-scan.sarif").exists());
+}
+
+/// Runs the action's step with id `id` in bash, as the runner does: the action's input
+/// defaults (then `inputs`) as `INPUT_*` variables, the binary first on `PATH`.
+fn run_step(id: &str, dir: &Path, r: &Runner, inputs: &[(&str, &str)]) -> Output {
+    let a = action();
+    let step = a["runs"]["steps"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap()
+        .clone();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_leadey-scan"))
+        .parent()
+        .unwrap();
+    let mut c = Command::new("bash");
+    c.arg("-c")
+        .arg(step["run"].as_str().unwrap())
+        .current_dir(dir);
+    r.env(&mut c);
+    for (name, spec) in a["inputs"].as_mapping().unwrap() {
+        let name = name.as_str().unwrap();
+        let var = format!("INPUT_{}", name.to_uppercase().replace('-', "_"));
+        c.env(var, spec["default"].as_str().unwrap_or(""));
+    }
+    for (name, value) in inputs {
+        c.env(
+            format!("INPUT_{}", name.to_uppercase().replace('-', "_")),
+            value,
+        );
+    }
+    c.env(
+        "PATH",
+        format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
+    );
+    c.output().unwrap()
+}
+
+#[test]
+fn the_scan_step_keeps_quoted_extra_args_together() {
+    let t = Tree::new();
+    t.write("a b/k.env", format!("K={}\n", fake_key(221)));
+    t.write("c/k.env", format!("K={}\n", fake_key(222)));
+    let r = Runner::new("schedule", serde_json::json!({}));
+    let out = run_step(
+        "scan",
+        t.path(),
+        &r,
+        &[("extra-args", r#"--exclude "a b" --no-timing"#)],
+    );
+    // Today's main split `"a` from `b"`: a path named `b"` that does not exist, exit 2.
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(r.output().contains("findings=1\n"), "{}", r.output());
+    assert!(stdout(&out).contains("c/k.env"), "{}", stdout(&out));
+    // Nothing is expanded, and an unmatched quote is an error, not a guess.
+    let out = run_step(
+        "scan",
+        t.path(),
+        &r,
+        &[("extra-args", "--exclude '$(touch pwned)")],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stdout(&out).contains("extra-args cannot be split into words"));
+    assert!(!t.join("pwned").exists());
+    let out = run_step(
+        "scan",
+        t.path(),
+        &r,
+        &[("extra-args", "--exclude '$(touch pwned)' -q")],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(!t.join("pwned").exists());
+}
+
+#[test]
+fn the_binary_cache_key_follows_the_actions_source_not_its_ref() {
+    let src = Tree::new();
+    src.write("Cargo.toml", "[package]\n")
+        .write("Cargo.lock", "")
+        .write("src/main.rs", "fn main() {}\n")
+        .write("rules/leadey.toml", "");
+    let key = || {
+        let r = Runner::new("push", serde_json::json!({}));
+        let a = action();
+        let step = a["runs"]["steps"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == "cache-key")
+            .expect("a cache-key step")
+            .clone();
+        let cache = a["runs"]["steps"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == "cache")
+            .unwrap()
+            .clone();
+        let cache_key = cache["with"]["key"].as_str().unwrap();
+        assert!(
+            cache_key.contains("steps.cache-key.outputs.key"),
+            "{cache_key}"
+        );
+        assert!(!cache_key.contains("action_ref"), "{cache_key}");
+        let mut c = Command::new("bash");
+        c.arg("-c").arg(step["run"].as_str().unwrap());
+        r.env(&mut c);
+        let out = c.env("LEADEY_SCAN_SOURCE", src.path()).output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let output = r.output();
+        let key = output.strip_prefix("key=").unwrap().trim().to_string();
+        assert_eq!(key.len(), 32, "{output}");
+        key
+    };
+    let first = key();
+    assert_eq!(key(), first, "the same source, the same key");
+    // A new commit on a branch the action is pinned to (`@main`): a new binary.
+    src.write("src/main.rs", "fn main() { println!(); }\n");
+    assert_ne!(key(), first);
+}
+
+#[test]
+fn sarif_uploads_never_fail_the_job_and_skip_forks_and_partial_analyses() {
+    let a = action();
+    let steps = a["runs"]["steps"].as_sequence().unwrap();
+    let uploads: Vec<_> = steps
+        .iter()
+        .filter(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif"))
+        })
+        .collect();
+    assert_eq!(uploads.len(), 2);
+    for u in uploads {
+        assert_eq!(u["continue-on-error"], serde_yaml::Value::Bool(true));
+        let cond = u["if"].as_str().unwrap();
+        assert!(
+            cond.contains("!github.event.pull_request.head.repo.fork"),
+            "{cond}"
+        );
+        assert!(cond.contains("-category != ''"), "{cond}");
+        assert!(u["with"]["category"]
+            .as_str()
+            .unwrap()
+            .contains("steps.scan.outputs."));
+    }
+    let warn = steps
+        .iter()
+        .find(|s| s["name"] == "Report a failed upload")
+        .unwrap();
+    assert!(warn["if"]
+        .as_str()
+        .unwrap()
+        .contains("steps.upload.outcome == 'failure'"));
+    // The reusable workflow can turn the upload off.
+    let wf: serde_yaml::Value = serde_yaml::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(".github/workflows/scan.yml"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        wf["on"]["workflow_call"]["inputs"]["upload-sarif"]["type"],
+        "boolean"
+    );
+    let with = &wf["jobs"]["scan"]["steps"][1]["with"];
+    assert_eq!(with["upload-sarif"], "${{ inputs.upload-sarif }}");
 }
 
 #[test]

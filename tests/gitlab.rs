@@ -115,3 +115,67 @@ fn the_report_goes_to_the_file_gitlab_collects() {
     assert_eq!(doc["vulnerabilities"].as_array().unwrap().len(), 1);
     assert!(!text.contains(&key[key.len() - 16..]));
 }
+
+/// Runs `script` in bash with `env` and a `GITHUB_OUTPUT` file; returns what it wrote there.
+fn step_outputs(script: &str, env: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let out_file = dir.path().join("output");
+    std::fs::write(&out_file, "").unwrap();
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .envs(env.iter().copied())
+        .env("GITHUB_OUTPUT", &out_file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::read_to_string(out_file).unwrap()
+}
+
+#[test]
+fn the_template_runs_the_image_that_each_release_publishes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |rel: &str| std::fs::read_to_string(root.join(rel)).unwrap();
+    let template: serde_yaml::Value =
+        serde_yaml::from_str(&read("templates/gitlab/leadey-scan.gitlab-ci.yml")).unwrap();
+    let image = template["variables"]["LEADEY_SCAN_IMAGE"].as_str().unwrap();
+    assert_eq!(
+        template["leadey-scan"]["image"]["name"],
+        "$LEADEY_SCAN_IMAGE"
+    );
+    let manifest: toml::Value = toml::from_str(&read("Cargo.toml")).unwrap();
+    let version = manifest["package"]["version"].as_str().unwrap();
+    let repo = manifest["package"]["repository"].as_str().unwrap();
+    let slug = repo.strip_prefix("https://github.com/").unwrap();
+    // The release workflow runs on a `v<version>` tag; its image job pushes the Dockerfile's
+    // image under the name its naming step writes (today's main published no image at all).
+    let wf: serde_yaml::Value =
+        serde_yaml::from_str(&read(".github/workflows/release.yml")).unwrap();
+    assert_eq!(wf["on"]["push"]["tags"][0], "v*");
+    let steps = wf["jobs"]["image"]["steps"]
+        .as_sequence()
+        .expect("an image job in release.yml");
+    let push = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("docker/build-push-action"))
+        })
+        .expect("a build-push step");
+    assert_eq!(push["with"]["push"], serde_yaml::Value::Bool(true));
+    assert_eq!(push["with"]["context"], ".");
+    assert_eq!(push["with"]["tags"], "${{ steps.image.outputs.name }}");
+    let naming = steps.iter().find(|s| s["id"] == "image").unwrap();
+    let written = step_outputs(
+        naming["run"].as_str().unwrap(),
+        &[("REPO", slug), ("GITHUB_REF_NAME", &format!("v{version}"))],
+    );
+    assert_eq!(written, format!("name={image}\n"));
+    // The include line the template documents pins the same release.
+    assert!(
+        read("templates/gitlab/leadey-scan.gitlab-ci.yml").contains(&format!(
+            "/v{version}/templates/gitlab/leadey-scan.gitlab-ci.yml"
+        ))
+    );
+}
