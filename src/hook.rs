@@ -1,4 +1,4 @@
-//! `leadey-scan install-hook`: writes a plain git `pre-commit` hook that runs
+//! `leadey-scan --install-hook`: writes a plain git `pre-commit` hook that runs
 //! `leadey-scan --staged`, for users without the pre-commit framework. Never overwrites an
 //! existing hook unless asked.
 
@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Marks hooks written by us, so that re-installing over our own hook needs no `--force`.
-pub const HOOK_MARKER: &str = "# Installed by `leadey-scan install-hook`";
+pub const HOOK_MARKER: &str = "# Installed by `leadey-scan --install-hook`";
 
 /// Why the hook could not be installed.
 #[derive(Debug, thiserror::Error)]
