@@ -262,6 +262,13 @@ pub struct GitArgs {
     #[arg(long, help_heading = "Git scopes")]
     pub history: bool,
 
+    /// The pre-commit framework's mode (.pre-commit-hooks.yaml): scans the files it names, but
+    /// in a file the index changes reports only keys on lines the staged change adds, so a
+    /// `git mv` of a file with a baselined or accepted key passes and a copy of it does not.
+    /// Files without a staged change are scanned whole (`pre-commit run --all-files`).
+    #[arg(long, help_heading = "Hooks", conflicts_with_all = ["staged", "since", "range", "history"])]
+    pub pre_commit: bool,
+
     /// With --history: only the commits reachable from REF (presence is checked at REF).
     #[arg(
         long,

@@ -122,6 +122,9 @@ fn run(args: Args) -> anyhow::Result<u8> {
         leadey_scan::scan::run_with_rules(&scan_config, rules)
     }
     .with_context(|| range_note.unwrap_or_else(|| "cannot start the scan".to_string()))?;
+    if args.git.pre_commit {
+        keep_staged_lines(&mut report, &scan_config, &suppressor)?;
+    }
     if !out_config.timing {
         report.stats.elapsed_ms = None;
     }
@@ -158,6 +161,31 @@ fn run(args: Args) -> anyhow::Result<u8> {
         eprintln!("leadey-scan: {}", escape(&line));
     }
     Ok(exit_code(&report, out_config.fail_on))
+}
+
+/// `--pre-commit` (#20): in files with a staged change, keeps only the findings on lines the
+/// change adds, as the `--staged` scan of the same repository reports them.
+fn keep_staged_lines(
+    report: &mut Report,
+    scan_config: &leadey_scan::config::ScanConfig,
+    suppressor: &Suppressor,
+) -> anyhow::Result<()> {
+    let files = leadey_scan::hook::StagedFiles::from_git().context("--pre-commit")?;
+    if files.changed.is_empty() {
+        return Ok(());
+    }
+    let staged_config = leadey_scan::config::ScanConfig {
+        paths: vec![".".into()],
+        git: Some(GitScope::Staged),
+        ..scan_config.clone()
+    };
+    let rules = suppressor
+        .rule_set(&staged_config.rule_files)
+        .context("cannot start the scan")?;
+    let staged = leadey_scan::scan::run_with_rules(&staged_config, rules)
+        .context("--pre-commit: cannot scan the staged change")?;
+    leadey_scan::hook::keep_staged_lines(report, &staged, &files);
+    Ok(())
 }
 
 /// Writes the SARIF log(s) for `--sarif-file`: findings still present go to `path`; findings
