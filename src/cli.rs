@@ -728,6 +728,16 @@ mod tests {
             scope(&["--branch", "dev"]).is_err(),
             "--branch needs --history"
         );
+        // #20: the pre-commit framework's mode is a tree scan of the named files (the staged
+        // change only filters its findings), and no other git scope.
+        let args = Args::parse_from(["leadey-scan", "--pre-commit", "a.env", "b/c.env"]);
+        assert!(args.git.pre_commit);
+        let scan = args.scan_config();
+        assert_eq!(scan.git, None);
+        assert_eq!(scan.paths, ["a.env", "b/c.env"].map(PathBuf::from));
+        assert!(!scan.no_ignore);
+        assert!(scope(&["--pre-commit", "--staged"]).is_err());
+        assert!(scope(&["--pre-commit", "--history"]).is_err());
     }
 
     #[test]

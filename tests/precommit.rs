@@ -1,6 +1,7 @@
 //! The pre-commit framework hooks in `.pre-commit-hooks.yaml`, run with the real `pre-commit`
-//! tool as its users run them (`pre-commit try-repo`). If `pre-commit` is not on PATH, the test
-//! installs it from PyPI into a venv under the target directory.
+//! tool as its users run them (`pre-commit try-repo`, and `pre-commit install` then `git commit`
+//! for `git mv` and copies, #20). If `pre-commit` is not on PATH, the test installs it from PyPI
+//! into a venv under the target directory.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
