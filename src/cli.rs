@@ -299,11 +299,11 @@ pub struct ActionArgs {
     /// REPO (default: the current one), then exit. For repositories without the pre-commit
     /// framework. Refuses to replace another hook unless --force.
     #[arg(long, value_name = "REPO", num_args = 0..=1, default_missing_value = ".",
-          help_heading = "Other actions")]
+          help_heading = "Hooks")]
     pub install_hook: Option<PathBuf>,
 
     /// With --install-hook: replace an existing pre-commit hook that leadey-scan did not write.
-    #[arg(long, requires = "install_hook", help_heading = "Other actions")]
+    #[arg(long, requires = "install_hook", help_heading = "Hooks")]
     pub force: bool,
 }
 

@@ -14,6 +14,9 @@ use crate::report::Report;
 /// Marks hooks written by us, so that re-installing over our own hook needs no `--force`.
 pub const HOOK_MARKER: &str = "# Installed by `leadey-scan --install-hook`";
 
+/// The part of `HOOK_MARKER` that every version of it has.
+const HOOK_MARKER_STEM: &str = "# Installed by `leadey-scan ";
+
 /// Why the hook could not be installed.
 #[derive(Debug, thiserror::Error)]
 pub enum HookError {
@@ -76,7 +79,8 @@ pub fn install_hook(dir: &Path, exe: &Path, force: bool) -> Result<PathBuf, Hook
         source,
     };
     if let Ok(existing) = std::fs::read_to_string(&path) {
-        if !force && !existing.contains(HOOK_MARKER) {
+        // Hooks of earlier builds say `leadey-scan install-hook`: ours too.
+        if !force && !existing.contains(HOOK_MARKER_STEM) {
             return Err(HookError::Exists(path.display().to_string()));
         }
     } else if path.exists() && !force {
