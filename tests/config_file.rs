@@ -401,3 +401,24 @@ fn a_config_in_the_current_directory_comes_before_the_repository_root() {
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     assert_eq!(findings_and_suppressed(&v), (vec!["k.env".to_string()], 0));
 }
+
+#[test]
+fn git_dir_names_the_repository_whose_config_applies() {
+    let (t, live) = repo_with_root_config();
+    let elsewhere = Tree::new();
+    let (v, out) = json(
+        elsewhere
+            .cmd()
+            .arg("--history")
+            .env("GIT_DIR", t.join(".git")),
+    );
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let (paths, suppressed) = findings_and_suppressed(&v);
+    assert_eq!((paths.len(), suppressed), (1, 2), "{v}");
+    assert!(v["findings"].to_string().contains(&live), "{v}");
+    assert!(
+        stderr(&out).contains(".leadey-scan.toml (the repository's config file)"),
+        "{}",
+        stderr(&out)
+    );
+}
