@@ -203,6 +203,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_hook_of_an_earlier_build_is_replaced_and_a_foreign_one_kept() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let ok = Command::new("git")
+            .args(["init", "-q"])
+            .current_dir(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "git init");
+        let hook = hook_path(dir.path()).expect("hook path");
+        std::fs::create_dir_all(hook.parent().expect("hooks folder")).expect("hooks folder");
+        let exe = Path::new("/usr/bin/leadey-scan");
+        std::fs::write(
+            &hook,
+            "#!/bin/sh\n# Installed by `leadey-scan install-hook`: old\n",
+        )
+        .expect("old hook");
+        install_hook(dir.path(), exe, false).expect("an old hook of ours is replaced");
+        assert!(std::fs::read_to_string(&hook)
+            .expect("hook")
+            .contains(HOOK_MARKER));
+        std::fs::write(&hook, "#!/bin/sh\nexit 0\n").expect("foreign hook");
+        assert!(matches!(
+            install_hook(dir.path(), exe, false),
+            Err(HookError::Exists(_))
+        ));
+    }
+
+    #[test]
     fn displayed_paths_map_to_repository_paths() {
         let at = |prefix: &str| StagedFiles {
             changed: BTreeSet::new(),
