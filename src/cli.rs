@@ -25,11 +25,10 @@ use crate::verify::{
 /// --show-secrets is given.
 #[derive(Debug, Parser)]
 #[command(name = "leadey-scan", version, after_help = crate::exit::EXIT_CODES_HELP)]
-#[command(args_conflicts_with_subcommands = true)]
 pub struct Args {
-    /// Other actions than scanning.
-    #[command(subcommand)]
-    pub command: Option<Command>,
+    /// Actions other than scanning, as flags (#20: a bare word is always a path).
+    #[command(flatten)]
+    pub action: ActionArgs,
 
     /// What to scan and how to walk it.
     #[command(flatten)]
@@ -208,11 +207,12 @@ pub struct VerifyArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct SuppressArgs {
     /// Read allow lists, rule overrides and extra rules from FILE instead of
-    /// `.leadey-scan.toml` at the root of the scan (README.md, "Living with findings").
+    /// `.leadey-scan.toml` (looked for in the folder scanned, then at the top of its git
+    /// repository; README.md, "Living with findings").
     #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
     pub config: Option<PathBuf>,
 
-    /// Ignore `.leadey-scan.toml` at the root of the scan.
+    /// Read no `.leadey-scan.toml`.
     #[arg(long)]
     pub no_config: bool,
 
@@ -263,6 +263,13 @@ pub struct GitArgs {
     #[arg(long, help_heading = "Git scopes")]
     pub history: bool,
 
+    /// The pre-commit framework's mode (.pre-commit-hooks.yaml): scans the files it names, but
+    /// in a file the index changes reports only keys on lines the staged change adds, so a
+    /// `git mv` of a file with a baselined or accepted key passes and a copy of it does not.
+    /// Files without a staged change are scanned whole (`pre-commit run --all-files`).
+    #[arg(long, help_heading = "Hooks", conflicts_with_all = ["staged", "since", "range", "history"])]
+    pub pre_commit: bool,
+
     /// With --history: only the commits reachable from REF (presence is checked at REF).
     #[arg(
         long,
@@ -273,29 +280,91 @@ pub struct GitArgs {
     pub branch: Option<String>,
 }
 
-/// Subcommands.
-#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
-pub enum Command {
-    /// Write a plain git pre-commit hook that runs `leadey-scan --staged` (for repositories
-    /// without the pre-commit framework). Refuses to replace another hook unless --force.
-    InstallHook {
-        /// Replace an existing pre-commit hook that leadey-scan did not write.
-        #[arg(long)]
-        force: bool,
-        /// The repository.
-        #[arg(value_name = "REPO", default_value = ".")]
-        repo: PathBuf,
-    },
-    /// Print a shell completion script to standard output (e.g. `leadey-scan completions bash >
+/// Actions other than scanning (#20). They are flags, as `rg --generate` is, so that a bare
+/// word on the command line is always a path: a folder named `man` or `install-hook` is scanned.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ActionArgs {
+    /// Print the manual page (roff, section 1) or a shell completion script to standard output,
+    /// then exit (`--generate man > leadey-scan.1`; `--generate complete-bash >
     /// ~/.local/share/bash-completion/completions/leadey-scan`).
-    Completions {
-        /// The shell.
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
-    },
-    /// Print the manual page (roff, section 1) to standard output (`leadey-scan man >
-    /// leadey-scan.1`; `man ./leadey-scan.1`).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "KIND",
+        help_heading = "Other actions",
+        conflicts_with = "install_hook"
+    )]
+    pub generate: Option<Generate>,
+
+    /// Write a plain git pre-commit hook that runs `leadey-scan --staged` into the repository
+    /// REPO (default: the current one), then exit. For repositories without the pre-commit
+    /// framework. Refuses to replace another hook unless --force.
+    #[arg(long, value_name = "REPO", num_args = 0..=1, default_missing_value = ".",
+          help_heading = "Hooks")]
+    pub install_hook: Option<PathBuf>,
+
+    /// With --install-hook: replace an existing pre-commit hook that leadey-scan did not write.
+    #[arg(long, requires = "install_hook", help_heading = "Hooks")]
+    pub force: bool,
+}
+
+/// `--generate`: what to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Generate {
+    /// The manual page (roff, section 1).
     Man,
+    /// The bash completion script.
+    CompleteBash,
+    /// The zsh completion script.
+    CompleteZsh,
+    /// The fish completion script.
+    CompleteFish,
+    /// The PowerShell completion script.
+    CompletePowershell,
+    /// The elvish completion script.
+    CompleteElvish,
+}
+
+/// What `Args` asks for besides the scan, decided before anything is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Scan (the default).
+    Scan,
+    /// `--generate KIND`.
+    Generate(Generate),
+    /// `--install-hook [REPO]` (with `--force`).
+    InstallHook {
+        /// The repository.
+        repo: PathBuf,
+        /// Replace a hook leadey-scan did not write.
+        force: bool,
+    },
+}
+
+impl Generate {
+    /// The shell of a completion script; `None` for the manual page.
+    pub fn shell(self) -> Option<clap_complete::Shell> {
+        use clap_complete::Shell;
+        match self {
+            Generate::Man => None,
+            Generate::CompleteBash => Some(Shell::Bash),
+            Generate::CompleteZsh => Some(Shell::Zsh),
+            Generate::CompleteFish => Some(Shell::Fish),
+            Generate::CompletePowershell => Some(Shell::PowerShell),
+            Generate::CompleteElvish => Some(Shell::Elvish),
+        }
+    }
+
+    /// Writes the manual page or completion script to `out`.
+    pub fn write(self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        match self.shell() {
+            Some(shell) => {
+                write_completions(shell, out);
+                Ok(())
+            }
+            None => write_man_page(out),
+        }
+    }
 }
 
 /// Writes the completion script for `shell` (#16), generated from the clap definition, so it
@@ -306,7 +375,7 @@ pub fn write_completions(shell: clap_complete::Shell, out: &mut dyn std::io::Wri
 }
 
 /// Writes the manual page (roff, section 1) generated from the clap definition (#16): the
-/// about text, every flag with its help, the subcommands and the exit codes.
+/// about text, every flag with its help and the exit codes.
 pub fn write_man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let cmd = <Args as clap::CommandFactory>::command();
     clap_mangen::Man::new(cmd).render(out)
@@ -360,6 +429,20 @@ pub struct OutputConfig {
 }
 
 impl Args {
+    /// The action the flags ask for: `--generate`, `--install-hook`, or a scan.
+    pub fn action(&self) -> Action {
+        if let Some(kind) = self.action.generate {
+            Action::Generate(kind)
+        } else if let Some(repo) = &self.action.install_hook {
+            Action::InstallHook {
+                repo: repo.clone(),
+                force: self.action.force,
+            }
+        } else {
+            Action::Scan
+        }
+    }
+
     /// The scan settings: what `ScanArgs` and `GitArgs` say.
     pub fn scan_config(&self) -> ScanConfig {
         self.scan.to_scan_config(self.git.to_scope())
@@ -646,6 +729,16 @@ mod tests {
             scope(&["--branch", "dev"]).is_err(),
             "--branch needs --history"
         );
+        // #20: the pre-commit framework's mode is a tree scan of the named files (the staged
+        // change only filters its findings), and no other git scope.
+        let args = Args::parse_from(["leadey-scan", "--pre-commit", "a.env", "b/c.env"]);
+        assert!(args.git.pre_commit);
+        let scan = args.scan_config();
+        assert_eq!(scan.git, None);
+        assert_eq!(scan.paths, ["a.env", "b/c.env"].map(PathBuf::from));
+        assert!(!scan.no_ignore);
+        assert!(scope(&["--pre-commit", "--staged"]).is_err());
+        assert!(scope(&["--pre-commit", "--history"]).is_err());
     }
 
     #[test]
@@ -682,6 +775,58 @@ mod tests {
             "--prune-baseline"
         ])
         .is_err());
+    }
+
+    #[test]
+    fn bare_words_are_paths_and_actions_are_flags() {
+        // #20: the old subcommand names are folders to scan.
+        let args = Args::parse_from(["leadey-scan", "man", "help", "completions", "version"]);
+        assert_eq!(args.action(), Action::Scan);
+        assert_eq!(
+            args.scan_config().paths,
+            ["man", "help", "completions", "version"].map(PathBuf::from)
+        );
+        let args = Args::parse_from(["leadey-scan", "install-hook"]);
+        assert_eq!(args.action(), Action::Scan);
+        assert_eq!(args.scan_config().paths, [PathBuf::from("install-hook")]);
+
+        let action = |argv: &[&str]| {
+            let mut all = vec!["leadey-scan"];
+            all.extend_from_slice(argv);
+            Args::try_parse_from(all).map(|a| a.action())
+        };
+        assert_eq!(
+            action(&["--generate", "man"]).unwrap(),
+            Action::Generate(Generate::Man)
+        );
+        assert_eq!(
+            action(&["--generate", "complete-powershell"]).unwrap(),
+            Action::Generate(Generate::CompletePowershell)
+        );
+        assert_eq!(
+            Generate::CompleteZsh.shell(),
+            Some(clap_complete::Shell::Zsh)
+        );
+        assert!(action(&["--generate", "bash"]).is_err());
+        assert_eq!(
+            action(&["--install-hook"]).unwrap(),
+            Action::InstallHook {
+                repo: PathBuf::from("."),
+                force: false
+            }
+        );
+        assert_eq!(
+            action(&["--install-hook", "repo", "--force"]).unwrap(),
+            Action::InstallHook {
+                repo: PathBuf::from("repo"),
+                force: true
+            }
+        );
+        assert!(
+            action(&["--force"]).is_err(),
+            "--force needs --install-hook"
+        );
+        assert!(action(&["--generate", "man", "--install-hook"]).is_err());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 
-use leadey_scan::cli::{Args, Command, Format, OutputConfig};
+use leadey_scan::cli::{Action, Args, Format, OutputConfig};
 use leadey_scan::config::{GitScope, ScanConfig};
 use leadey_scan::exit::{exit_code, EXIT_CLEAN, EXIT_ERROR};
 use leadey_scan::github::{self, Plan};
@@ -44,28 +44,24 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(mut args: Args) -> anyhow::Result<u8> {
-    match args.command.take() {
-        Some(Command::Completions { shell }) => {
-            leadey_scan::cli::write_completions(shell, &mut io::stdout().lock());
+fn run(args: Args) -> anyhow::Result<u8> {
+    match args.action() {
+        Action::Scan => {}
+        Action::Generate(kind) => {
+            kind.write(&mut io::stdout().lock())
+                .context("cannot write to standard output")?;
             return Ok(EXIT_CLEAN);
         }
-        Some(Command::Man) => {
-            leadey_scan::cli::write_man_page(&mut io::stdout().lock())
-                .context("cannot write the manual page")?;
+        Action::InstallHook { repo, force } => {
+            let exe = std::env::current_exe().context("cannot find the leadey-scan executable")?;
+            let path = leadey_scan::hook::install_hook(&repo, &exe, force)
+                .context("cannot install the pre-commit hook")?;
+            eprintln!(
+                "leadey-scan: installed the pre-commit hook {}",
+                path.display()
+            );
             return Ok(EXIT_CLEAN);
         }
-        command => args.command = command,
-    }
-    if let Some(Command::InstallHook { force, repo }) = args.command.take() {
-        let exe = std::env::current_exe().context("cannot find the leadey-scan executable")?;
-        let path = leadey_scan::hook::install_hook(&repo, &exe, force)
-            .context("cannot install the pre-commit hook")?;
-        eprintln!(
-            "leadey-scan: installed the pre-commit hook {}",
-            path.display()
-        );
-        return Ok(EXIT_CLEAN);
     }
     // Checked before the scan, so that a refused API base costs nothing and sends nothing.
     let verify_config = args.verify_config().context("cannot verify keys")?;
@@ -83,6 +79,22 @@ fn run(mut args: Args) -> anyhow::Result<u8> {
     // #7: config file and baseline are read before the scan, so a mistake in them costs nothing.
     let suppressor =
         Suppressor::load(&suppress_options, &scan_config.paths).context("cannot start the scan")?;
+    // #20: a config file read from above the current directory is named, so that a run from a
+    // subfolder says why it suppresses what it suppresses.
+    if let Some(found) = suppressor.found_config() {
+        let elsewhere = found
+            .path
+            .parent()
+            .is_some_and(|dir| !dir.as_os_str().is_empty());
+        if found.repository_root.is_some() && elsewhere && !out_config.quiet {
+            eprintln!(
+                "leadey-scan: using {} (the repository's config file)",
+                escape(&leadey_scan::redact_builtin(
+                    &found.path.display().to_string()
+                ))
+            );
+        }
+    }
     let rules = suppressor
         .rule_set(&scan_config.rule_files)
         .context("cannot start the scan")?;
@@ -98,6 +110,9 @@ fn run(mut args: Args) -> anyhow::Result<u8> {
         leadey_scan::scan::run_with_rules(&scan_config, rules)
     }
     .context("cannot start the scan")?;
+    if args.git.pre_commit {
+        keep_staged_lines(&mut report, &scan_config, &suppressor)?;
+    }
     if !out_config.timing {
         report.stats.elapsed_ms = None;
     }
@@ -134,6 +149,31 @@ fn run(mut args: Args) -> anyhow::Result<u8> {
         eprintln!("leadey-scan: {}", escape(&line));
     }
     Ok(exit_code(&report, out_config.fail_on))
+}
+
+/// `--pre-commit` (#20): in files with a staged change, keeps only the findings on lines the
+/// change adds, as the `--staged` scan of the same repository reports them.
+fn keep_staged_lines(
+    report: &mut Report,
+    scan_config: &leadey_scan::config::ScanConfig,
+    suppressor: &Suppressor,
+) -> anyhow::Result<()> {
+    let files = leadey_scan::hook::StagedFiles::from_git().context("--pre-commit")?;
+    if files.changed.is_empty() {
+        return Ok(());
+    }
+    let staged_config = leadey_scan::config::ScanConfig {
+        paths: vec![".".into()],
+        git: Some(GitScope::Staged),
+        ..scan_config.clone()
+    };
+    let rules = suppressor
+        .rule_set(&staged_config.rule_files)
+        .context("cannot start the scan")?;
+    let staged = leadey_scan::scan::run_with_rules(&staged_config, rules)
+        .context("--pre-commit: cannot scan the staged change")?;
+    leadey_scan::hook::keep_staged_lines(report, &staged, &files);
+    Ok(())
 }
 
 /// Writes the SARIF log(s) for `--sarif-file`: findings still present go to `path`; findings

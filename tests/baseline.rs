@@ -392,3 +392,58 @@ fn baseline_flags_are_checked() {
         assert_eq!(code(&out), 2, "{args:?}");
     }
 }
+
+/// #20: what the pre-commit framework runs (`--pre-commit` with the staged file names): a
+/// `git mv` of a file holding a baselined key adds no line, so nothing is reported; a copy of
+/// the key into a new file adds one, at a path the baseline does not hold.
+#[test]
+fn pre_commit_mode_lets_a_moved_baselined_key_pass_and_blocks_a_copy() {
+    let t = Tree::new();
+    t.git_init();
+    let key = fake_key(2301);
+    t.write("conf/a.env", format!("K={key}\n"));
+    let out = run(t.cmd().args([".", "--write-baseline", "b.json"]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    t.git(&["add", "."])
+        .git(&["commit", "-q", "-m", "baselined"]);
+    t.git(&["mv", "conf/a.env", "moved.env"]);
+    // A whole-file scan sees a new path, so a new fingerprint: the behaviour before #20.
+    let out = run(t.cmd().args(["moved.env", "--baseline", "b.json"]));
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let out = run(t.cmd().args([
+        "--pre-commit",
+        "moved.env",
+        "--baseline",
+        "b.json",
+        "--format",
+        "short",
+    ]));
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(stdout(&out), "");
+    t.git(&["commit", "-q", "-m", "moved"]);
+    t.write("copy.env", format!("K={key}\n"));
+    t.git(&["add", "copy.env"]);
+    let out = run(t.cmd().args([
+        "--pre-commit",
+        "copy.env",
+        "--baseline",
+        "b.json",
+        "--format",
+        "short",
+    ]));
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).lines().next().unwrap_or_default(),
+        format!(
+            "copy.env:1:3: leadey-api-key: {} (Leadey API key)",
+            masked(&key)
+        )
+    );
+    // Run in CI over every file (`pre-commit run --all-files`: nothing staged), the moved key
+    // is scanned whole and is new to the baseline: no silent pass.
+    t.git(&["commit", "-q", "-m", "copy"]);
+    let out = run(t
+        .cmd()
+        .args(["--pre-commit", "moved.env", "--baseline", "b.json"]));
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+}

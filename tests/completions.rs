@@ -1,10 +1,11 @@
-//! `leadey-scan completions SHELL` and `leadey-scan man` (#16): generated from the clap
-//! definition, so they list every flag `--help` lists; bash parses the bash script, and groff
-//! (when installed) renders the manual page without a warning.
+//! `leadey-scan --generate complete-SHELL` and `--generate man` (#16, flags since #20):
+//! generated from the clap definition, so they list every flag `--help` lists; bash parses the
+//! bash script, and groff (when installed) renders the manual page without a warning. A bare
+//! word is always a path (#20): folders named after the old subcommands are scanned.
 
 use std::process::Command;
 
-use crate::common::{bin, run, stderr, stdout};
+use crate::common::{bin, fake_key, masked, run, stderr, stdout, Tree};
 
 /// The long flags `--help` lists (`--format`, `--history`, …).
 fn help_flags() -> Vec<String> {
@@ -28,10 +29,10 @@ fn help_flags() -> Vec<String> {
 }
 
 #[test]
-fn every_shell_gets_a_script_that_completes_every_flag_and_subcommand() {
+fn every_shell_gets_a_script_that_completes_every_flag() {
     let flags = help_flags();
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
-        let out = run(bin().args(["completions", shell]));
+        let out = run(bin().args(["--generate", &format!("complete-{shell}")]));
         assert_eq!(out.status.code(), Some(0), "{shell}: {}", stderr(&out));
         let script = stdout(&out);
         for flag in &flags {
@@ -43,15 +44,18 @@ fn every_shell_gets_a_script_that_completes_every_flag_and_subcommand() {
             };
             assert!(script.contains(&needle), "{shell}: {flag} missing");
         }
-        for sub in ["install-hook", "completions", "man"] {
-            assert!(script.contains(sub), "{shell}: subcommand {sub} missing");
+        // clap_complete's powershell and elvish scripts complete flags, not their values.
+        if ["bash", "zsh", "fish"].contains(&shell) {
+            for kind in ["complete-bash", "complete-elvish", "man"] {
+                assert!(script.contains(kind), "{shell}: --generate {kind} missing");
+            }
         }
     }
 }
 
 #[test]
 fn the_bash_script_parses_and_registers_the_completion() {
-    let script = stdout(&run(bin().args(["completions", "bash"])));
+    let script = stdout(&run(bin().args(["--generate", "complete-bash"])));
     let out = Command::new("bash")
         .arg("-c")
         .arg(format!("{script}\ncomplete -p leadey-scan"))
@@ -63,14 +67,14 @@ fn the_bash_script_parses_and_registers_the_completion() {
 
 #[test]
 fn an_unknown_shell_is_a_usage_error() {
-    let out = run(bin().args(["completions", "tcsh"]));
+    let out = run(bin().args(["--generate", "complete-tcsh"]));
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("possible values"), "{}", stderr(&out));
 }
 
 #[test]
 fn the_man_page_documents_every_flag_and_the_exit_codes() {
-    let out = run(bin().arg("man"));
+    let out = run(bin().args(["--generate", "man"]));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let page = stdout(&out);
     assert!(
@@ -106,4 +110,72 @@ fn the_man_page_documents_every_flag_and_the_exit_codes() {
     let rendered = groff.wait_with_output().unwrap();
     assert!(rendered.status.success());
     assert_eq!(stderr(&rendered), "", "groff warnings");
+}
+
+/// #20: `leadey-scan man` printed the manual, `help` and `completions` were subcommands too;
+/// now every bare word is a folder to scan, and each one's key is found.
+#[test]
+fn folders_named_like_actions_are_scanned() {
+    let t = Tree::new();
+    let names = [
+        "man",
+        "help",
+        "completions",
+        "install-hook",
+        "version",
+        "generate",
+    ];
+    for (seed, name) in names.iter().enumerate() {
+        t.write(
+            &format!("{name}/k.env"),
+            format!("K={}\n", fake_key(900 + seed as u64)),
+        );
+    }
+    for (seed, name) in names.iter().enumerate() {
+        let out = run(t.cmd().args([name, "--format", "short", "--no-config"]));
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
+        assert_eq!(
+            stdout(&out).lines().next().unwrap_or_default(),
+            format!(
+                "{name}/k.env:1:3: leadey-api-key: {} (Leadey API key)",
+                masked(&fake_key(900 + seed as u64))
+            ),
+            "{name}"
+        );
+    }
+    // Several bare words are several paths.
+    let out = run(t
+        .cmd()
+        .args(["man", "help", "--format", "json", "--no-config"]));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).matches("\"rule_id\"").count(),
+        2,
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn install_hook_is_a_flag_with_an_optional_repository() {
+    let t = Tree::new();
+    t.git_init();
+    let out = run(t.cmd().arg("--install-hook"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let hook = t.join(".git/hooks/pre-commit");
+    assert!(std::fs::read_to_string(&hook)
+        .unwrap()
+        .contains("--staged --format short --quiet"));
+    let other = Tree::new();
+    other.git_init();
+    let out = run(t
+        .cmd()
+        .arg("--install-hook")
+        .arg(other.path())
+        .arg("--force"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(other.join(".git/hooks/pre-commit").is_file());
+    // --force without --install-hook is a usage error, not a path.
+    let out = run(t.cmd().arg("--force"));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }

@@ -286,3 +286,139 @@ fn extra_rules_of_the_config_file_find_their_keys() {
         ]
     );
 }
+
+/// #20: a repository whose root `.leadey-scan.toml` allows `src/fixtures/**` and accepts the
+/// fingerprint of `src/app/k.env` (as a root run reports it); `src/live.env` stays a finding.
+fn repo_with_root_config() -> (Tree, String) {
+    let t = Tree::new();
+    t.git_init();
+    t.write("src/fixtures/k.env", format!("K={}\n", fake_key(2001)))
+        .write("src/app/k.env", format!("K={}\n", fake_key(2002)))
+        .write("src/live.env", format!("K={}\n", fake_key(2003)));
+    let (v, _) = json(t.cmd().args([".", "--no-config"]));
+    let fp = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["path"] == "src/app/k.env")
+        .expect("src/app/k.env found")["fingerprint"]
+        .as_str()
+        .expect("fingerprint")
+        .to_string();
+    t.write(
+        ".leadey-scan.toml",
+        format!("[allow]\npaths = [\"src/fixtures/**\"]\nfingerprints = [\"{fp}\"]\n"),
+    );
+    t.git(&["add", "."]).git(&["commit", "-q", "-m", "keys"]);
+    (t, masked(&fake_key(2003)))
+}
+
+/// Paths of the findings and the number of suppressed ones in a JSON report.
+fn findings_and_suppressed(v: &serde_json::Value) -> (Vec<String>, usize) {
+    let paths = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["path"].as_str().unwrap_or_default().to_string())
+        .collect();
+    (paths, v["suppressed"].as_array().map_or(0, Vec::len))
+}
+
+#[test]
+fn git_scopes_in_a_subfolder_apply_the_repository_root_config() {
+    let (t, live) = repo_with_root_config();
+    let (root, out) = json(t.cmd().arg("--history"));
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(
+        findings_and_suppressed(&root),
+        (vec!["src/live.env".to_string()], 2)
+    );
+    // Before #20, the same run from `src` read no config and reported all three keys.
+    let (sub, out) = json(t.cmd().arg("--history").current_dir(t.join("src")));
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    // Counted, not compared by path: git-scope paths may become relative to the current
+    // directory (#20, another part); which key is left and how many are suppressed is the point.
+    let (paths, suppressed) = findings_and_suppressed(&sub);
+    assert_eq!((paths.len(), suppressed), (1, 2), "{sub}");
+    assert!(
+        stderr(&out)
+            .contains("leadey-scan: using ../.leadey-scan.toml (the repository's config file)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(sub.to_string().contains(&live));
+    // --no-config still turns it off.
+    let (none, _) = json(
+        t.cmd()
+            .args(["--history", "--no-config"])
+            .current_dir(t.join("src/app")),
+    );
+    assert_eq!(findings_and_suppressed(&none).1, 0);
+    assert_eq!(findings_and_suppressed(&none).0.len(), 3);
+}
+
+#[test]
+fn a_tree_scan_of_a_subfolder_applies_the_root_config_to_repository_paths() {
+    let (t, _) = repo_with_root_config();
+    // From `src`, paths are `fixtures/k.env` and `app/k.env`: the root's glob and fingerprint
+    // are matched against the repository paths `src/fixtures/k.env` and `src/app/k.env`.
+    let (v, out) = json(t.cmd().arg(".").current_dir(t.join("src")));
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(
+        findings_and_suppressed(&v),
+        (vec!["live.env".to_string()], 2)
+    );
+    // The same from the root, naming the folder.
+    let (v, _) = json(t.cmd().arg("src"));
+    assert_eq!(
+        findings_and_suppressed(&v),
+        (vec!["src/live.env".to_string()], 2)
+    );
+}
+
+#[test]
+fn a_config_in_the_current_directory_comes_before_the_repository_root() {
+    let (t, _) = repo_with_root_config();
+    t.write("src/.leadey-scan.toml", "[allow]\npaths = [\"live.env\"]\n");
+    let (v, out) = json(t.cmd().arg("--history").current_dir(t.join("src")));
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    // Only the folder's own file applies: its glob names `live.env` (any folder), and the
+    // root's allow list is not merged in.
+    let (paths, suppressed) = findings_and_suppressed(&v);
+    assert_eq!((paths.len(), suppressed), (2, 1), "{v}");
+    assert!(!v["findings"].to_string().contains("live.env"), "{v}");
+    assert!(
+        !stderr(&out).contains("repository's config file"),
+        "{}",
+        stderr(&out)
+    );
+    // Outside any repository only the current directory is looked at.
+    let plain = Tree::new();
+    plain
+        .write(".leadey-scan.toml", "[allow]\npaths = [\"**\"]\n")
+        .write("sub/k.env", format!("K={}\n", fake_key(2004)));
+    let (v, out) = json(plain.cmd().arg(".").current_dir(plain.join("sub")));
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(findings_and_suppressed(&v), (vec!["k.env".to_string()], 0));
+}
+
+#[test]
+fn git_dir_names_the_repository_whose_config_applies() {
+    let (t, live) = repo_with_root_config();
+    let elsewhere = Tree::new();
+    let (v, out) = json(
+        elsewhere
+            .cmd()
+            .arg("--history")
+            .env("GIT_DIR", t.join(".git")),
+    );
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let (paths, suppressed) = findings_and_suppressed(&v);
+    assert_eq!((paths.len(), suppressed), (1, 2), "{v}");
+    assert!(v["findings"].to_string().contains(&live), "{v}");
+    assert!(
+        stderr(&out).contains(".leadey-scan.toml (the repository's config file)"),
+        "{}",
+        stderr(&out)
+    );
+}

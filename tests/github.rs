@@ -1,6 +1,6 @@
 //! GitHub Actions mode (`--github`) on simulated runner environments against real git
 //! repositories, the composite action's steps run in bash, and the plain git hook written by
-//! `install-hook` driving a real `git commit`.
+//! `--install-hook` driving a real `git commit`.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -797,7 +797,7 @@ fn sarif_uploads_never_fail_the_job_and_skip_forks_and_partial_analyses() {
 fn install_hook_blocks_a_real_commit_that_stages_a_key() {
     let t = Tree::new();
     git(t.path(), &["init", "-q"]);
-    let out = t.cmd().arg("install-hook").output().unwrap();
+    let out = t.cmd().arg("--install-hook").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let key = fake_key(301);
     t.write("secret.env", format!("K={key}\n"));
@@ -827,14 +827,18 @@ fn install_hook_blocks_a_real_commit_that_stages_a_key() {
     // An existing foreign hook is kept unless --force.
     let hook = t.join(".git/hooks/pre-commit");
     std::fs::write(&hook, "#!/bin/sh\nexit 0\n").unwrap();
-    let out = t.cmd().arg("install-hook").output().unwrap();
+    let out = t.cmd().arg("--install-hook").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("use --force"), "{}", stderr(&out));
     assert_eq!(
         std::fs::read_to_string(&hook).unwrap(),
         "#!/bin/sh\nexit 0\n"
     );
-    let out = t.cmd().args(["install-hook", "--force"]).output().unwrap();
+    let out = t
+        .cmd()
+        .args(["--install-hook", "--force"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(std::fs::read_to_string(&hook).unwrap().contains("--staged"));
 }

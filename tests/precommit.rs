@@ -1,6 +1,7 @@
 //! The pre-commit framework hooks in `.pre-commit-hooks.yaml`, run with the real `pre-commit`
-//! tool as its users run them (`pre-commit try-repo`). If `pre-commit` is not on PATH, the test
-//! installs it from PyPI into a venv under the target directory.
+//! tool as its users run them (`pre-commit try-repo`, and `pre-commit install` then `git commit`
+//! for `git mv` and copies, #20). If `pre-commit` is not on PATH, the test installs it from PyPI
+//! into a venv under the target directory.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -169,4 +170,168 @@ fn short_format_is_one_line_per_finding_and_one_help_line() {
         format!("a.txt:2:1: leadey-api-key: {} (Leadey API key)", masked(&b))
     );
     assert!(lines[2].starts_with("help[leadey-api-key]: "));
+}
+
+/// A repository holding only this repository's `.pre-commit-hooks.yaml`, committed: what a
+/// `.pre-commit-config.yaml` names with `repo:` and `rev:`, as users name ours. Returns it and
+/// its commit.
+fn hook_repo() -> (Tree, String) {
+    let h = git_repo();
+    std::fs::copy(
+        Path::new(repo_root()).join(".pre-commit-hooks.yaml"),
+        h.join(".pre-commit-hooks.yaml"),
+    )
+    .expect("copy .pre-commit-hooks.yaml");
+    git(&h, &["add", "."]);
+    git(&h, &["commit", "-q", "-m", "hooks"]);
+    let out = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(h.path())
+        .output()
+        .expect("git rev-parse");
+    (h, stdout(&out).trim().to_string())
+}
+
+/// `git commit -m msg` in `t` through the hook `pre-commit install` wrote, with our binary
+/// first on PATH.
+fn commit_through_framework(t: &Tree, msg: &str) -> Output {
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_leadey-scan"))
+        .parent()
+        .expect("bin dir");
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    identity(&mut Command::new("git"))
+        .args(["commit", "-q", "-m", msg])
+        .current_dir(t.path())
+        .env("PATH", path)
+        .env("PRE_COMMIT_HOME", tmp.join("pre-commit-home"))
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("git commit")
+}
+
+/// #20: a repository with `moved.env`'s key accepted (by `accept`, which may write files and
+/// returns extra hook args), the system hook installed with the real framework; then a
+/// `git mv` of the file commits, and a copy of the key into a new file is blocked.
+fn mv_passes_and_copy_blocks(accept: impl Fn(&Tree) -> Vec<String>) {
+    let t = git_repo();
+    let key = fake_key(2101);
+    t.write("conf/a.env", format!("K={key}\n"));
+    git(&t, &["add", "."]);
+    git(&t, &["commit", "-q", "--no-verify", "-m", "accepted key"]);
+    let args = accept(&t);
+    let (_hooks, rev) = hook_repo();
+    let args: Vec<String> = args.iter().map(|a| format!("\"{a}\"")).collect();
+    t.write(
+        ".pre-commit-config.yaml",
+        format!(
+            "repos:\n- repo: {}\n  rev: {rev}\n  hooks:\n  - id: leadey-scan-system\n    args: [{}]\n",
+            _hooks.path().display(),
+            args.join(", ")
+        ),
+    );
+    git(&t, &["add", "."]);
+    git(&t, &["commit", "-q", "--no-verify", "-m", "hook config"]);
+    let out = Command::new(pre_commit())
+        .arg("install")
+        .current_dir(t.path())
+        .env(
+            "PRE_COMMIT_HOME",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("pre-commit-home"),
+        )
+        .output()
+        .expect("pre-commit install");
+    assert!(out.status.success(), "{}", all_output(&out));
+
+    // Before #20 the framework scanned moved/a.env whole: a new path, a new fingerprint, blocked.
+    git(&t, &["mv", "conf", "moved"]);
+    let out = commit_through_framework(&t, "move");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "git mv blocked:\n{}",
+        all_output(&out)
+    );
+
+    t.write("copy.env", format!("K={key}\n"));
+    git(&t, &["add", "copy.env"]);
+    let out = commit_through_framework(&t, "copy");
+    let text = all_output(&out);
+    assert_ne!(out.status.code(), Some(0), "copy committed:\n{text}");
+    assert!(
+        text.contains(&format!("copy.env:1:3: leadey-api-key: {}", masked(&key))),
+        "{text}"
+    );
+    assert!(!text.contains("moved/a.env:"), "{text}");
+    assert!(!text.contains(&key[15..]), "full key shown:\n{text}");
+}
+
+#[test]
+fn git_mv_of_a_baselined_key_commits_and_a_copy_is_blocked() {
+    mv_passes_and_copy_blocks(|t| {
+        let out = run(t
+            .cmd()
+            .args([".", "--write-baseline", "leadey-baseline.json"]));
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        git(t, &["add", "leadey-baseline.json"]);
+        git(t, &["commit", "-q", "--no-verify", "-m", "baseline"]);
+        ["--format", "short", "--baseline", "leadey-baseline.json"]
+            .map(String::from)
+            .to_vec()
+    });
+}
+
+#[test]
+fn git_mv_of_an_allow_listed_key_commits_and_a_copy_is_blocked() {
+    mv_passes_and_copy_blocks(|t| {
+        let out = run(t.cmd().args([".", "--format", "json", "--no-timing"]));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+        let fp = v["findings"][0]["fingerprint"]
+            .as_str()
+            .expect("fingerprint");
+        t.write(
+            ".leadey-scan.toml",
+            format!("[allow]\nfingerprints = [\"{fp}\"]\n"),
+        );
+        git(t, &["add", ".leadey-scan.toml"]);
+        git(t, &["commit", "-q", "--no-verify", "-m", "accept"]);
+        ["--format", "short"].map(String::from).to_vec()
+    });
+}
+
+/// `--pre-commit` scans a named file without a staged change whole (`pre-commit run
+/// --all-files` in CI), and a staged file only where the change adds lines.
+#[test]
+fn pre_commit_mode_scans_unchanged_files_whole_and_changed_files_by_added_lines() {
+    let t = git_repo();
+    let (old, new) = (fake_key(2201), fake_key(2202));
+    t.write("old.env", format!("K={old}\n"))
+        .write("edit.env", format!("A={old}\n"));
+    git(&t, &["add", "."]);
+    git(&t, &["commit", "-q", "--no-verify", "-m", "old keys"]);
+    t.write("edit.env", format!("A={old}\nB={new}\n"));
+    git(&t, &["add", "edit.env"]);
+    let out = run(t
+        .cmd()
+        .args(["--pre-commit", "--format", "short", "old.env", "edit.env"]));
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with("help")).collect();
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "edit.env:2:3: leadey-api-key: {} (Leadey API key)",
+                masked(&new)
+            ),
+            format!(
+                "old.env:1:3: leadey-api-key: {} (Leadey API key)",
+                masked(&old)
+            ),
+        ]
+    );
 }

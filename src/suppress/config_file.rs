@@ -1,4 +1,4 @@
-//! The config file (#7): `.leadey-scan.toml` at the root of the scan, or `--config FILE`.
+//! The config file (#7): `.leadey-scan.toml` (looked up by `suppress::find_config`), or `--config FILE`.
 //! Parses and checks it; every mistake is an error naming the file, the line and column, and
 //! what was expected. Reads only the file it is given; never prints.
 //!
@@ -25,7 +25,7 @@ use toml::Spanned;
 use super::shown_path;
 use crate::rules::{line_column, Rule, RuleError, RuleSet, RuleSpec};
 
-/// The name of the config file looked for at the root of the scan.
+/// The name of the config file looked for in the folder scanned and at the repository top.
 pub const CONFIG_FILE_NAME: &str = ".leadey-scan.toml";
 
 /// Longest piece of a config value quoted in an error message, in characters.

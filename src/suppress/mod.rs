@@ -13,9 +13,9 @@ use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::detect::allow::NEXTLINE_MARKER;
-use crate::finding::{Finding, Suppression, SuppressionKind};
-use crate::origin::display_path;
+use crate::finding::{Finding, Fingerprint, Suppression, SuppressionKind};
 pub use crate::origin::ScanRoot;
+use crate::origin::{display_path, Root, MEMBER_SEPARATOR};
 use crate::report::Report;
 use crate::rules::RuleSet;
 use baseline::{Baseline, BaselineError, Entry};
@@ -29,7 +29,8 @@ pub const LIVE_OVERRIDE_REASON: &str = "the key is live: allow comments, config 
 /// Which config file to use.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum ConfigChoice {
-    /// `.leadey-scan.toml` at the scan root, if there is one.
+    /// `.leadey-scan.toml` at the scan root, else at the root of the git repository that holds
+    /// the scan root (`find_config`), if there is one.
     #[default]
     Auto,
     /// `--config FILE`: this file, which must exist.
@@ -69,6 +70,11 @@ pub enum SuppressError {
 #[derive(Debug, Clone)]
 pub struct Suppressor {
     config: Option<ConfigFile>,
+    /// Where the config file was found, when it was looked for (#20).
+    found: Option<FoundConfig>,
+    /// For a config file found at the repository root above the scan root: that root, which its
+    /// path globs and fingerprints are relative to (#20).
+    glob_base: Option<ScanRoot>,
     baseline: Option<Baseline>,
     write_baseline: Option<PathBuf>,
     prune_baseline: bool,
@@ -183,22 +189,19 @@ impl Suppressor {
     /// `.leadey-scan.toml` is no error; a missing `--config` or `--baseline` file is.
     pub fn load(options: &Options, paths: &[PathBuf]) -> Result<Suppressor, SuppressError> {
         let root = ScanRoot::of(paths);
-        let config = match &options.config {
-            ConfigChoice::Off => None,
-            ConfigChoice::File(file) => Some(ConfigFile::load(file)?),
-            ConfigChoice::Auto => {
-                let file = if root.path == Path::new(".") {
-                    PathBuf::from(CONFIG_FILE_NAME)
-                } else {
-                    root.path.join(CONFIG_FILE_NAME)
-                };
-                if file.is_file() {
-                    Some(ConfigFile::load(&file)?)
-                } else {
-                    None
-                }
-            }
+        let (config, found) = match &options.config {
+            ConfigChoice::Off => (None, None),
+            ConfigChoice::File(file) => (Some(ConfigFile::load(file)?), None),
+            ConfigChoice::Auto => match find_config(&root.path) {
+                Some(found) => (Some(ConfigFile::load(&found.path)?), Some(found)),
+                None => (None, None),
+            },
         };
+        let cwd = std::env::current_dir().ok().map(|d| display_path(&d));
+        let glob_base = found
+            .as_ref()
+            .and_then(|f| f.repository_root.clone())
+            .map(|dir| ScanRoot::new(dir, cwd));
         let baseline = options
             .baseline
             .as_deref()
@@ -206,11 +209,18 @@ impl Suppressor {
             .transpose()?;
         Ok(Suppressor {
             config,
+            found,
+            glob_base,
             baseline,
             write_baseline: options.write_baseline.clone(),
             prune_baseline: options.prune_baseline,
             no_suppress: options.no_suppress,
         })
+    }
+
+    /// Where the config file was found, when `ConfigChoice::Auto` found one.
+    pub fn found_config(&self) -> Option<&FoundConfig> {
+        self.found.as_ref()
     }
 
     /// The rules to scan with: built-in, the config file's `[[rule]]`s, `rule_files`, then the
@@ -358,7 +368,7 @@ impl Suppressor {
             );
         }
         let config = self.config.as_ref()?;
-        let rel = f.origin.relative();
+        let rel = self.config_relative(f);
         if let Some(glob) = config.paths.matching(&rel) {
             return make(
                 SuppressionKind::ConfigPath,
@@ -371,7 +381,12 @@ impl Suppressor {
                 format!("key sha256 listed in {}", config.display),
             );
         }
-        if config.fingerprints.contains(&f.fingerprint.0) {
+        // #20: a config found at the repository root lists fingerprints of repository paths.
+        let rebased =
+            (rel != f.origin.relative()).then(|| Fingerprint::new(&f.rule_id, &rel, &f.key_sha256));
+        if config.fingerprints.contains(&f.fingerprint.0)
+            || rebased.is_some_and(|fp| config.fingerprints.contains(&fp.0))
+        {
             return make(
                 SuppressionKind::AcceptedFingerprint,
                 format!("fingerprint {} listed in {}", f.fingerprint, config.display),
@@ -379,6 +394,119 @@ impl Suppressor {
         }
         None
     }
+}
+
+impl Suppressor {
+    /// The path of `f` that the config file's globs and fingerprints are written for: relative to
+    /// the scan root (git scopes: the repository root), or, for a config found at the
+    /// repository root above the scan root, relative to that root (#20).
+    fn config_relative(&self, f: &Finding) -> String {
+        match (&self.glob_base, &f.origin.root) {
+            (Some(base), Root::File { display, .. }) => {
+                let mut rel = base.relative(display);
+                for m in &f.origin.members {
+                    rel.push(MEMBER_SEPARATOR);
+                    rel.push_str(m);
+                }
+                rel
+            }
+            _ => f.origin.relative(),
+        }
+    }
+}
+
+/// Where `find_config` found the config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundConfig {
+    /// The file, as it can be opened from the current directory.
+    pub path: PathBuf,
+    /// The repository's top folder, when the file was found there and not in the scan root.
+    pub repository_root: Option<PathBuf>,
+}
+
+/// Looks for `.leadey-scan.toml` (#20): in `scan_root` (the folder scanned: the current
+/// directory, or the one folder given as a path), then at the top of the git repository that
+/// holds `scan_root`, found as git finds it (`GIT_DIR` honoured, no work tree for a bare
+/// repository). So `cd src && leadey-scan --history` reads the repository's config file. Never
+/// looks above the repository, and outside one only in `scan_root`.
+pub fn find_config(scan_root: &Path) -> Option<FoundConfig> {
+    let here = if scan_root == Path::new(".") {
+        PathBuf::from(CONFIG_FILE_NAME)
+    } else {
+        scan_root.join(CONFIG_FILE_NAME)
+    };
+    if here.is_file() {
+        return Some(FoundConfig {
+            path: here,
+            repository_root: None,
+        });
+    }
+    let cwd = std::env::current_dir().ok()?;
+    // gix looks upwards lexically: a relative `sub` has no parent to look in.
+    let repo =
+        gix::ThreadSafeRepository::discover_with_environment_overrides(cwd.join(scan_root)).ok()?;
+    let top = repo.to_thread_local().workdir()?.to_path_buf();
+    let top = if top.is_absolute() {
+        top
+    } else {
+        cwd.join(top)
+    };
+    let file = top.join(CONFIG_FILE_NAME);
+    if !file.is_file() {
+        return None;
+    }
+    let shown = lexically_relative(&cwd, &file).unwrap_or(file);
+    let top = lexically_relative(&cwd, &top).unwrap_or(top);
+    Some(FoundConfig {
+        path: shown,
+        repository_root: Some(if top.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            top
+        }),
+    })
+}
+
+/// `target` relative to `base` (both absolute), with `..` for each folder of `base` below
+/// their common part; `None` when they share no root. Lexical: `.` and `..` are resolved as
+/// text, symbolic links are not followed.
+///
+/// ```
+/// use std::path::{Path, PathBuf};
+/// use leadey_scan::suppress::lexically_relative;
+/// let up = lexically_relative(Path::new("/r/src/a"), Path::new("/r/.leadey-scan.toml"));
+/// assert_eq!(up, Some(PathBuf::from("../../.leadey-scan.toml")));
+/// ```
+pub fn lexically_relative(base: &Path, target: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    fn parts(p: &Path) -> Vec<Component<'_>> {
+        let mut out: Vec<Component<'_>> = Vec::new();
+        for c in p.components() {
+            match c {
+                Component::CurDir => {}
+                Component::ParentDir => {
+                    if matches!(out.last(), Some(Component::Normal(_))) {
+                        out.pop();
+                    }
+                }
+                other => out.push(other),
+            }
+        }
+        out
+    }
+    let (b, t) = (parts(base), parts(target));
+    if b.first() != t.first() || !target.is_absolute() || !base.is_absolute() {
+        return None;
+    }
+    let common = b.iter().zip(&t).take_while(|(x, y)| x == y).count();
+    let mut rel = PathBuf::new();
+    for _ in common..b.len() {
+        rel.push("..");
+    }
+    for c in t.iter().skip(common) {
+        rel.push(c.as_os_str());
+    }
+    Some(rel)
 }
 
 fn is_live(f: &Finding) -> bool {
