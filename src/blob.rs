@@ -1,10 +1,10 @@
-//! The shared road from bytes to findings (#12). Every input the scanner reads (a file of a
-//! tree, standard input, a git blob in any scope, and the members of archives inside them;
-//! decoded regions to come) goes through `Scanner`: the size limit, archive unpacking (#13,
-//! in `Nest`: the one place `scan_reader` and `scan_bytes` both use), the scan itself
-//! (prefilter, chunked detection, binary sniff), finding construction with its `Origin`, and
-//! counting into a `Tally`. The walker and the git scopes only decide what to read and where it
-//! came from. Never prints.
+//! The shared road from bytes to findings (#12, #23). Every input the scanner reads (a file of
+//! a tree, standard input, a git blob in any scope, and the members of archives inside them)
+//! goes through `Scanner::scan_input`: the size limit, the read, archive unpacking (#13, in
+//! `Nest`: the one place `scan_reader` and `scan_bytes` both use), the scan itself (prefilter,
+//! chunked detection, decoding, binary sniff) and counting into a `Tally`; `Scanner::finding`
+//! builds each finding with its `Origin` and `Attribution` at once. The walker and the git
+//! scopes only decide what to read, where it came from and which commit added it. Never prints.
 
 use std::cell::Cell;
 use std::collections::HashMap;
