@@ -565,7 +565,7 @@ fn commit_set_can_hide_every_ref_but_the_pushed_one() {
     let (km, k1, k2, kr) = (fake_key(96), fake_key(97), fake_key(98), fake_key(99));
     let repo = Repo::new();
     repo.write("main.txt", format!("{km}\n"));
-    let cm = repo.commit("main");
+    repo.commit("main");
     repo.git(&["checkout", "-q", "-b", "feature"]);
     repo.write("one.txt", format!("{k1}\n"));
     let c1 = repo.commit("one");
@@ -598,7 +598,6 @@ fn commit_set_can_hide_every_ref_but_the_pushed_one() {
         keys_and_commits(&report),
         sorted(vec![(masked(&km), first), (masked(&k1), second)])
     );
-    let _ = cm;
 }
 
 #[test]
@@ -614,6 +613,8 @@ fn commit_set_can_hide_every_ref_as_a_pre_receive_hook_does() {
     let cn = repo.commit("incoming");
     repo.git(&["checkout", "-q", "main"]);
     repo.git(&["branch", "-q", "-D", "incoming"]);
+    // Refs in `packed-refs` count as much as loose ones.
+    repo.git(&["pack-refs", "--all"]);
     let report = scan_set(&repo, set(&[&cn], &[], Some(&[]))).unwrap();
     assert_eq!(keys_and_commits(&report), vec![(masked(&kn), cn)]);
     assert_eq!(report.stats.files_scanned, 1);

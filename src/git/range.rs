@@ -207,7 +207,8 @@ impl Set {
 /// except the refs named in `except` (full names) and symbolic refs to them. A ref that does not
 /// lead to a commit (a tag of a tree) hides nothing.
 fn ref_commits(repo: &gix::Repository, except: &[String]) -> Result<Vec<ObjectId>, GitError> {
-    let is_kept = |name: &[u8]| except.iter().any(|e| e.as_bytes() == name);
+    let kept: HashSet<&[u8]> = except.iter().map(|e| e.as_bytes()).collect();
+    let is_kept = |name: &[u8]| kept.contains(name);
     let refs = repo.references().map_err(|e| GitError::read("refs", e))?;
     let mut out = Vec::new();
     for r in refs.all().map_err(|e| GitError::read("refs", e))? {
