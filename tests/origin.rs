@@ -128,10 +128,11 @@ fn standard_input_and_git_blobs_name_their_source() {
     };
     git(&["add", "."]);
     git(&["commit", "-qm", "k"]);
-    // From a subfolder, the git path stays repository-relative (not re-read against the cwd).
+    // From a subfolder, the shown path is relative to it (#20, as in tree scans); the origin's
+    // git path stays repository-relative.
     let (report, _) = json(bin().current_dir(t.join("sub")).args(["--history", ".."]));
     let f = &report["findings"][0];
-    assert_eq!(f["path"], "sub/k.env");
+    assert_eq!(f["path"], "k.env");
     assert_eq!(f["origin"]["source"], "git");
     assert_eq!(f["origin"]["path"], "sub/k.env");
     assert_eq!(f["origin"]["commit"], f["commit"]["id"]);
