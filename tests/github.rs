@@ -249,7 +249,6 @@ impl Remote {
 }
 
 #[test]
-#[ignore = "needs the general CommitRange walk (road branch)"]
 fn the_first_push_of_the_default_branch_scans_all_of_its_history() {
     let r = Remote::new();
     let key = fake_key(211);
@@ -307,7 +306,6 @@ fn a_force_push_whose_before_is_gone_scans_the_commits_the_event_lists() {
 }
 
 #[test]
-#[ignore = "needs the general CommitRange walk (road branch)"]
 fn a_force_push_without_a_commit_list_scans_what_no_other_ref_reaches() {
     let r = Remote::new();
     let on_main = fake_key(213);
