@@ -216,3 +216,70 @@ fn read_commits(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::git;
+    use super::*;
+
+    #[test]
+    fn reachable_commits_come_first_parents_before_children_then_reflog_only_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |args: &[&str]| git(dir.path(), args);
+        let id = |rev: &str| ObjectId::from_hex(at(&["rev-parse", rev]).as_bytes()).unwrap();
+        at(&["init", "-q", "-b", "main"]);
+        at(&["commit", "-q", "--allow-empty", "-m", "one"]);
+        let one = id("HEAD");
+        at(&["commit", "-q", "--allow-empty", "-m", "two"]);
+        let two = id("HEAD");
+        at(&["reset", "-q", "--hard", "HEAD~1"]);
+        at(&["commit", "-q", "--allow-empty", "-m", "three"]);
+        let three = id("HEAD");
+        at(&["branch", "side", &one.to_string()]);
+        at(&["checkout", "-q", "side"]);
+        at(&["commit", "-q", "--allow-empty", "-m", "side"]);
+        let side = id("HEAD");
+        at(&["checkout", "-q", "main"]);
+
+        let repo = gix::open(dir.path()).unwrap();
+        let graph = |branch: Option<&str>| {
+            let tips = Tips::read(&repo, branch).unwrap();
+            let mut out = Outcome::default();
+            let graph = CommitGraph::read(
+                &repo,
+                &tips,
+                &[],
+                &mut IdMap::default(),
+                &Throttle::new(&|_| {}),
+                &mut out,
+            )
+            .unwrap();
+            assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+            (tips.head, graph)
+        };
+        let (head, all) = graph(None);
+        assert_eq!(head, Some(three));
+        assert_eq!(all.reachable, 3);
+        assert_eq!(all.order.first(), Some(&one));
+        let mut reachable = all.order[..3].to_vec();
+        reachable.sort();
+        let mut expected = vec![one, three, side];
+        expected.sort();
+        assert_eq!(reachable, expected);
+        assert_eq!(
+            &all.order[3..],
+            &[two],
+            "reset away: only the reflog reaches it"
+        );
+        assert_eq!(all.nodes.len(), 4);
+
+        let (head, side_only) = graph(Some("side"));
+        assert_eq!(head, Some(side));
+        assert_eq!(
+            side_only.order,
+            [one, side],
+            "a branch: no reflog, no other ref"
+        );
+        assert_eq!(side_only.reachable, 2);
+    }
+}

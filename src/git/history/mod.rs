@@ -164,8 +164,9 @@ mod tests {
 
     use crate::config::{GitScope, ScanConfig};
 
-    /// Runs git in `dir` with a pinned identity and no user configuration.
-    fn git(dir: &Path, args: &[&str]) {
+    /// Runs git in `dir` with a pinned identity and no user configuration; returns stdout,
+    /// trimmed. For the tests of every part of the history.
+    pub(super) fn git(dir: &Path, args: &[&str]) -> String {
         let out = Command::new("git")
             .args(args)
             .current_dir(dir)
@@ -180,6 +181,7 @@ mod tests {
             .output()
             .expect("git runs");
         assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
     fn history(dir: &Path) -> crate::report::Report {

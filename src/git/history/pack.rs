@@ -219,14 +219,7 @@ mod tests {
     #[test]
     fn pack_indices_lists_the_idx_files_sorted_and_nothing_else() {
         let dir = tempfile::tempdir().unwrap();
-        let out = std::process::Command::new("git")
-            .args(["init", "-q", "--bare", "r.git"])
-            .current_dir(dir.path())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{out:?}");
+        super::super::tests::git(dir.path(), &["init", "-q", "--bare", "r.git"]);
         let packs = dir.path().join("r.git/objects/pack");
         std::fs::create_dir_all(&packs).unwrap();
         for name in [

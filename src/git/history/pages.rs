@@ -162,20 +162,7 @@ mod tests {
     #[test]
     fn gix_maps_a_pack_privately_read_only_and_release_keeps_its_bytes() {
         let dir = tempfile::tempdir().unwrap();
-        let git = |args: &[&str]| {
-            let out = std::process::Command::new("git")
-                .args(args)
-                .current_dir(dir.path())
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .env("GIT_CONFIG_GLOBAL", "/dev/null")
-                .env("GIT_AUTHOR_NAME", "T")
-                .env("GIT_AUTHOR_EMAIL", "t@example.com")
-                .env("GIT_COMMITTER_NAME", "T")
-                .env("GIT_COMMITTER_EMAIL", "t@example.com")
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "git {args:?}: {out:?}");
-        };
+        let git = |args: &[&str]| super::super::tests::git(dir.path(), args);
         git(&["init", "-q"]);
         let text: String = (0..20_000).map(|i| format!("line {i}\n")).collect();
         std::fs::write(dir.path().join("a.txt"), text).unwrap();
