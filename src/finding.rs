@@ -297,10 +297,15 @@ pub struct Finding {
     /// The commit that added the key (git scopes `--since`, `--range`, `--history`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<CommitInfo>,
-    /// `--history` only: whether the key is still in the file at `HEAD` (or the `--branch`
-    /// tip). `false` means it was deleted later, and still needs revoking.
+    /// `--history` only: whether `HEAD` (or the `--branch` tip) still holds the key, in this
+    /// file or another (#20: after `git mv` the key is still present). `false` means it was
+    /// deleted later, and still needs revoking.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub present_at_head: Option<bool>,
+    /// `--history` only (#20): when this file no longer holds the key at `HEAD` but another
+    /// does (the file was moved, or the key copied), the first such path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub head_path: Option<String>,
     /// Container images only (#13): the later layer (its member name in the image tarball)
     /// whose whiteout deletes the file holding the key. The file still ships in the image, in
     /// its own layer, so the key still needs revoking.
@@ -463,6 +468,7 @@ impl Finding {
             verification: None,
             commit,
             present_at_head,
+            head_path: None,
             deleted_in_layer,
             suppression: None,
             allow_marker: seen.allow_marker,

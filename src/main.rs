@@ -45,6 +45,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> anyhow::Result<u8> {
+    setup_process(&args.scan_config())?;
     match args.action() {
         Action::Scan => {}
         Action::Generate(kind) => {
@@ -174,6 +175,32 @@ fn keep_staged_lines(
         .context("--pre-commit: cannot scan the staged change")?;
     leadey_scan::hook::keep_staged_lines(report, &staged, &files);
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process setup (#23): the one place that builds the thread pool and tunes the allocator, before
+// any scope runs. Library code never does either.
+
+/// Builds rayon's global pool, sized by `--threads` (0: rayon's default, one thread per CPU),
+/// which every scope that fans work out uses (STYLE.md §1); a library caller that builds none
+/// gets rayon's default pool. For `--history`, also keeps the heap in one glibc arena (#15): by
+/// default glibc gives each allocating thread an arena of its own (up to 8 per CPU), and what
+/// one thread frees stays in its arena: measured on rust-lang/cargo, 145 MiB peak RSS against
+/// 123 MiB with one arena, and on git/git 240 against 177 MiB, with no more CPU time (the pack
+/// pass and the walk allocate little per object). Tree scans keep glibc's default.
+fn setup_process(config: &leadey_scan::ScanConfig) -> anyhow::Result<()> {
+    if matches!(config.git, Some(GitScope::History { .. })) {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: mallopt only changes an allocator setting; no allocation is touched. It runs
+        // before the pool's threads exist, so each of them uses the one arena.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 1);
+        }
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(config.threads)
+        .build_global()
+        .context("cannot start the worker threads")
 }
 
 /// Writes the SARIF log(s) for `--sarif-file`: findings still present go to `path`; findings

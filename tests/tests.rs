@@ -17,6 +17,7 @@ mod fuzz_seeds;
 mod git;
 mod github;
 mod gitlab;
+mod history;
 mod hostile;
 mod leak;
 mod origin;

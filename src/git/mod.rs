@@ -143,7 +143,6 @@ pub(crate) fn run(
         repo: &repo,
         detector: scanner.detector,
         scanner,
-        config,
         shown,
     };
     match scope {
@@ -162,7 +161,6 @@ struct Ctx<'a> {
     detector: &'a Detector,
     /// The shared road from bytes to findings (#12).
     scanner: &'a Scanner<'a>,
-    config: &'a ScanConfig,
     /// How repository paths are shown (#20).
     shown: Shown,
 }

@@ -172,6 +172,14 @@ impl Human {
                 p.paint(Style::Error, "deleted later: still needs revoking")
             )?;
         }
+        if let Some(other) = &f.head_path {
+            writeln!(
+                out,
+                "{pad} {} now at HEAD in {}, no longer in this file",
+                p.paint(Style::Gutter, "="),
+                escape(other)
+            )?;
+        }
         if let Some(layer) = &f.deleted_in_layer {
             writeln!(
                 out,
