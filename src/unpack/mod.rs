@@ -146,10 +146,10 @@ pub fn content_name(name: &str) -> String {
 ///
 /// ```
 /// use leadey_scan::unpack::normalize_name;
-/// assert_eq!(normalize_name(b"./app//main.js"), b"app/main.js");
-/// assert_eq!(normalize_name(b"/etc/./app.env"), b"etc/app.env");
-/// assert_eq!(normalize_name(b"../x"), b"../x");
-/// assert_eq!(normalize_name(b"./"), b"./");
+/// assert_eq!(&*normalize_name(b"./app//main.js"), b"app/main.js");
+/// assert_eq!(&*normalize_name(b"/etc/./app.env"), b"etc/app.env");
+/// assert_eq!(&*normalize_name(b"../x"), b"../x");
+/// assert_eq!(&*normalize_name(b"./"), b"./");
 /// ```
 pub fn normalize_name(raw: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     let is_kept = |s: &&[u8]| !s.is_empty() && *s != b".";
