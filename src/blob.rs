@@ -1,7 +1,7 @@
 //! The shared road from bytes to findings (#12). Every input the scanner reads (a file of a
 //! tree, standard input, a git blob in any scope, and the members of archives inside them;
 //! decoded regions to come) goes through `Scanner`: the size limit, archive unpacking (#13,
-//! in `Nest`: the one place `scan_reader` and `scan_bytes` both use), the scan itself
+//! `unpack::unpack`, which calls back through `unpack::Scan` for each member), the scan itself
 //! (prefilter, chunked detection, binary sniff), finding construction with its `Origin`, and
 //! counting into a `Tally`. The walker and the git scopes only decide what to read and where it
 //! came from. Never prints.

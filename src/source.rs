@@ -273,9 +273,6 @@ pub fn scan_stream_after<R: Read>(
     let mut tracker = LineTracker::default();
     let mut candidates = Vec::new();
     let mut allow = LineAllow::default();
-    // #16: hits with a next-line marker on the line above, applied at the end: a marker on the
-    // key's own line (maybe in a later chunk) wins, so the report is the same at any chunk size.
-    let mut above = Vec::new();
     let mut first = true;
     // Absolute offset up to which bytes were looked at for a NUL: a chunk smaller than
     // `BINARY_SNIFF_BYTES` must not change the answer (#8, found by tests/props.rs).
@@ -308,22 +305,8 @@ pub fn scan_stream_after<R: Read>(
         for mut candidate in candidates.drain(..) {
             tracker.advance_to(chunk, base, candidate.offset);
             let last = *last_newline.get_or_insert_with(|| memchr::memrchr(b'\n', chunk));
-            let line = (tracker.line_start, last);
-            if candidate.allow_marker.is_none() {
-                if let Some(marker) =
-                    allow.above_line(chunk, base, tracker.line_start, tracker.line)
-                {
-                    above.push((out.hits.len(), marker));
-                }
-            }
-            allow.complete(
-                chunk.len(),
-                base,
-                line,
-                !eof,
-                &mut candidate,
-                out.hits.len(),
-            );
+            let line = (tracker.line_start, tracker.line, last);
+            allow.place(chunk, base, line, !eof, &mut candidate, out.hits.len());
             out.hits.push(Hit {
                 line: tracker.line,
                 column: tracker.column(),
@@ -334,11 +317,7 @@ pub fn scan_stream_after<R: Read>(
             });
         }
         if eof {
-            for (i, marker) in above {
-                if let Some(hit) = out.hits.get_mut(i) {
-                    hit.candidate.allow_marker.get_or_insert(marker);
-                }
-            }
+            allow.finish(&mut out.hits);
             out.bytes = base + filled as u64;
             return Ok(out);
         }

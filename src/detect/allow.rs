@@ -157,6 +157,10 @@ pub struct LineAllow {
     searched_to: u64,
     /// The next-line marker around the last cut of the stream (`None` before the first cut).
     above: Option<Above>,
+    /// #16: hits (by index) with a next-line marker on the line above, applied by `finish`: a
+    /// marker on the key's own line (maybe in a later chunk) wins, so the report is the same at
+    /// any chunk size.
+    below_marker: Vec<(usize, &'static str)>,
 }
 
 /// #16: what the dropped bytes said about `NEXTLINE_MARKER`, for the line that goes on
@@ -175,6 +179,46 @@ struct Above {
 }
 
 impl LineAllow {
+    /// Before `candidate` (found in `chunk` at absolute `base`) becomes hit `index`: adds the
+    /// marker on the parts of its line outside the chunk (or leaves the hit open until its
+    /// line ends, when `more` input follows) and notes a next-line marker on the line above.
+    /// `line` is the absolute start and 1-based number of the candidate's line and the index
+    /// of the chunk's last `\n`.
+    pub fn place(
+        &mut self,
+        chunk: &[u8],
+        base: u64,
+        line: (u64, u64, Option<usize>),
+        more: bool,
+        candidate: &mut Candidate,
+        index: usize,
+    ) {
+        let (line_start, number, last_newline) = line;
+        if candidate.allow_marker.is_none() {
+            if let Some(marker) = self.above_line(chunk, base, line_start, number) {
+                self.below_marker.push((index, marker));
+            }
+        }
+        self.complete(
+            chunk.len(),
+            base,
+            (line_start, last_newline),
+            more,
+            candidate,
+            index,
+        );
+    }
+
+    /// At the end of the stream: gives the hits with a next-line marker above them that marker,
+    /// unless their own line has one.
+    pub fn finish(&mut self, hits: &mut [Hit]) {
+        for (i, marker) in self.below_marker.drain(..) {
+            if let Some(hit) = hits.get_mut(i) {
+                hit.candidate.allow_marker.get_or_insert(marker);
+            }
+        }
+    }
+
     /// Continues the search of the open hits' line in `chunk` (at absolute `base`).
     pub fn resolve_open(&mut self, chunk: &[u8], base: u64, eof: bool, hits: &mut [Hit]) {
         if self.open.is_empty() {
@@ -205,7 +249,7 @@ impl LineAllow {
     /// The next-line marker on the line above the line that starts at absolute `line_start`
     /// and has 1-based `number` (at or after the last cut, or the line that goes on past it),
     /// in `chunk` at `base`.
-    pub fn above_line(
+    fn above_line(
         &self,
         chunk: &[u8],
         base: u64,
@@ -244,7 +288,7 @@ impl LineAllow {
     /// Adds the parts of `candidate`'s line outside its chunk (`len` bytes at absolute `base`;
     /// `more` when input follows it). `line` is the absolute start of the candidate's line and
     /// the index of the chunk's last `\n`; `index` is the hit the candidate becomes.
-    pub fn complete(
+    fn complete(
         &mut self,
         len: usize,
         base: u64,
