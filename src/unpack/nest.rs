@@ -620,6 +620,133 @@ impl Visit for Container<'_, '_, '_, '_> {
 mod tests {
     use super::*;
 
+    use crate::detect::Hit;
+    use std::io::Write;
+
+    /// A scanner that finds nothing and leaves out members over 100 KB.
+    struct Blind;
+
+    impl Scan for Blind {
+        fn read_head(&self, reader: &mut dyn Read, buf: &mut Vec<u8>) -> io::Result<Head> {
+            buf.resize(4096, 0);
+            let mut filled = 0;
+            while filled < buf.len() {
+                match reader.read(&mut buf[filled..])? {
+                    0 => return Ok(Head { filled, eof: true }),
+                    n => filled += n,
+                }
+            }
+            Ok(Head { filled, eof: false })
+        }
+
+        fn scan_plain(
+            &self,
+            reader: &mut dyn Read,
+            _: &mut Vec<u8>,
+            _: Head,
+        ) -> io::Result<(Vec<Hit>, bool)> {
+            io::copy(reader, &mut io::sink())?;
+            Ok((Vec::new(), false))
+        }
+
+        fn redact(&self, text: &str) -> String {
+            text.to_string()
+        }
+
+        fn display_name(&self, raw: &[u8]) -> String {
+            String::from_utf8_lossy(raw).into_owned()
+        }
+
+        fn is_too_large(&self, size: u64) -> bool {
+            size > 100_000
+        }
+    }
+
+    fn limits() -> ArchiveLimits {
+        ArchiveLimits {
+            max_depth: 3,
+            max_inflated_bytes: 1 << 20,
+            max_members: 10,
+            max_zip_buffer_bytes: 1 << 20,
+        }
+    }
+
+    /// A gzip'd tar whose members' names are written as given (`./a`), as `tar -czf` writes them.
+    fn tar_gz(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut b = ::tar::Builder::new(Vec::new());
+        for (name, data) in files {
+            let mut h = ::tar::Header::new_ustar();
+            h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_entry_type(::tar::EntryType::Regular);
+            h.set_cksum();
+            b.append(&h, *data).expect("tar append");
+        }
+        let tar = b.into_inner().expect("tar finish");
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(&tar).expect("gzip");
+        e.finish().expect("gzip finish")
+    }
+
+    fn issues(data: &[u8], seekable: bool) -> Vec<MemberIssue> {
+        let format = super::super::sniff(data).expect("an archive");
+        let mut buf = Vec::new();
+        let mut cursor = io::Cursor::new(data);
+        let mut slice = data;
+        let input = if seekable {
+            Input::Seekable(&mut cursor)
+        } else {
+            Input::Stream {
+                head: data,
+                reader: &mut slice,
+            }
+        };
+        run(&Blind, &limits(), format, input, 0, &mut buf).issues
+    }
+
+    fn skip(members: &[&str], reason: SkipReason) -> MemberIssue {
+        MemberIssue {
+            members: members.iter().map(|m| m.to_string()).collect(),
+            kind: IssueKind::Skip(reason),
+        }
+    }
+
+    #[test]
+    fn members_are_named_without_dot_segments_through_the_callback_from_any_input() {
+        let data = tar_gz(&[
+            ("./app//big.bin", &vec![7u8; 200_000]),
+            ("./app/small", b"x"),
+        ]);
+        let want = vec![skip(&["app/big.bin"], SkipReason::TooLarge)];
+        assert_eq!(issues(&data, false), want);
+        assert_eq!(
+            issues(&data, true),
+            want,
+            "a stream read from a seekable input"
+        );
+    }
+
+    #[test]
+    fn a_cut_stream_is_truncated_and_a_damaged_one_corrupt() {
+        let noise: Vec<u8> = (0..50_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        let data = tar_gz(&[("a", &noise)]);
+        let cut = &data[..data.len() / 2];
+        assert_eq!(
+            issues(cut, false),
+            vec![skip(&["a"], SkipReason::Truncated)]
+        );
+        let mut damaged = data.clone();
+        for b in &mut damaged[100..140] {
+            *b ^= 0x5A;
+        }
+        let got = issues(&damaged, false);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].kind, IssueKind::Skip(SkipReason::Corrupt), "{got:?}");
+    }
+
     #[test]
     fn damage_is_named_by_what_the_reader_said() {
         let e = |kind| io::Error::new(kind, "x");
