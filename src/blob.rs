@@ -1,16 +1,14 @@
 //! The shared road from bytes to findings (#12, #23). Every input the scanner reads (a file of
 //! a tree, standard input, a git blob in any scope, and the members of archives inside them)
-//! goes through `Scanner::scan_input`: the size limit, the read, archive unpacking (#13, in
-//! `Nest`: the one place `scan_reader` and `scan_bytes` both use), the scan itself (prefilter,
-//! chunked detection, decoding, binary sniff) and counting into a `Tally`; `Scanner::finding`
-//! builds each finding with its `Origin` and `Attribution` at once. The walker and the git
-//! scopes only decide what to read, where it came from and which commit added it. Never prints.
+//! goes through `Scanner::scan_input`: the size limit, the read, archive unpacking (#13,
+//! `unpack::unpack`, which calls back through `unpack::Scan` for each member), the scan itself
+//! (prefilter, chunked detection, decoding, binary sniff) and counting into a `Tally`;
+//! `Scanner::finding` builds each finding with its `Origin` and `Attribution` at once. The
+//! walker and the git scopes only decide what to read, where it came from and which commit
+//! added it. Never prints.
 
-use std::cell::Cell;
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::io::{self, Read};
-use std::ops::ControlFlow;
 
 use crate::config::ArchiveLimits;
 use crate::detect::Detector;
@@ -19,8 +17,7 @@ use crate::origin::{display_bytes, Origin};
 use crate::source::{
     self, Excludes, FileError, Head, Hit, IssueKind, MemberIssue, Skip, SkipReason, StreamScan,
 };
-use crate::unpack::image::{self, Whiteout};
-use crate::unpack::{self, Format, Issue};
+use crate::unpack::{self, Format, Input};
 
 /// Nesting depth of a blob that is an input itself (a file, standard input, a git blob); an
 /// archive member is one level deeper than the archive holding it (#13).
@@ -150,20 +147,24 @@ impl Scanner<'_> {
             self.chunk_size_bytes,
         )?;
         let data = buf.get(..head.filled).unwrap_or_default();
-        if self.archive_format(data, TOP_DEPTH) != Some(Format::Zip) {
-            // Not a zip: the rest is read on from where the head ended.
+        let Some(format) = self
+            .archive_format(data, TOP_DEPTH)
+            .filter(|f| f.is_seekable())
+        else {
+            // Read front to back: the rest is read on from where the head ended.
             let read = head.filled as u64;
             return self.scan_after_head(file.take(len.saturating_sub(read)), head, TOP_DEPTH, buf);
-        }
-        let mut out = StreamScan {
-            bytes: len,
-            depth: TOP_DEPTH,
-            binary: true,
-            ..StreamScan::default()
         };
-        let budget = Budget::new(&self.archives);
-        Nest::new(self, &budget, &mut out, buf).zip(io::BufReader::new(file), TOP_DEPTH);
-        Ok(out)
+        let mut file = io::BufReader::new(file);
+        let unpacked = unpack::unpack(
+            self,
+            &self.archives,
+            format,
+            Input::Seekable(&mut file),
+            TOP_DEPTH,
+            buf,
+        );
+        Ok(StreamScan::unpacked(unpacked, len, TOP_DEPTH))
     }
 
     /// `scan_reader` for a reader whose first chunk `head` is already in `buf`.
@@ -186,41 +187,25 @@ impl Scanner<'_> {
             scan.depth = depth;
             return Ok(scan);
         };
+        let head = data.to_vec();
         let mut counted = Counted {
-            inner: io::Cursor::new(data.to_vec()).chain(reader),
+            inner: io::Cursor::new(&head[..]).chain(reader),
             bytes: 0,
         };
-        let mut out = StreamScan {
-            depth,
-            binary: true,
-            ..StreamScan::default()
+        let input = Input::Stream {
+            head: &head,
+            reader: &mut counted,
         };
-        let name = self.stream_name(format, data);
-        let budget = Budget::new(&self.archives);
-        Nest::new(self, &budget, &mut out, buf).archive(format, &mut counted, depth, name);
-        out.bytes = counted.bytes;
-        Ok(out)
+        let unpacked = unpack::unpack(self, &self.archives, format, input, depth, buf);
+        Ok(StreamScan::unpacked(unpacked, counted.bytes, depth))
     }
 
     /// Scans `data` held in memory at nesting `depth`; data without any needle of the
     /// detector (and no archive) costs one `memmem` pass per needle. A zip is read in place.
     pub fn scan_bytes(&self, data: &[u8], depth: u32, buf: &mut Vec<u8>) -> StreamScan {
         if let Some(format) = self.archive_format(data, depth) {
-            let mut out = StreamScan {
-                bytes: data.len() as u64,
-                depth,
-                binary: true,
-                ..StreamScan::default()
-            };
-            let budget = Budget::new(&self.archives);
-            let mut nest = Nest::new(self, &budget, &mut out, buf);
-            if format == Format::Zip {
-                nest.zip(io::Cursor::new(data), depth);
-            } else {
-                let name = self.stream_name(format, data);
-                nest.archive(format, &mut &data[..], depth, name);
-            }
-            return out;
+            let unpacked = unpack::unpack_bytes(self, &self.archives, format, data, depth, buf);
+            return StreamScan::unpacked(unpacked, data.len() as u64, depth);
         }
         if !self.detector.has_needle(data) {
             return StreamScan {
@@ -233,16 +218,6 @@ impl Scanner<'_> {
             .expect("reading a byte slice cannot fail");
         scan.depth = depth;
         scan
-    }
-
-    /// The name a compressed stream starting with `head` gives its content: the gzip header's
-    /// file name (masked like any path), if any.
-    fn stream_name(&self, format: Format, head: &[u8]) -> Option<String> {
-        if format != Format::Gzip {
-            return None;
-        }
-        let raw = unpack::gzip_name(head)?;
-        Some(self.detector.redact(&display_bytes(&raw)).into_owned())
     }
 
     /// The archive format `head` starts with, when archives at `depth` are unpacked.
@@ -264,7 +239,7 @@ impl Scanner<'_> {
         let mut previous = origin.outer_display().to_string();
         for m in members {
             let name = if m.is_empty() {
-                stream_content_name(&previous)
+                unpack::content_name(&previous)
             } else {
                 m.clone()
             };
@@ -423,135 +398,6 @@ impl Scanner<'_> {
     }
 }
 
-/// The name of the content of compressed stream `name`: its last path segment without the
-/// compression suffix (`a/app.log.gz` → `app.log`, `x.tgz` → `x.tar`).
-fn stream_content_name(name: &str) -> String {
-    let base = name.rsplit('/').next().unwrap_or(name);
-    let lower = base.to_ascii_lowercase();
-    for (suffix, replace) in [
-        (".tgz", ".tar"),
-        (".tbz2", ".tar"),
-        (".txz", ".tar"),
-        (".tzst", ".tar"),
-        (".gz", ""),
-        (".bz2", ""),
-        (".xz", ""),
-        (".zst", ""),
-    ] {
-        if lower.ends_with(suffix) && base.len() > suffix.len() {
-            let stem = base.get(..base.len() - suffix.len()).unwrap_or(base);
-            return format!("{stem}{replace}");
-        }
-    }
-    format!("{base}~")
-}
-
-/// Streams of compressed streams unpacked inside each other (`.gz` of a `.gz`) at most; the
-/// innermost is then scanned as raw bytes.
-const MAX_STREAM_WRAPS: u32 = 3;
-
-/// The inflated-bytes budget of one input's archives (`--max-archive-bytes`).
-struct Budget {
-    remaining: Cell<u64>,
-    exhausted: Cell<bool>,
-    reported: Cell<bool>,
-}
-
-/// A reader whose bytes count against the budget: what decompressors produce. Past the budget
-/// it fails (and marks the budget exhausted), so every level above stops reading.
-struct Metered<'b, R> {
-    inner: R,
-    budget: &'b Budget,
-}
-
-impl<R: Read> Read for Metered<'_, R> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let remaining = self.budget.remaining.get();
-        if remaining == 0 {
-            self.budget.exhausted.set(true);
-            return Err(io::Error::other("--max-archive-bytes reached"));
-        }
-        let max = usize::try_from(remaining)
-            .unwrap_or(usize::MAX)
-            .min(out.len());
-        let n = self.inner.read(out.get_mut(..max).unwrap_or_default())?;
-        self.budget.remaining.set(remaining - n as u64);
-        Ok(n)
-    }
-}
-
-/// A reader that ends at its first error and keeps it: the keys before damage are reported,
-/// then the error (#13).
-struct Fused<R> {
-    inner: R,
-    error: Option<io::Error>,
-}
-
-impl<R: Read> Read for Fused<R> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if self.error.is_some() {
-            return Ok(0);
-        }
-        match self.inner.read(out) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
-            Err(e) => {
-                self.error = Some(e);
-                Ok(0)
-            }
-            ok => ok,
-        }
-    }
-}
-
-/// A damaged stream gives its error once (to the member being read, where it is reported);
-/// later reads (a tar skipping the rest of that member) fail with `AlreadyReported`, which is
-/// not reported again.
-struct Sticky<R> {
-    inner: R,
-    failed: bool,
-}
-
-/// The error of a stream that already failed and was reported.
-#[derive(Debug)]
-struct AlreadyReported;
-
-impl std::fmt::Display for AlreadyReported {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("stream failed earlier")
-    }
-}
-
-impl std::error::Error for AlreadyReported {}
-
-impl<R: Read> Read for Sticky<R> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if self.failed {
-            return Err(io::Error::other(AlreadyReported));
-        }
-        self.inner.read(out).inspect_err(|e| {
-            self.failed = e.kind() != io::ErrorKind::Interrupted;
-        })
-    }
-}
-
-/// What is left of a reader after its first chunk: the reader, or the error that ended the
-/// chunk (given once, then `AlreadyReported`).
-enum Rest<'r> {
-    Reader(&'r mut dyn Read),
-    Failed(Option<io::Error>),
-}
-
-impl Read for Rest<'_> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Rest::Reader(r) => r.read(out),
-            Rest::Failed(e) => Err(e
-                .take()
-                .unwrap_or_else(|| io::Error::other(AlreadyReported))),
-        }
-    }
-}
-
 /// Counts the bytes read through it.
 struct Counted<R> {
     inner: R,
@@ -566,364 +412,38 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
-/// The unpacking of one input's archives: members scanned in turn (nesting is the same step
-/// again), hits and issues gathered into `out` with the member chain in `chain`.
-struct Nest<'s, 'o> {
-    scanner: &'s Scanner<'s>,
-    out: &'o mut StreamScan,
-    buf: &'o mut Vec<u8>,
-    budget: &'o Budget,
-    chain: Vec<String>,
-    /// Whiteouts seen in tar members, with the chain of the tar that holds them (a layer of a
-    /// container image, if the tar around it turns out to be an image).
-    whiteouts: Vec<(Vec<String>, Whiteout)>,
-}
-
-impl Budget {
-    fn new(limits: &ArchiveLimits) -> Budget {
-        Budget {
-            remaining: Cell::new(limits.max_inflated_bytes),
-            exhausted: Cell::new(false),
-            reported: Cell::new(false),
-        }
-    }
-}
-
-impl<'s, 'o> Nest<'s, 'o> {
-    fn new(
-        scanner: &'s Scanner<'s>,
-        budget: &'o Budget,
-        out: &'o mut StreamScan,
-        buf: &'o mut Vec<u8>,
-    ) -> Self {
-        Nest {
-            scanner,
-            out,
-            buf,
-            budget,
-            chain: Vec::new(),
-            whiteouts: Vec::new(),
-        }
+/// The scanner as the unpackers see it (#23): they call back into it to read and scan each
+/// member, so `unpack` never imports `blob`.
+impl unpack::Scan for Scanner<'_> {
+    fn read_head(&self, reader: &mut dyn Read, buf: &mut Vec<u8>) -> io::Result<Head> {
+        source::read_head(reader, self.detector, buf, self.chunk_size_bytes)
     }
 
-    /// Records an issue at the current chain (plus `name`).
-    fn issue(&mut self, name: Option<String>, kind: IssueKind) {
-        let mut members = self.chain.clone();
-        members.extend(name);
-        self.out.issues.push(MemberIssue { members, kind });
-    }
-
-    /// Records read error `e` at the current chain (plus `name`): the budget's skip once when
-    /// it is exhausted (every level above then fails too), an error otherwise.
-    fn fail(&mut self, name: Option<String>, e: &io::Error) {
-        if e.get_ref()
-            .is_some_and(|inner| inner.is::<AlreadyReported>())
-        {
-            return;
-        }
-        if self.budget.exhausted.get() {
-            if !self.budget.reported.replace(true) {
-                self.issue(name, IssueKind::Skip(SkipReason::ArchiveTooLarge));
-            }
-            return;
-        }
-        let message = format!(
-            "cannot unpack: {}",
-            self.scanner.detector.redact(&e.to_string())
-        );
-        self.issue(name, IssueKind::Error(message));
-    }
-
-    /// The display name of raw member name `raw`: key-shaped runs masked.
-    fn name(&self, raw: &[u8]) -> String {
-        self.scanner
-            .detector
-            .redact(&display_bytes(raw))
-            .into_owned()
-    }
-
-    /// Unpacks archive `format` read from `reader`, at `depth` (its members are one deeper);
-    /// `name` names a stream's content.
-    fn archive(&mut self, format: Format, reader: &mut dyn Read, depth: u32, name: Option<String>) {
-        self.archive_in(format, reader, depth, 0, name);
-    }
-
-    /// `archive` inside `wraps` compressed streams.
-    fn archive_in(
-        &mut self,
-        format: Format,
+    fn scan_plain(
+        &self,
         reader: &mut dyn Read,
-        depth: u32,
-        wraps: u32,
-        name: Option<String>,
-    ) {
-        match format {
-            Format::Tar => {
-                let first_hit = self.out.hits.len();
-                let mut container = Container {
-                    nest: self,
-                    depth,
-                    members: 0,
-                    metered: false,
-                    index: Some(image::Index::default()),
-                };
-                unpack::tar_members(reader, &mut container);
-                let index = container.index.take().unwrap_or_default();
-                self.mark_deleted(&index, first_hit);
-            }
-            Format::Zip => {
-                let limit = self.scanner.archives.max_zip_buffer_bytes;
-                let mut data = Vec::new();
-                if let Err(e) = reader.take(limit.saturating_add(1)).read_to_end(&mut data) {
-                    return self.fail(None, &e);
-                }
-                if data.len() as u64 > limit {
-                    return self.issue(None, IssueKind::Skip(SkipReason::ZipTooLarge));
-                }
-                self.zip(io::Cursor::new(&data[..]), depth);
-            }
-            _ => {
-                let decoded = match unpack::decoder(format, reader) {
-                    Ok(d) => d,
-                    Err(e) => return self.fail(None, &e),
-                };
-                let mut metered = Sticky {
-                    inner: Metered {
-                        inner: decoded,
-                        budget: self.budget,
-                    },
-                    failed: false,
-                };
-                self.stream_content(&mut metered, depth, wraps + 1, name.unwrap_or_default());
-            }
-        }
-    }
-
-    /// After the tar at the current chain was walked: when it is a container image (`index`
-    /// describes its layers), marks the hits from `first_hit` on that sit in a file a later
-    /// layer's whiteout deletes. Whiteouts recorded below this tar are dropped either way.
-    fn mark_deleted(&mut self, index: &image::Index, first_hit: usize) {
-        let level = self.chain.len();
-        let chain = &self.chain;
-        let mut by_layer: HashMap<String, Vec<Whiteout>> = HashMap::new();
-        self.whiteouts.retain(|(at, whiteout)| {
-            let below = at.len() > level && at.get(..level) == Some(chain.as_slice());
-            // A whiteout in a member of this tar's member: `at` ends with the layer's name.
-            if let Some(layer) = at.last().filter(|_| below && at.len() == level + 1) {
-                by_layer
-                    .entry(layer.clone())
-                    .or_default()
-                    .push(whiteout.clone());
-            }
-            !below
-        });
-        if by_layer.is_empty() {
-            return;
-        }
-        let images = index.images();
-        if images.is_empty() {
-            return;
-        }
-        for hit in self.out.hits.iter_mut().skip(first_hit) {
-            if hit.deleted_in_layer.is_some() {
-                continue;
-            }
-            let (Some(layer), Some(path)) = (hit.members.get(level), hit.members.get(level + 1))
-            else {
-                continue;
-            };
-            hit.deleted_in_layer =
-                image::deleted_by(&images, &by_layer, layer, path).map(str::to_string);
-        }
-    }
-
-    /// Reads the zip `reader` (random access) and scans its members at `depth + 1`.
-    fn zip<R: Read + io::Seek>(&mut self, reader: R, depth: u32) {
-        let mut container = Container {
-            nest: self,
-            depth,
-            members: 0,
-            metered: true,
-            index: None,
-        };
-        unpack::zip_members(reader, &mut container);
-    }
-
-    /// Scans the content of a compressed stream (`wraps` streams deep) at `depth`: another
-    /// archive is unpacked in its place (a `.tar.gz` is one level, and its members are named
-    /// without the tar: `app.tar.gz!pkg/config.env`); anything else is a member named `name`
-    /// (the gzip header's name, or empty: see `Scanner::member_origin`).
-    fn stream_content(&mut self, reader: &mut dyn Read, depth: u32, wraps: u32, name: String) {
-        let (head, mut rest) = self.read_head(reader);
-        let reader: &mut dyn Read = &mut rest;
-        let data = self.buf.get(..head.filled).unwrap_or_default();
-        match unpack::sniff(data) {
-            Some(f) if !f.is_stream() || wraps < MAX_STREAM_WRAPS => {
-                let mut chained = io::Cursor::new(data.to_vec()).chain(reader);
-                let name = self.scanner.stream_name(f, data);
-                self.archive_in(f, &mut chained, depth, wraps, name);
-            }
-            _ => {
-                self.chain.push(name);
-                self.plain(reader, head);
-                self.chain.pop();
-            }
-        }
-    }
-
-    /// Scans member content `reader` (the member is the last of the chain) at `depth`: an
-    /// archive is unpacked when `depth` allows, skipped as too deep otherwise (and scanned as
-    /// raw bytes); anything else is scanned.
-    fn member(&mut self, reader: &mut dyn Read, depth: u32) {
-        let (head, mut rest) = self.read_head(reader);
-        let reader: &mut dyn Read = &mut rest;
-        let data = self.buf.get(..head.filled).unwrap_or_default();
-        match unpack::sniff(data) {
-            Some(format) if depth < self.scanner.archives.max_depth => {
-                let mut chained = io::Cursor::new(data.to_vec()).chain(reader);
-                let name = self.scanner.stream_name(format, data);
-                self.archive(format, &mut chained, depth, name);
-            }
-            Some(_) => {
-                self.issue(None, IssueKind::Skip(SkipReason::ArchiveTooDeep));
-                self.plain(reader, head);
-            }
-            None => self.plain(reader, head),
-        }
-    }
-
-    /// Reads the first chunk of `reader` into the buffer. A read error there does not lose the
-    /// bytes before it: they are looked at and scanned, and the returned rest of the reader
-    /// gives the error when they are used up, so it is reported once, where it happened.
-    fn read_head<'r>(&mut self, reader: &'r mut dyn Read) -> (Head, Rest<'r>) {
-        let mut fused = Fused {
-            inner: reader,
-            error: None,
-        };
-        let head = source::read_head(
-            &mut fused,
-            self.scanner.detector,
-            self.buf,
-            self.scanner.chunk_size_bytes,
-        )
-        .unwrap_or(Head {
-            filled: 0,
-            eof: true,
-        });
-        let Fused { inner, error } = fused;
-        match error {
-            // Not the end: the next read gives the error.
-            Some(e) => (Head { eof: false, ..head }, Rest::Failed(Some(e))),
-            None => (head, Rest::Reader(inner)),
-        }
-    }
-
-    /// Scans `reader` (its first chunk `head` already in the buffer) as the content of the
-    /// member at the end of the chain; a read error ends it after the keys before it.
-    fn plain(&mut self, reader: &mut dyn Read, head: Head) {
-        let mut fused = Fused {
-            inner: reader,
-            error: None,
-        };
-        let scanner = self.scanner;
+        buf: &mut Vec<u8>,
+        head: Head,
+    ) -> io::Result<(Vec<Hit>, bool)> {
         let scan = source::scan_stream_after(
-            &mut fused,
-            scanner.detector,
-            self.buf,
-            scanner.chunk_size_bytes,
+            reader,
+            self.detector,
+            buf,
+            self.chunk_size_bytes,
             Some(head),
-        );
-        match scan {
-            Ok(scan) => {
-                for mut hit in scan.hits {
-                    hit.members.clone_from(&self.chain);
-                    hit.member_binary = scan.binary;
-                    self.out.hits.push(hit);
-                }
-            }
-            Err(e) => fused.error = Some(e),
-        }
-        if let Some(e) = fused.error {
-            self.fail(None, &e);
-        }
-    }
-}
-
-/// One container being walked: members are scanned one level deeper than it.
-struct Container<'n, 's, 'o> {
-    nest: &'n mut Nest<'s, 'o>,
-    depth: u32,
-    members: u64,
-    /// Whether member reads inflate (zip members) and count against the budget; a tar's
-    /// members are counted by the stream around the tar, if any.
-    metered: bool,
-    /// A tar's image description, gathered from its members (a tar may be a container image).
-    index: Option<image::Index>,
-}
-
-impl unpack::Visit for Container<'_, '_, '_> {
-    fn member(
-        &mut self,
-        raw_name: &[u8],
-        size: Option<u64>,
-        reader: &mut dyn Read,
-    ) -> ControlFlow<()> {
-        let nest = &mut *self.nest;
-        let name = nest.name(raw_name);
-        if size.is_some_and(|s| nest.scanner.is_too_large(s)) {
-            nest.issue(Some(name), IssueKind::Skip(SkipReason::TooLarge));
-            return ControlFlow::Continue(());
-        }
-        if self.index.is_some() {
-            if let Some(whiteout) = Whiteout::from_name(&name) {
-                nest.whiteouts.push((nest.chain.clone(), whiteout));
-            }
-        }
-        let is_index = self.index.is_some()
-            && size.is_some_and(|s| s <= image::MAX_INDEX_BYTES)
-            && image::is_index_name(&name);
-        nest.chain.push(name);
-        if is_index {
-            // Small enough to hold: read whole, kept as an image description if it is one,
-            // then scanned like any member.
-            let mut data = Vec::new();
-            let rest = match reader.take(image::MAX_INDEX_BYTES).read_to_end(&mut data) {
-                Ok(_) => {
-                    if let (Some(index), Some(name)) = (self.index.as_mut(), nest.chain.last()) {
-                        index.add(name, &data);
-                    }
-                    Rest::Reader(reader)
-                }
-                Err(e) => Rest::Failed(Some(e)),
-            };
-            nest.member(&mut io::Cursor::new(&data[..]).chain(rest), self.depth + 1);
-        } else if self.metered {
-            let mut metered = Metered {
-                inner: reader,
-                budget: nest.budget,
-            };
-            nest.member(&mut metered, self.depth + 1);
-        } else {
-            nest.member(reader, self.depth + 1);
-        }
-        nest.chain.pop();
-        if nest.budget.exhausted.get() {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
+        )?;
+        Ok((scan.hits, scan.binary))
     }
 
-    fn issue(&mut self, name: Option<&[u8]>, issue: Issue) {
-        let name = name.map(|n| self.nest.name(n));
-        match issue {
-            Issue::Skip(reason) => self.nest.issue(name, IssueKind::Skip(reason)),
-            Issue::Error(e) => self.nest.fail(name, &e),
-        }
+    fn redact(&self, text: &str) -> String {
+        self.detector.redact(text).into_owned()
     }
 
-    fn has_room(&mut self) -> bool {
-        self.members += 1;
-        self.members <= self.nest.scanner.archives.max_members
+    fn display_name(&self, raw: &[u8]) -> String {
+        self.detector.redact(&display_bytes(raw)).into_owned()
+    }
+
+    fn is_too_large(&self, size: u64) -> bool {
+        Scanner::is_too_large(self, size)
     }
 }

@@ -18,6 +18,7 @@ pub mod origin;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod skip;
 pub mod source;
 pub mod suppress;
 pub mod term;

@@ -10,111 +10,19 @@ use std::path::{Path, PathBuf};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 
-use crate::detect::{allow, Candidate, Detector};
+use crate::detect::allow::LineAllow;
+use crate::detect::Detector;
+/// Moved to `detect` (#23); re-exported for the scopes that name it here.
+pub use crate::detect::Hit;
 use crate::origin::{display_path, Origin};
+/// Moved to `skip` (#23), below the unpackers that report them; re-exported for the scopes.
+pub use crate::skip::{Skip, SkipReason};
+use crate::unpack::Unpacked;
+/// Moved to `unpack` (#23); re-exported for the scopes that name them here.
+pub use crate::unpack::{Head, IssueKind, MemberIssue};
 
 /// How many leading bytes are looked at to call a file binary (a NUL among them).
 pub const BINARY_SNIFF_BYTES: usize = 8192;
-
-/// A file left out on purpose, and why.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Skip {
-    /// Display path (`Origin::display`).
-    pub path: String,
-    /// Where, structured (#12).
-    pub origin: Origin,
-    /// Why, as a stable lowercase word.
-    pub reason: SkipReason,
-}
-
-impl Skip {
-    /// `origin` left out for `reason`.
-    pub fn new(origin: Origin, reason: SkipReason) -> Skip {
-        Skip {
-            path: origin.display(),
-            origin,
-            reason,
-        }
-    }
-}
-
-/// Why a path was skipped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SkipReason {
-    /// A named pipe: reading could block forever.
-    Fifo,
-    /// A socket.
-    Socket,
-    /// A block or character device.
-    Device,
-    /// A symbolic link, not followed without `--follow`.
-    Symlink,
-    /// Larger than `--max-filesize`.
-    TooLarge,
-    /// Matched an `--exclude` glob.
-    Excluded,
-    /// Some other kind of file.
-    NotAFile,
-    /// An archive nested deeper than `--max-archive-depth` (#13): scanned as raw bytes.
-    ArchiveTooDeep,
-    /// `--max-archive-bytes` reached (#13): the rest of the archive was not read.
-    ArchiveTooLarge,
-    /// More members than an archive may have (#13): the rest were not read.
-    TooManyMembers,
-    /// An encrypted archive member (#13).
-    Encrypted,
-    /// A zip nested in another archive (or read from a stream) larger than the zip buffer (#13).
-    ZipTooLarge,
-}
-
-impl SkipReason {
-    /// Whether this is an archive member or archive part left unread (#13): warned about on
-    /// stderr even without `--list-skipped`, since keys may hide there.
-    pub fn is_archive_limit(self) -> bool {
-        matches!(
-            self,
-            SkipReason::ArchiveTooDeep
-                | SkipReason::ArchiveTooLarge
-                | SkipReason::TooManyMembers
-                | SkipReason::Encrypted
-                | SkipReason::ZipTooLarge
-        )
-    }
-
-    /// Whether the content was read as bytes but its structure not fully opened (#20): damaged,
-    /// truncated, encrypted, over a limit, or an unsupported codec. Incomplete content is always
-    /// listed in the report; `--fail-on-incomplete` (and `--release`) make it exit 2.
-    pub fn is_incomplete(self) -> bool {
-        self.is_archive_limit()
-    }
-
-    /// The user-facing explanation.
-    pub fn describe(self) -> &'static str {
-        match self {
-            SkipReason::Fifo => "named pipe (fifo), not read",
-            SkipReason::Socket => "socket, not read",
-            SkipReason::Device => "device, not read",
-            SkipReason::Symlink => "symbolic link, not followed (use --follow)",
-            SkipReason::TooLarge => "larger than --max-filesize",
-            SkipReason::Excluded => "matches an --exclude glob",
-            SkipReason::NotAFile => "not a regular file",
-            SkipReason::ArchiveTooDeep => {
-                "archive nested deeper than --max-archive-depth: scanned as raw bytes, not unpacked"
-            }
-            SkipReason::ArchiveTooLarge => {
-                "--max-archive-bytes of inflated data reached: the rest of the archive was not read"
-            }
-            SkipReason::TooManyMembers => {
-                "archive has more members than the limit: the rest were not read"
-            }
-            SkipReason::Encrypted => "encrypted archive member, not read",
-            SkipReason::ZipTooLarge => {
-                "zip read from a stream or another archive is larger than the zip buffer limit: not unpacked"
-            }
-        }
-    }
-}
 
 /// A path that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -279,46 +187,6 @@ pub fn skip_reason_for(ft: &std::fs::FileType) -> SkipReason {
     SkipReason::NotAFile
 }
 
-/// A key found in a stream, with its line and column.
-#[derive(Debug, Clone)]
-pub struct Hit {
-    /// What the detector found.
-    pub candidate: Candidate,
-    /// 1-based line.
-    pub line: u64,
-    /// 1-based column (characters on valid UTF-8, bytes otherwise).
-    pub column: u64,
-    /// The member chain below the scanned blob that holds the key, outermost first: empty for
-    /// a key in the blob itself, which is every key until unpackers exist (#12, #13). Line and
-    /// column are inside the innermost member.
-    pub members: Vec<String>,
-    /// Whether the innermost member looks binary (meaningful only when `members` is not empty;
-    /// a key in the blob itself takes `StreamScan::binary`).
-    pub member_binary: bool,
-    /// Container images (#13): the later layer (its member name) whose whiteout deletes the
-    /// file holding the key; the file still ships in its own layer.
-    pub deleted_in_layer: Option<String>,
-}
-
-/// Something an unpacker left out or could not read inside a blob (#13): an archive member,
-/// or the rest of an archive. Becomes a `Skip` or `FileError` once the blob's origin is known.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MemberIssue {
-    /// The member chain below the blob (empty: the blob itself).
-    pub members: Vec<String>,
-    /// A skip reason or an error message.
-    pub kind: IssueKind,
-}
-
-/// What a `MemberIssue` is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IssueKind {
-    /// Left out on purpose.
-    Skip(SkipReason),
-    /// Could not be read; the message holds no bytes of the member.
-    Error(String),
-}
-
 /// The outcome of scanning one stream.
 #[derive(Debug, Clone, Default)]
 pub struct StreamScan {
@@ -332,6 +200,20 @@ pub struct StreamScan {
     pub depth: u32,
     /// Members of archives inside the stream that were skipped or could not be read (#13).
     pub issues: Vec<MemberIssue>,
+}
+
+impl StreamScan {
+    /// The outcome of a blob of `bytes` bytes at nesting `depth` that was an archive, from what
+    /// unpacking it gave; an archive counts as binary.
+    pub fn unpacked(unpacked: Unpacked, bytes: u64, depth: u32) -> StreamScan {
+        StreamScan {
+            bytes,
+            binary: true,
+            hits: unpacked.hits,
+            depth,
+            issues: unpacked.issues,
+        }
+    }
 }
 
 /// Scans `reader` to its end in chunks of `chunk_size` bytes (at least four overlaps), reusing
@@ -369,15 +251,6 @@ pub fn read_head<R: Read + ?Sized>(
     Ok(Head { filled, eof })
 }
 
-/// The first chunk of a stream, already in the scan buffer (see `read_head`).
-#[derive(Debug, Clone, Copy)]
-pub struct Head {
-    /// Bytes at the start of the buffer.
-    pub filled: usize,
-    /// Whether the stream ended within them.
-    pub eof: bool,
-}
-
 /// `scan_stream`, continuing after `head` (the first chunk, already in `buf`) when given.
 pub fn scan_stream_after<R: Read>(
     mut reader: R,
@@ -400,9 +273,6 @@ pub fn scan_stream_after<R: Read>(
     let mut tracker = LineTracker::default();
     let mut candidates = Vec::new();
     let mut allow = LineAllow::default();
-    // #16: hits with a next-line marker on the line above, applied at the end: a marker on the
-    // key's own line (maybe in a later chunk) wins, so the report is the same at any chunk size.
-    let mut above = Vec::new();
     let mut first = true;
     // Absolute offset up to which bytes were looked at for a NUL: a chunk smaller than
     // `BINARY_SNIFF_BYTES` must not change the answer (#8, found by tests/props.rs).
@@ -435,22 +305,8 @@ pub fn scan_stream_after<R: Read>(
         for mut candidate in candidates.drain(..) {
             tracker.advance_to(chunk, base, candidate.offset);
             let last = *last_newline.get_or_insert_with(|| memchr::memrchr(b'\n', chunk));
-            let line = (tracker.line_start, last);
-            if candidate.allow_marker.is_none() {
-                if let Some(marker) =
-                    allow.above_line(chunk, base, tracker.line_start, tracker.line)
-                {
-                    above.push((out.hits.len(), marker));
-                }
-            }
-            allow.complete(
-                chunk.len(),
-                base,
-                line,
-                !eof,
-                &mut candidate,
-                out.hits.len(),
-            );
+            let line = (tracker.line_start, tracker.line, last);
+            allow.place(chunk, base, line, !eof, &mut candidate, out.hits.len());
             out.hits.push(Hit {
                 line: tracker.line,
                 column: tracker.column(),
@@ -461,11 +317,7 @@ pub fn scan_stream_after<R: Read>(
             });
         }
         if eof {
-            for (i, marker) in above {
-                if let Some(hit) = out.hits.get_mut(i) {
-                    hit.candidate.allow_marker.get_or_insert(marker);
-                }
-            }
+            allow.finish(&mut out.hits);
             out.bytes = base + filled as u64;
             return Ok(out);
         }
@@ -477,171 +329,6 @@ pub fn scan_stream_after<R: Read>(
         filled -= keep;
         base += keep as u64;
         accept_from = ctx;
-    }
-}
-
-/// #7: allow markers on lines longer than what one chunk holds. The detector searches the part
-/// of a key's line inside its chunk; this adds the part before the chunk (`carry`, the marker
-/// found on the current line in bytes already dropped) and the part after it (hits whose line
-/// goes on past the chunk stay `open` until its end is read). #16: it also searches the line
-/// above a key for `allow::NEXTLINE_MARKER`, that line's dropped part through `above`.
-#[derive(Debug, Default)]
-struct LineAllow {
-    /// A marker starting before the current chunk, on the line that goes on into it.
-    carry: Option<&'static str>,
-    /// Indices into the hits whose line goes on past the bytes searched so far.
-    open: Vec<usize>,
-    /// Absolute offset up to which the line of the open hits has been searched.
-    searched_to: u64,
-    /// The next-line marker around the last cut of the stream (`None` before the first cut).
-    above: Option<Above>,
-}
-
-/// #16: what the dropped bytes said about `allow::NEXTLINE_MARKER`, for the line that goes on
-/// past the cut (the line at `line`) and for the line before it. Only these two lines can be
-/// the line above a key in later chunks.
-#[derive(Debug, Clone, Copy)]
-struct Above {
-    /// Absolute start of the line that holds the first byte after the cut.
-    line: u64,
-    /// Its 1-based number: the line after it is found by number, with no search for its start.
-    number: u64,
-    /// The marker starting in that line's dropped bytes.
-    in_line: Option<&'static str>,
-    /// The marker on the line before it (a key on `line` is suppressed by it).
-    before_line: Option<&'static str>,
-}
-
-impl LineAllow {
-    /// Continues the search of the open hits' line in `chunk` (at absolute `base`).
-    fn resolve_open(&mut self, chunk: &[u8], base: u64, eof: bool, hits: &mut [Hit]) {
-        if self.open.is_empty() {
-            return;
-        }
-        let from = usize::try_from(self.searched_to.saturating_sub(base))
-            .unwrap_or(usize::MAX)
-            .min(chunk.len());
-        let rest = chunk.get(from..).unwrap_or_default();
-        let newline = memchr::memchr(b'\n', rest).map(|i| from + i);
-        let end = newline.unwrap_or(chunk.len());
-        let start = from.saturating_sub(allow::MAX_MARKER_LEN - 1);
-        let marker = allow::find_marker(chunk.get(start..end).unwrap_or_default());
-        if let Some(marker) = marker {
-            for &i in &self.open {
-                if let Some(hit) = hits.get_mut(i) {
-                    hit.candidate.allow_marker.get_or_insert(marker);
-                }
-            }
-        }
-        if marker.is_some() || newline.is_some() || eof {
-            self.open.clear();
-        } else {
-            self.searched_to = base + chunk.len() as u64;
-        }
-    }
-
-    /// The next-line marker on the line above the line that starts at absolute `line_start`
-    /// and has 1-based `number` (at or after the last cut, or the line that goes on past it),
-    /// in `chunk` at `base`.
-    fn above_line(
-        &self,
-        chunk: &[u8],
-        base: u64,
-        line_start: u64,
-        number: u64,
-    ) -> Option<&'static str> {
-        if line_start == 0 {
-            return None;
-        }
-        if let Some(above) = self.above.filter(|a| a.line == line_start) {
-            // The line goes on from before the cut: the line above it was searched then.
-            return above.before_line;
-        }
-        // The line starts inside the chunk, after its first byte: the `\n` ending the line
-        // above is at `newline`.
-        let newline = usize::try_from(line_start.checked_sub(base)?.checked_sub(1)?).ok()?;
-        let head = chunk.get(..newline)?;
-        let across = self.above.filter(|a| a.number + 1 == number);
-        let start = match across {
-            // The line above is the line across the last cut: all of `head` is its, and a
-            // line longer than a chunk is not searched backwards for its start.
-            Some(_) => None,
-            None => memchr::memrchr(b'\n', head),
-        };
-        match start {
-            Some(i) => allow::find_nextline_marker(head.get(i + 1..).unwrap_or_default()),
-            None => {
-                // The line above starts before the chunk (the line across the last cut), or at
-                // the start of the input.
-                let dropped = self.above.and_then(|a| a.in_line);
-                dropped.or_else(|| allow::find_nextline_marker(head))
-            }
-        }
-    }
-
-    /// Adds the parts of `candidate`'s line outside its chunk (`len` bytes at absolute `base`;
-    /// `more` when input follows it). `line` is the absolute start of the candidate's line and
-    /// the index of the chunk's last `\n`; `index` is the hit the candidate becomes.
-    fn complete(
-        &mut self,
-        len: usize,
-        base: u64,
-        line: (u64, Option<usize>),
-        more: bool,
-        candidate: &mut Candidate,
-        index: usize,
-    ) {
-        if candidate.allow_marker.is_some() {
-            return;
-        }
-        let pos = usize::try_from(candidate.offset.saturating_sub(base)).unwrap_or(usize::MAX);
-        let (line_start, last_newline) = line;
-        if line_start < base {
-            candidate.allow_marker = self.carry;
-        }
-        if candidate.allow_marker.is_none() && more && last_newline.is_none_or(|i| i < pos) {
-            if self.open.is_empty() {
-                self.searched_to = base + len as u64;
-            }
-            self.open.push(index);
-        }
-    }
-
-    /// Before the bytes `..keep` of `chunk` (at absolute `base`) are dropped: remembers a
-    /// marker on the line that goes on past `keep`, whose absolute start and 1-based number
-    /// are `line`. Each dropped byte is searched once, however long the line.
-    fn before_drop(&mut self, chunk: &[u8], base: u64, keep: usize, line: (u64, u64)) {
-        let (line_start, number) = line;
-        // The dropped bytes of the line across the cut (from its start, or from the chunk's
-        // start when it began earlier). Every marker contains `allow`: one pass for it serves
-        // both searches below, and most lines end them there.
-        let from = usize::try_from(line_start.saturating_sub(base)).unwrap_or(usize::MAX);
-        let end = keep
-            .saturating_add(allow::NEXTLINE_MARKER.len() - 1)
-            .min(chunk.len());
-        let any = chunk
-            .get(from..end)
-            .is_some_and(|w| memchr::memmem::find(w, b"allow").is_some());
-        let found = || any.then(|| allow::find_marker_starting_in(chunk, from..keep))?;
-        self.carry = if line_start >= base {
-            found()
-        } else {
-            self.carry.or_else(found)
-        };
-        // #16: the same for the next-line marker, and the line above the line across the cut.
-        let next = || any.then(|| allow::find_nextline_marker_starting_in(chunk, from..keep))?;
-        self.above = Some(match self.above.filter(|a| a.line == line_start) {
-            Some(above) => Above {
-                in_line: above.in_line.or_else(next),
-                ..above
-            },
-            None => Above {
-                line: line_start,
-                number,
-                in_line: next(),
-                before_line: self.above_line(chunk, base, line_start, number),
-            },
-        });
     }
 }
 
@@ -746,6 +433,7 @@ impl LineTracker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::allow;
     use crate::rules::RuleSet;
 
     const KEY: &str = "leadey_sk_live_epfJBd0Kh8oOOL8dKLzdocJ2isAjIhKt";

@@ -4,6 +4,9 @@
 
 pub mod allow;
 pub mod entropy;
+mod hit;
+
+pub use hit::Hit;
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -283,23 +286,14 @@ impl Detector {
         // other key around it (plain or encoded); only keys starting in `accept` are reported.
         let found = self.find_all(chunk, base);
         let encoded = encoded_spans(&found);
-        // #7: the line of the last key and its marker; keys on one long line search it once.
-        let mut line_marker: Option<(Range<usize>, Option<&'static str>)> = None;
+        let mut markers = allow::LineMarker::default();
         for f in &found {
             let pos = f.span.start;
             if !accept.contains(&pos) {
                 continue;
             }
             let (snippet, snippet_key_start) = self.snippet(chunk, base, f.span.clone(), &encoded);
-            let allow_marker = match &line_marker {
-                Some((line, marker)) if line.contains(&pos) => *marker,
-                _ => {
-                    let line = allow::line_around(chunk, pos);
-                    let marker = allow::find_marker(chunk.get(line.clone()).unwrap_or_default());
-                    line_marker = Some((line, marker));
-                    marker
-                }
-            };
+            let allow_marker = markers.at(chunk, pos);
             out.push(Candidate {
                 rule_index: f.rule_index,
                 rule_id: self.rule_id(f.rule_index),

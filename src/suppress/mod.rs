@@ -12,7 +12,7 @@ pub mod config_file;
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
-use crate::detect::allow::NEXTLINE_MARKER;
+use crate::detect::allow;
 use crate::finding::{Finding, Fingerprint, Suppression, SuppressionKind};
 pub use crate::origin::ScanRoot;
 use crate::origin::{display_path, Root, MEMBER_SEPARATOR};
@@ -357,15 +357,7 @@ impl Suppressor {
             })
         };
         if let Some(marker) = f.allow_marker {
-            let line = if marker == NEXTLINE_MARKER {
-                "the line above the key"
-            } else {
-                "the key's line"
-            };
-            return make(
-                SuppressionKind::AllowComment,
-                format!("`{marker}` on {line}"),
-            );
+            return make(SuppressionKind::AllowComment, allow::describe(marker));
         }
         let config = self.config.as_ref()?;
         let rel = self.config_relative(f);

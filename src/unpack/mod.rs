@@ -1,118 +1,280 @@
 //! Unpackers (#13): blob in, member blobs out, with limits. Owns recognising archives and
-//! compressed streams by their first bytes (never by name), the decoders of single compressed
-//! streams (gzip, bzip2, xz, zstd), and walking the members of containers (tar, zip). Knows
-//! nothing of rules, detection or reports: `blob::Scanner` drives it and scans what comes out.
-//! Never writes to disk (member names are only names; links are not followed), never prints.
+//! compressed streams by their first bytes (never by name), the table of formats and their
+//! readers (one module each: `gzip`, `bzip2`, `xz`, `zstd`, `tar`, `zip`), the nesting driver
+//! that scans each member and unpacks archives inside members (`nest`), and what a container
+//! image's layers delete (`image`). Knows nothing of rules, reports or the scanner: it scans
+//! through the `Scan` callback the scanner implements (#23), so it never imports `blob` or
+//! `source`. Never writes to disk (member names are only names; links are not followed), never
+//! prints.
+//!
+//! Adding a format is a module with a `pub const FORMAT: Format` and one line in `FORMATS`.
 
+mod bzip2;
+mod gzip;
 pub mod image;
+mod nest;
+mod tar;
+mod xz;
+mod zip;
+mod zstd;
 
+use std::fmt;
 use std::io::{self, Read, Seek};
 use std::ops::ControlFlow;
 
-use crate::source::SkipReason;
+use crate::config::ArchiveLimits;
+use crate::detect::Hit;
+use crate::skip::SkipReason;
+
+/// Every format read, in the order they are tried on a blob's first bytes (tar's magic, at
+/// offset 257, last). A new format is a module plus a line here.
+pub const FORMATS: &[Format] = &[
+    gzip::FORMAT,
+    xz::FORMAT,
+    zstd::FORMAT,
+    zip::FORMAT,
+    bzip2::FORMAT,
+    tar::FORMAT,
+];
 
 /// How many leading bytes `sniff` needs to recognise every format (tar's magic ends at 262).
 pub const SNIFF_BYTES: usize = 263;
 
-/// Memory an xz block's dictionary may take, in KiB: larger ones are refused (a hostile header
-/// cannot make the decoder allocate gigabytes). `xz -9` uses 64 MiB.
-pub const XZ_MEM_LIMIT_KIB: u32 = 256 * 1024;
+/// A format recognised by its content, and how its content is read.
+#[derive(Clone, Copy)]
+pub struct Format {
+    /// The lowercase name used in messages (`gzip`, `zip`).
+    pub name: &'static str,
+    /// Whether a blob starting with these bytes is in this format.
+    pub sniff: fn(&[u8]) -> bool,
+    /// How the content is read.
+    pub reader: Reader,
+    /// For a stream: name suffixes and what the content of a stream so named is called
+    /// (`.tgz` → `.tar`, `.gz` → ``), for content the stream's header does not name.
+    pub suffixes: &'static [(&'static str, &'static str)],
+    /// For a stream: the name its header gives its content (gzip's file name), raw bytes.
+    pub content_name: fn(&[u8]) -> Option<Vec<u8>>,
+    /// Whether its members may describe a container image (a tar of layers, `image`).
+    pub may_be_image: bool,
+}
 
-/// A format recognised by its magic bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// gzip (RFC 1952), possibly several members concatenated.
-    Gzip,
-    /// bzip2.
-    Bzip2,
-    /// xz.
-    Xz,
-    /// Zstandard.
-    Zstd,
-    /// zip (and jar, wheel, docx, apk, …).
-    Zip,
-    /// POSIX or GNU tar (`ustar` magic at offset 257).
-    Tar,
+/// How a format's content is read.
+#[derive(Clone, Copy)]
+pub enum Reader {
+    /// A single compressed stream: its decoded content is one blob (maybe another archive).
+    Stream(for<'r> fn(&'r mut dyn Read) -> io::Result<Box<dyn Read + 'r>>),
+    /// Members read in order, front to back (tar). Their bytes are not inflated by the
+    /// container: a stream around it counts them against the budget.
+    Sequential(fn(&mut dyn Read, &mut dyn Visit)),
+    /// Members read with random access (zip): a file is read in place, a blob from a stream or
+    /// another archive is held in memory up to `ArchiveLimits::max_zip_buffer_bytes`. Members
+    /// inflate, so their bytes count against the budget.
+    Seekable(fn(&mut dyn ReadSeek, &mut dyn Visit)),
 }
 
 impl Format {
     /// Whether this is a single compressed stream (its content is one blob).
     pub fn is_stream(self) -> bool {
-        matches!(
-            self,
-            Format::Gzip | Format::Bzip2 | Format::Xz | Format::Zstd
-        )
+        matches!(self.reader, Reader::Stream(_))
     }
 
-    /// The lowercase name used in messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Gzip => "gzip",
-            Format::Bzip2 => "bzip2",
-            Format::Xz => "xz",
-            Format::Zstd => "zstd",
-            Format::Zip => "zip",
-            Format::Tar => "tar",
-        }
+    /// Whether this format wants random access (a file is then read in place, with seeks).
+    pub fn is_seekable(self) -> bool {
+        matches!(self.reader, Reader::Seekable(_))
     }
 }
+
+impl PartialEq for Format {
+    fn eq(&self, other: &Format) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Format {}
+
+impl fmt::Debug for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Format({})", self.name)
+    }
+}
+
+/// A reader with random access.
+pub trait ReadSeek: Read + Seek {}
+
+impl<T: Read + Seek + ?Sized> ReadSeek for T {}
 
 /// The format `head` (the first bytes of a blob) starts with, if any.
 ///
 /// ```
-/// use leadey_scan::unpack::{sniff, Format};
-/// assert_eq!(sniff(b"\x1f\x8b\x08\0\0\0\0\0\0\x03"), Some(Format::Gzip));
-/// assert_eq!(sniff(b"PK\x03\x04rest"), Some(Format::Zip));
-/// assert_eq!(sniff(b"BZh is not enough"), None);
-/// assert_eq!(sniff(b"plain text"), None);
+/// use leadey_scan::unpack::sniff;
+/// let name = |head: &[u8]| sniff(head).map(|f| f.name);
+/// assert_eq!(name(b"\x1f\x8b\x08\0\0\0\0\0\0\x03"), Some("gzip"));
+/// assert_eq!(name(b"PK\x03\x04rest"), Some("zip"));
+/// assert_eq!(name(b"BZh is not enough"), None);
+/// assert_eq!(name(b"plain text"), None);
 /// ```
 pub fn sniff(head: &[u8]) -> Option<Format> {
-    const BZ_BLOCK: &[u8] = b"\x31\x41\x59\x26\x53\x59";
-    const BZ_END: &[u8] = b"\x17\x72\x45\x38\x50\x90";
-    match head {
-        [0x1f, 0x8b, 0x08, ..] => return Some(Format::Gzip),
-        [0xfd, b'7', b'z', b'X', b'Z', 0x00, ..] => return Some(Format::Xz),
-        [0x28, 0xb5, 0x2f, 0xfd, ..] => return Some(Format::Zstd),
-        [b'P', b'K', 3, 4, ..] | [b'P', b'K', 5, 6, ..] => return Some(Format::Zip),
-        [b'B', b'Z', b'h', b'1'..=b'9', rest @ ..]
-            if rest.starts_with(BZ_BLOCK) || rest.starts_with(BZ_END) =>
-        {
-            return Some(Format::Bzip2)
+    FORMATS.iter().find(|f| (f.sniff)(head)).copied()
+}
+
+/// The name of the content of compressed stream `name` whose header names none: its last path
+/// segment without the compression suffix (`a/app.log.gz` → `app.log`, `x.tgz` → `x.tar`), or
+/// with `~` appended when no suffix is known.
+///
+/// ```
+/// use leadey_scan::unpack::content_name;
+/// assert_eq!(content_name("logs/app.log.gz"), "app.log");
+/// assert_eq!(content_name("x.TGZ"), "x.tar");
+/// assert_eq!(content_name("blob"), "blob~");
+/// ```
+pub fn content_name(name: &str) -> String {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    let lower = base.to_ascii_lowercase();
+    for (suffix, replace) in FORMATS.iter().flat_map(|f| f.suffixes) {
+        if lower.ends_with(suffix) && base.len() > suffix.len() {
+            let stem = base.get(..base.len() - suffix.len()).unwrap_or(base);
+            return format!("{stem}{replace}");
         }
-        _ => {}
     }
-    let magic = head.get(257..262)?;
-    (magic == b"ustar").then_some(Format::Tar)
+    format!("{base}~")
 }
 
-/// The decoder of stream format `format` over `reader`.
-pub fn decoder<'r, R: Read + 'r>(format: Format, reader: R) -> io::Result<Box<dyn Read + 'r>> {
-    Ok(match format {
-        Format::Gzip => Box::new(flate2::read::MultiGzDecoder::new(reader)),
-        Format::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(reader)),
-        Format::Xz => Box::new(lzma_rust2::XzReader::new_mem_limit(
-            reader,
-            true,
-            XZ_MEM_LIMIT_KIB,
-        )),
-        Format::Zstd => Box::new(
-            ruzstd::decoding::StreamingDecoder::new(reader)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?,
-        ),
-        Format::Zip | Format::Tar => {
-            return Err(io::Error::other(format!(
-                "{} is a container, not a stream",
-                format.name()
-            )))
+/// #20: member name `raw` as reports show it: no leading `./` or `/`, no empty or `.`
+/// segments (`./app//main.js` → `app/main.js`), so globs on `archive!member` match however
+/// the archive was made. `..` stays (names are only names: nothing is extracted). A name that
+/// is nothing but separators stays as it is.
+///
+/// ```
+/// use leadey_scan::unpack::normalize_name;
+/// assert_eq!(&*normalize_name(b"./app//main.js"), b"app/main.js");
+/// assert_eq!(&*normalize_name(b"/etc/./app.env"), b"etc/app.env");
+/// assert_eq!(&*normalize_name(b"../x"), b"../x");
+/// assert_eq!(&*normalize_name(b"./"), b"./");
+/// ```
+pub fn normalize_name(raw: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let is_kept = |s: &&[u8]| !s.is_empty() && *s != b".";
+    if raw.split(|&b| b == b'/').all(|s| is_kept(&s)) {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    let parts: Vec<&[u8]> = raw.split(|&b| b == b'/').filter(is_kept).collect();
+    if parts.is_empty() {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    std::borrow::Cow::Owned(parts.join(&b'/'))
+}
+
+/// The first chunk of a blob, already in the scan buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct Head {
+    /// Bytes at the start of the buffer.
+    pub filled: usize,
+    /// Whether the blob ended within them.
+    pub eof: bool,
+}
+
+/// What the nesting driver needs from the scanner (#23): `blob::Scanner` implements it, so
+/// that `unpack` never imports the scanner.
+pub trait Scan {
+    /// Reads the first chunk of `reader` into `buf` (its whole capacity, as the scan does).
+    fn read_head(&self, reader: &mut dyn Read, buf: &mut Vec<u8>) -> io::Result<Head>;
+
+    /// Scans member content `reader` as plain bytes, its first chunk `head` already in `buf`:
+    /// the keys found (their `members` empty) and whether the content looks binary.
+    fn scan_plain(
+        &self,
+        reader: &mut dyn Read,
+        buf: &mut Vec<u8>,
+        head: Head,
+    ) -> io::Result<(Vec<Hit>, bool)>;
+
+    /// `text` (a member name, a message) with key-shaped runs masked.
+    fn redact(&self, text: &str) -> String;
+
+    /// The display form of raw member name `raw` (escaped like any path), keys masked.
+    fn display_name(&self, raw: &[u8]) -> String;
+
+    /// Whether `--max-filesize` leaves out a member of `size` bytes.
+    fn is_too_large(&self, size: u64) -> bool;
+}
+
+/// Where an archive's bytes come from.
+pub enum Input<'a> {
+    /// A stream read once, front to back: `reader` gives it from its first byte, `head` is a
+    /// copy of its first bytes (they name a stream's content).
+    Stream {
+        /// The first bytes of the stream.
+        head: &'a [u8],
+        /// The whole stream, `head` included.
+        reader: &'a mut dyn Read,
+    },
+    /// Random access (a file, bytes in memory): read in place by formats that seek.
+    Seekable(&'a mut dyn ReadSeek),
+}
+
+/// What unpacking one blob gave.
+#[derive(Debug, Default)]
+pub struct Unpacked {
+    /// Keys found in members, each with its member chain.
+    pub hits: Vec<Hit>,
+    /// Members and archive parts left out or unreadable.
+    pub issues: Vec<MemberIssue>,
+}
+
+/// Unpacks blob `input`, an archive or stream of `format` (as `sniff` said) at nesting `depth`,
+/// and scans its members through `scan`, reusing `buf`. Members are one level deeper; archives
+/// among them are unpacked in turn while `limits.max_depth` allows.
+pub fn unpack(
+    scan: &dyn Scan,
+    limits: &ArchiveLimits,
+    format: Format,
+    input: Input<'_>,
+    depth: u32,
+    buf: &mut Vec<u8>,
+) -> Unpacked {
+    nest::run(scan, limits, format, input, depth, buf)
+}
+
+/// `unpack` for a blob held in memory: read in place, whatever the format.
+pub fn unpack_bytes(
+    scan: &dyn Scan,
+    limits: &ArchiveLimits,
+    format: Format,
+    data: &[u8],
+    depth: u32,
+    buf: &mut Vec<u8>,
+) -> Unpacked {
+    let mut cursor = io::Cursor::new(data);
+    let mut slice = data;
+    let input = if format.is_seekable() {
+        Input::Seekable(&mut cursor)
+    } else {
+        Input::Stream {
+            head: data,
+            reader: &mut slice,
         }
-    })
+    };
+    unpack(scan, limits, format, input, depth, buf)
 }
 
-/// The file name a gzip header records (`gzip` and Python store it), as raw bytes.
-pub fn gzip_name(head: &[u8]) -> Option<Vec<u8>> {
-    let decoder = flate2::read::GzDecoder::new(head);
-    let name = decoder.header()?.filename()?;
-    (!name.is_empty()).then(|| name.to_vec())
+/// Something an unpacker left out or could not read inside a blob (#13): an archive member,
+/// or the rest of an archive. Becomes a `Skip` or `FileError` once the blob's origin is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberIssue {
+    /// The member chain below the blob (empty: the blob itself).
+    pub members: Vec<String>,
+    /// A skip reason or an error message.
+    pub kind: IssueKind,
+}
+
+/// What a `MemberIssue` is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssueKind {
+    /// Left out, or not fully opened (#20: damaged, truncated, encrypted, over a limit,
+    /// unsupported): incomplete content, listed with its reason.
+    Skip(SkipReason),
+    /// The blob itself could not be read (an I/O error of the file under the archive); the
+    /// message holds no bytes of the blob.
+    Error(String),
 }
 
 /// Receives what a container holds.
@@ -122,7 +284,7 @@ pub trait Visit {
     fn member(&mut self, name: &[u8], size: Option<u64>, reader: &mut dyn Read) -> ControlFlow<()>;
 
     /// A member left out (`Skip`) or unreadable (`Error`); `name` is `None` for the container
-    /// itself (it is corrupt or truncated from here on).
+    /// itself (it is damaged or truncated from here on).
     fn issue(&mut self, name: Option<&[u8]>, issue: Issue);
 
     /// Whether another member may be read (the member-count limit): called before each one.
@@ -134,110 +296,67 @@ pub trait Visit {
 pub enum Issue {
     /// Left out on purpose.
     Skip(SkipReason),
-    /// Could not be read.
+    /// Could not be read; the driver classifies it (#20: corrupt, truncated, unsupported).
     Error(io::Error),
-}
-
-/// Walks the members of the tar archive `reader`. Directories, links (symbolic and hard),
-/// devices and FIFOs hold no content and are passed over; nothing is extracted.
-pub fn tar_members<R: Read>(reader: R, visit: &mut dyn Visit) {
-    let mut archive = tar::Archive::new(reader);
-    let entries = match archive.entries() {
-        Ok(e) => e,
-        Err(e) => return visit.issue(None, Issue::Error(e)),
-    };
-    for entry in entries {
-        let mut entry = match entry {
-            Ok(e) => e,
-            Err(e) => return visit.issue(None, Issue::Error(e)),
-        };
-        let kind = entry.header().entry_type();
-        if !(kind.is_file() || kind.is_contiguous() || kind.is_gnu_sparse()) {
-            continue;
-        }
-        if !visit.has_room() {
-            return visit.issue(None, Issue::Skip(SkipReason::TooManyMembers));
-        }
-        let name = entry.path_bytes().into_owned();
-        let size = entry.size();
-        if visit.member(&name, Some(size), &mut entry).is_break() {
-            return;
-        }
-    }
-}
-
-/// Walks the members of the zip archive `reader` (zip needs random access: the central
-/// directory is at the end). Encrypted members are skipped; members with a compression method
-/// we do not read (other than stored, deflate, bzip2, xz) are errors naming the member.
-pub fn zip_members<R: Read + Seek>(reader: R, visit: &mut dyn Visit) {
-    let mut archive = match zip::ZipArchive::new(reader) {
-        Ok(a) => a,
-        Err(e) => return visit.issue(None, Issue::Error(zip_error(e))),
-    };
-    for i in 0..archive.len() {
-        let (name, size, encrypted) = match archive.by_index_raw(i) {
-            Ok(f) => {
-                if f.is_dir() || f.is_symlink() {
-                    continue;
-                }
-                (f.name_raw().to_vec(), f.size(), f.encrypted())
-            }
-            Err(e) => {
-                visit.issue(None, Issue::Error(zip_error(e)));
-                continue;
-            }
-        };
-        if !visit.has_room() {
-            return visit.issue(None, Issue::Skip(SkipReason::TooManyMembers));
-        }
-        if encrypted {
-            visit.issue(Some(&name), Issue::Skip(SkipReason::Encrypted));
-            continue;
-        }
-        let mut file = match archive.by_index(i) {
-            Ok(f) => f,
-            Err(e) => {
-                visit.issue(Some(&name), Issue::Error(zip_error(e)));
-                continue;
-            }
-        };
-        if visit.member(&name, Some(size), &mut file).is_break() {
-            return;
-        }
-    }
-}
-
-fn zip_error(e: zip::result::ZipError) -> io::Error {
-    match e {
-        zip::result::ZipError::Io(e) => e,
-        other => io::Error::new(io::ErrorKind::InvalidData, other.to_string()),
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn name(head: &[u8]) -> Option<&'static str> {
+        sniff(head).map(|f| f.name)
+    }
+
     #[test]
     fn tar_is_recognised_by_its_magic_at_257_only() {
         let mut head = vec![b'x'; 512];
-        assert_eq!(sniff(&head), None);
+        assert_eq!(name(&head), None);
         head[257..262].copy_from_slice(b"ustar");
-        assert_eq!(sniff(&head), Some(Format::Tar));
-        assert_eq!(sniff(&head[..261]), None);
+        assert_eq!(name(&head), Some("tar"));
+        assert_eq!(name(&head[..261]), None);
     }
 
     #[test]
     fn streams_are_recognised_by_their_magic() {
-        assert_eq!(sniff(b"\xfd7zXZ\0\0\x04"), Some(Format::Xz));
-        assert_eq!(sniff(b"\x28\xb5\x2f\xfd\x24"), Some(Format::Zstd));
+        assert_eq!(name(b"\xfd7zXZ\0\0\x04"), Some("xz"));
+        assert_eq!(name(b"\x28\xb5\x2f\xfd\x24"), Some("zstd"));
         assert_eq!(
-            sniff(b"BZh91AY&SY\0\0\0\0"),
-            Some(Format::Bzip2),
+            name(b"BZh91AY&SY\0\0\0\0"),
+            Some("bzip2"),
             "bzip2 with its block magic"
         );
-        assert_eq!(sniff(b"BZh9 text"), None);
-        assert_eq!(sniff(b"\x1f\x8b"), None, "too short");
-        assert_eq!(sniff(b""), None);
+        assert_eq!(name(b"BZh9 text"), None);
+        assert_eq!(name(b"\x1f\x8b"), None, "too short");
+        assert_eq!(name(b""), None);
+    }
+
+    #[test]
+    fn every_format_has_its_own_name_and_streams_name_their_content() {
+        let mut names: Vec<_> = FORMATS.iter().map(|f| f.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), FORMATS.len());
+        for f in FORMATS {
+            assert_eq!(f.is_stream(), !f.suffixes.is_empty(), "{}", f.name);
+        }
+        assert_eq!(content_name("a.tar.bz2"), "a.tar");
+        assert_eq!(content_name("a.txz"), "a.tar");
+        assert_eq!(content_name("a.tzst"), "a.tar");
+        assert_eq!(content_name(".gz"), ".gz~");
+    }
+
+    #[test]
+    fn member_names_lose_dot_and_empty_segments_only() {
+        let n = |raw: &str| String::from_utf8(normalize_name(raw.as_bytes()).into_owned()).unwrap();
+        assert_eq!(n("./app/main.js"), "app/main.js");
+        assert_eq!(n("././app/main.js"), "app/main.js");
+        assert_eq!(n("a//b"), "a/b");
+        assert_eq!(n("a/./b/"), "a/b");
+        assert_eq!(n("//abs"), "abs");
+        assert_eq!(n("a/../b"), "a/../b");
+        assert_eq!(n(".env"), ".env");
+        assert_eq!(n("..."), "...");
+        assert_eq!(n("/"), "/");
     }
 }

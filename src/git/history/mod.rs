@@ -212,24 +212,28 @@ mod tests {
                 git(dir.path(), &["gc", "-q"]);
             }
             let report = history(dir.path());
-            let errors: Vec<(&str, &str)> = report
+            // Repository-relative: shown paths start from the current directory (#20).
+            let errors: Vec<(String, &str)> = report
                 .errors
                 .iter()
-                .map(|e| (e.path.as_str(), e.message.as_str()))
+                .map(|e| {
+                    let origin = e.origin.as_ref().expect("a blob error has an origin");
+                    (origin.relative(), e.message.as_str())
+                })
                 .collect();
             assert_eq!(
                 errors,
                 [(
-                    "boom.txt",
+                    "boom.txt".to_string(),
                     "internal error: a history worker stopped on this blob: injected test \
                      fault; it was not scanned"
                 )],
                 "packed: {packed}"
             );
-            let found: Vec<&str> = report
+            let found: Vec<String> = report
                 .findings
                 .iter()
-                .map(|f| f.location.path.as_str())
+                .map(|f| f.origin.relative())
                 .collect();
             assert_eq!(found, ["ok.env"], "packed: {packed}");
             assert_eq!(report.stats.files_scanned, 1, "packed: {packed}");

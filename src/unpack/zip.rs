@@ -1,0 +1,71 @@
+//! zip (and jar, wheel, docx, apk, …): the central directory is at the end, so it is read with
+//! random access. Encrypted members are skipped; members with a compression method we do not
+//! read (other than stored, deflate, bzip2, xz) are `unsupported` (#20).
+
+use std::io;
+
+use ::zip::result::ZipError;
+
+use super::{Format, Issue, ReadSeek, Reader, Visit};
+use crate::skip::SkipReason;
+
+/// The zip format.
+pub const FORMAT: Format = Format {
+    name: "zip",
+    sniff: |head| head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06"),
+    reader: Reader::Seekable(members),
+    suffixes: &[],
+    content_name: |_| None,
+    may_be_image: false,
+};
+
+/// Walks the members of the zip archive `reader`.
+fn members(reader: &mut dyn ReadSeek, visit: &mut dyn Visit) {
+    let mut archive = match ::zip::ZipArchive::new(reader) {
+        Ok(a) => a,
+        Err(e) => return visit.issue(None, Issue::Error(error(e))),
+    };
+    for i in 0..archive.len() {
+        let (name, size, encrypted) = match archive.by_index_raw(i) {
+            Ok(f) => {
+                if f.is_dir() || f.is_symlink() {
+                    continue;
+                }
+                (f.name_raw().to_vec(), f.size(), f.encrypted())
+            }
+            Err(e) => {
+                visit.issue(None, Issue::Error(error(e)));
+                continue;
+            }
+        };
+        if !visit.has_room() {
+            return visit.issue(None, Issue::Skip(SkipReason::TooManyMembers));
+        }
+        if encrypted {
+            visit.issue(Some(&name), Issue::Skip(SkipReason::Encrypted));
+            continue;
+        }
+        let mut file = match archive.by_index(i) {
+            Ok(f) => f,
+            Err(e) => {
+                visit.issue(Some(&name), Issue::Error(error(e)));
+                continue;
+            }
+        };
+        if visit.member(&name, Some(size), &mut file).is_break() {
+            return;
+        }
+    }
+}
+
+/// `e` as an I/O error whose kind says what it is: `Unsupported` for a method or variant we do
+/// not read, `InvalidData` for damage.
+fn error(e: ZipError) -> io::Error {
+    match e {
+        ZipError::Io(e) => e,
+        ZipError::UnsupportedArchive(_) | ZipError::CompressionMethodNotSupported(_) => {
+            io::Error::new(io::ErrorKind::Unsupported, e.to_string())
+        }
+        other => io::Error::new(io::ErrorKind::InvalidData, other.to_string()),
+    }
+}
