@@ -12,7 +12,8 @@ use std::io::{self, Read};
 
 use crate::config::ArchiveLimits;
 use crate::detect::Detector;
-use crate::finding::{CommitInfo, Finding, Seen};
+pub use crate::finding::Attribution;
+use crate::finding::{Finding, Seen};
 use crate::origin::{display_bytes, Origin};
 use crate::source::{
     self, Excludes, FileError, Head, Hit, IssueKind, MemberIssue, Skip, SkipReason, StreamScan,
@@ -97,16 +98,6 @@ pub enum Outcome {
     Failed,
     /// Scanned and counted: its keys, for the scope to attribute.
     Scanned(StreamScan),
-}
-
-/// What a scope knows about where its findings came from in history (#23), given to each
-/// finding when it is built: nothing for a tree, standard input or `--staged`.
-#[derive(Debug, Clone, Default)]
-pub struct Attribution {
-    /// The commit that added the key (`--range`, `--history`).
-    pub commit: Option<CommitInfo>,
-    /// `--history` only: whether the key is still there at `HEAD` (or the `--branch` tip).
-    pub present_at_head: Option<bool>,
 }
 
 impl Scanner<'_> {
@@ -283,8 +274,7 @@ impl Scanner<'_> {
             c.rule_id.to_string(),
             origin,
             seen,
-            attribution.commit.clone(),
-            attribution.present_at_head,
+            attribution.clone(),
             hit.deleted_in_layer.clone(),
         )
     }

@@ -432,6 +432,19 @@ pub struct Seen {
     pub encoding: Vec<String>,
 }
 
+/// What a scope knows about where a finding came from in history (#23), given to the finding
+/// when it is built: nothing for a tree, standard input or `--staged`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attribution {
+    /// The commit that added the key (`--range`, `--history`).
+    pub commit: Option<CommitInfo>,
+    /// `--history` only: whether the key is still there at `HEAD` (or the `--branch` tip).
+    pub present_at_head: Option<bool>,
+    /// `--history` only: the path at `HEAD` that holds the key when the finding's own file no
+    /// longer does (a `git mv`, #20).
+    pub head_path: Option<String>,
+}
+
 impl Finding {
     /// Assembles a finding of rule `rule_id` at `origin`, with every field at once (#23): the
     /// commit that added the key and whether `HEAD` still has it (git scopes), the image layer
@@ -441,10 +454,14 @@ impl Finding {
         rule_id: String,
         origin: Origin,
         seen: Seen,
-        commit: Option<CommitInfo>,
-        present_at_head: Option<bool>,
+        attribution: Attribution,
         deleted_in_layer: Option<String>,
     ) -> Finding {
+        let Attribution {
+            commit,
+            present_at_head,
+            head_path,
+        } = attribution;
         let key_sha256 = seen.key.hash();
         let fingerprint = Fingerprint::new(&rule_id, &origin.relative(), &key_sha256);
         Finding {
@@ -468,7 +485,7 @@ impl Finding {
             verification: None,
             commit,
             present_at_head,
-            head_path: None,
+            head_path,
             deleted_in_layer,
             suppression: None,
             allow_marker: seen.allow_marker,
@@ -503,8 +520,7 @@ pub(crate) fn test_finding() -> Finding {
         "r".into(),
         Origin::file("a.txt".into(), "a.txt".into()),
         seen,
-        None,
-        None,
+        Attribution::default(),
         None,
     )
 }

@@ -20,12 +20,12 @@ use gix::objs::Find;
 use gix::prelude::Header;
 use gix::ObjectId;
 
-use crate::blob::{self, Attribution, Bytes, NoStream, Scanner, Tally, TOP_DEPTH};
+use crate::blob::{self, Bytes, NoStream, Scanner, Tally, TOP_DEPTH};
 use crate::config::{GitScope, ScanConfig};
 use crate::detect::Detector;
-use crate::finding::{CommitInfo, Finding};
+use crate::finding::CommitInfo;
 use crate::origin::{display_bytes, display_path, Origin};
-use crate::source::{FileError, Hit, Skip, StreamScan};
+use crate::source::{Hit, StreamScan};
 
 /// What stops a git scan before it produces a report.
 #[derive(Debug, thiserror::Error)]
@@ -148,10 +148,7 @@ pub(crate) fn run(
     match scope {
         GitScope::Staged => staged::run(&ctx),
         GitScope::Range(range) => range::run(&ctx, range),
-        GitScope::History { branch } => {
-            let out = history::run(&ctx, branch.as_deref(), progress)?;
-            Ok(ctx.shown.relocate(out))
-        }
+        GitScope::History { branch } => history::run(&ctx, branch.as_deref(), progress),
     }
 }
 
@@ -247,27 +244,6 @@ impl Shown {
         out.extend(self.down.iter().map(String::as_str));
         out.extend(parts.get(shared..).unwrap_or_default());
         out.join("/")
-    }
-
-    /// `out` of a scope that made its origins with `origin` (repository-relative shown paths),
-    /// with every git origin shown from the current directory. // #23: history moves onto
-    /// scan_input and `Ctx::origin`, and this goes.
-    fn relocate(&self, mut out: Outcome) -> Outcome {
-        let fix = |o: Origin| match o.root {
-            crate::origin::Root::Git { path, commit, .. } => {
-                Origin::git_shown(self.show(&path), path, commit).with_members(&o.members)
-            }
-            _ => o,
-        };
-        out.skipped = std::mem::take(&mut out.skipped)
-            .into_iter()
-            .map(|s| Skip::new(fix(s.origin), s.reason))
-            .collect();
-        out.errors = std::mem::take(&mut out.errors)
-            .into_iter()
-            .map(|e| FileError::new(e.origin.map(fix), e.message))
-            .collect();
-        out
     }
 }
 
@@ -622,28 +598,6 @@ fn display_path_of(detector: &Detector, path: &BStr) -> String {
 /// Whether `--exclude` leaves out the repository path `path` (a display path).
 fn is_excluded(ctx: &Ctx<'_>, path: &str) -> bool {
     ctx.scanner.excludes.is_excluded_relative(path)
-}
-
-/// The origin of repository path `path` (display form), in `commit` when known, shown as it is
-/// (`run` shows it from the current directory afterwards, #20).
-// #23: history moves onto scan_input and `Ctx::origin`
-fn origin(path: &str, commit: Option<&ObjectId>) -> Origin {
-    Origin::git(path.to_string(), commit.map(ToString::to_string))
-}
-
-/// The finding for `hit` in the file at `path` (display form), found in `commit` when known.
-// #23: history moves onto scan_input and gives its `Attribution` to `Scanner::finding`
-fn finding(
-    ctx: &Ctx<'_>,
-    path: &str,
-    commit: Option<&ObjectId>,
-    binary: bool,
-    hit: &Hit,
-) -> Finding {
-    // #7: allow comments apply to keys found in git objects too (the hit carries the marker).
-    let origin = ctx.origin(path, commit);
-    ctx.scanner
-        .finding(&origin, binary, hit, &Attribution::default())
 }
 
 /// The report fields of commit `id`, read once per scan and cached in `infos`.

@@ -96,7 +96,7 @@ pub(super) fn run(ctx: &Ctx<'_>, range: &CommitRange) -> Result<Outcome, GitErro
         };
         let attribution = Attribution {
             commit: Some(cached_commit_info(&mut infos, &repo, ctx.detector, *commit_id)?.clone()),
-            present_at_head: None,
+            ..Attribution::default()
         };
         let origin = ctx.origin(&path, Some(commit_id));
         let f = ctx

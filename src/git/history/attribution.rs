@@ -11,13 +11,13 @@ use gix::ObjectId;
 
 use super::super::tree::{blob_at, join, read_tree, Kind};
 use super::super::{
-    cached_commit_info, display_path_of, finding, read_commit, read_object, scan_bytes, BlobScan,
-    Ctx, GitError, Outcome,
+    cached_commit_info, display_path_of, read_commit, read_object, scan_bytes, BlobScan, Ctx,
+    GitError, Outcome,
 };
 use super::blobs::Scanned;
 use super::commits::{CommitGraph, Tips};
 use super::Introduced;
-use crate::finding::KeyHash;
+use crate::finding::{Attribution, KeyHash};
 use crate::source::Hit;
 
 /// A key at a path: what the history scan reports once.
@@ -124,14 +124,18 @@ pub(super) fn report_findings(
             .cloned()
             .unwrap_or_default();
         let presence = at_head.presence(ctx, repo, scanned, &path, key.rule, &key.hash)?;
-        let shown = intro.display(ctx, key.path);
-        let mut f = finding(ctx, &shown, Some(commit_id), scan.binary, hit);
-        f.commit = Some(info);
-        f.present_at_head = Some(presence != Presence::Gone);
-        if let Presence::Elsewhere(other) = presence {
-            f.head_path = Some(display_path_of(ctx.detector, other.as_bstr()));
-        }
-        out.findings.push(f);
+        let head_path = match &presence {
+            Presence::Elsewhere(other) => Some(display_path_of(ctx.detector, other.as_bstr())),
+            _ => None,
+        };
+        let attribution = Attribution {
+            commit: Some(info),
+            present_at_head: Some(presence != Presence::Gone),
+            head_path,
+        };
+        let origin = ctx.origin(&intro.display(ctx, key.path), Some(commit_id));
+        out.findings
+            .push(ctx.scanner.finding(&origin, scan.binary, hit, &attribution));
     }
     Ok(())
 }

@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use gix::ObjectId;
 
 use super::super::{
-    is_too_large, origin, read_object, scan_bytes, BlobScan, CommitNode, Ctx, GitError, IdMap,
-    IdSet, Outcome, Phase, Throttle,
+    is_too_large, read_object, scan_bytes, BlobScan, CommitNode, Ctx, GitError, IdMap, IdSet,
+    Outcome, Phase, Throttle,
 };
 use super::Introduced;
 use crate::blob::Tally;
@@ -287,18 +287,18 @@ pub(super) fn report_unscanned(
         let pairs = intro.pairs_of(bi);
         if let (Some(scan), Some(pair)) = (scanned.hits.get(id), pairs.first()) {
             if !scan.issues.is_empty() {
-                let at = origin(&intro.display(ctx, pair.path), None);
+                let at = ctx.origin(&intro.display(ctx, pair.path), None);
                 ctx.scanner.record_issues(out, &at, &scan.issues);
             }
         }
         if scanned.too_large.contains(id) {
             for pair in pairs {
-                let at = origin(&intro.display(ctx, pair.path), None);
+                let at = ctx.origin(&intro.display(ctx, pair.path), None);
                 out.skipped.push(Skip::new(at, SkipReason::TooLarge));
             }
         }
         if let (Some(message), Some(pair)) = (scanned.errors.get(id), pairs.first()) {
-            let at = origin(&intro.display(ctx, pair.path), None);
+            let at = ctx.origin(&intro.display(ctx, pair.path), None);
             out.errors.push(FileError::new(Some(at), message.clone()));
         }
     }

@@ -33,8 +33,8 @@ use gix::bstr::{BString, ByteSlice};
 use gix::ObjectId;
 
 use super::{
-    display_path_of, is_partial_clone, origin, partial_clone_warning, shallow_commits,
-    shallow_warning, Ctx, GitError, Outcome, ProgressFn, Throttle,
+    display_path_of, is_partial_clone, partial_clone_warning, shallow_commits, shallow_warning,
+    Ctx, GitError, Outcome, ProgressFn, Throttle,
 };
 use crate::source::{FileError, Skip, SkipReason};
 use commits::{CommitGraph, Tips};
@@ -68,12 +68,12 @@ pub(super) fn run(
     background.drop(trees);
     drop(pages);
     drop(packs);
-    out.skipped.extend(
-        intro
-            .excluded
-            .iter()
-            .map(|&pid| Skip::new(origin(&intro.display(ctx, pid), None), SkipReason::Excluded)),
-    );
+    out.skipped.extend(intro.excluded.iter().map(|&pid| {
+        Skip::new(
+            ctx.origin(&intro.display(ctx, pid), None),
+            SkipReason::Excluded,
+        )
+    }));
     let mut scanned = blobs::scan_unpacked(ctx, &intro, scanned, &throttle);
     if scanned.missing > 0 && is_partial_clone(&repo) {
         out.warnings.push(partial_clone_warning(scanned.missing));
