@@ -256,10 +256,10 @@ impl Scanner<'_> {
             snippet: c.snippet.clone(),
             snippet_key_start: c.snippet_key_start,
             allow_marker: c.allow_marker,
-            encoding: c.encoding.iter().map(|e| e.to_string()).collect(),
+            encoding: c.encoding.clone(),
         };
         let origin = Scanner::member_origin(origin, &hit.members);
-        let mut finding = Finding::new(c.rule_id.to_string(), origin, seen);
+        let mut finding = Finding::new(c.rule_id.clone(), origin, seen);
         finding.deleted_in_layer.clone_from(&hit.deleted_in_layer);
         finding
     }

@@ -6,7 +6,9 @@ use std::fmt;
 use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
+use crate::decode::Encoding;
 use crate::origin::Origin;
+use crate::rules::RuleId;
 
 /// The four bullets the Leadey dashboard shows in place of a key's hidden characters.
 pub const MASK_BULLETS: &str = "••••";
@@ -265,17 +267,17 @@ impl UnknownReason {
 /// One key found in one place.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
-    /// The rule that matched.
-    pub rule_id: String,
+    /// The rule that matched (serialized as its id text).
+    pub rule_id: RuleId,
     /// Where.
     #[serde(flatten)]
     pub location: Location,
     /// Where, structured (#12): the root input and the members below it.
     pub origin: Origin,
     /// Decoders the key was found through, outermost first (`["base64"]`); empty for a key
-    /// found as plain text, which is every key until decoders exist (#12, #14).
+    /// found as plain text (#12, #14).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub encoding: Vec<String>,
+    pub encoding: Vec<Encoding>,
     /// Whether the file looks binary (a NUL byte in its first 8 KiB).
     pub binary: bool,
     /// The dashboard label of the key.
@@ -423,15 +425,15 @@ pub struct Seen {
     pub snippet_key_start: usize,
     /// The allow marker on the key's line (#7).
     pub allow_marker: Option<&'static str>,
-    /// Decoders the key was found through (#14).
-    pub encoding: Vec<String>,
+    /// Decoders the key was found through, outermost first (#14).
+    pub encoding: Vec<Encoding>,
 }
 
 impl Finding {
     /// Assembles a finding of rule `rule_id` at `origin`; the display path, hash and the
     /// fingerprint (from the root-relative path) are derived here, the one place findings are
     /// made.
-    pub fn new(rule_id: String, origin: Origin, seen: Seen) -> Finding {
+    pub fn new(rule_id: RuleId, origin: Origin, seen: Seen) -> Finding {
         let key_sha256 = seen.key.hash();
         let fingerprint = Fingerprint::new(&rule_id, &origin.relative(), &key_sha256);
         Finding {
@@ -486,7 +488,7 @@ pub(crate) fn test_finding() -> Finding {
         encoding: Vec::new(),
     };
     Finding::new(
-        "r".into(),
+        RuleId::new("r"),
         Origin::file("a.txt".into(), "a.txt".into()),
         seen,
     )

@@ -153,7 +153,7 @@ pub fn annotations(report: &Report) -> String {
         let title = report
             .rules
             .get(&f.rule_id)
-            .map_or(f.rule_id.clone(), |r| r.title.clone());
+            .map_or(f.rule_id.to_string(), |r| r.title.clone());
         let status = f
             .verification
             .as_ref()

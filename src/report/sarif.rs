@@ -333,7 +333,7 @@ impl Sarif {
         fingerprints.insert(FINGERPRINT_KEY.to_string(), f.fingerprint.0.clone());
 
         let mut result = SarifResult::builder()
-            .rule_id(f.rule_id.clone())
+            .rule_id(f.rule_id.to_string())
             .level(rule.map_or(ResultLevel::Error, |r| level(r.severity)))
             .message(text_message(&message))
             .locations(vec![location])
@@ -815,7 +815,7 @@ mod tests {
             encoding: Vec::new(),
         };
         let origin = Origin::file(path.to_string(), path.to_string());
-        let mut f = Finding::new("leadey-api-key".to_string(), origin, seen);
+        let mut f = Finding::new("leadey-api-key".into(), origin, seen);
         f.verification = verification;
         f
     }
@@ -864,7 +864,7 @@ mod tests {
         let mut f = finding("dist/app.tar.gz", 2, KEY_A, None);
         f.origin = Origin::file("dist/app.tar.gz".into(), "dist/app.tar.gz".into())
             .with_members(&["pkg/config.env".into()]);
-        f.encoding = vec!["base64".into()];
+        f.encoding = vec![crate::decode::Encoding::Base64];
         let log = reporter(Limits::default()).to_log(&report(vec![f]));
         let result = &log.runs[0].results.as_ref().unwrap()[0];
         let json = serde_json::to_value(result).unwrap();

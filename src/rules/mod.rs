@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use memchr::memmem;
 use regex::bytes::{Regex, RegexBuilder};
+use serde::Serialize;
 
 pub use spec::{Precision, RuleFileSpec, RuleSpec, Severity};
 
@@ -99,7 +100,8 @@ impl RuleError {
 }
 
 /// A rule's id, cheap to clone (#12: a candidate names its rule by id, not only by an index
-/// that could point elsewhere).
+/// that could point elsewhere; #23: findings carry it typed). Compares, orders and serializes
+/// as its text (`"leadey-api-key"`); derefs to `str` where text is wanted.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RuleId(std::sync::Arc<str>);
 
@@ -118,6 +120,56 @@ impl RuleId {
 impl std::fmt::Display for RuleId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+impl Serialize for RuleId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl std::ops::Deref for RuleId {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for RuleId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for RuleId {
+    fn from(id: &str) -> RuleId {
+        RuleId::new(id)
+    }
+}
+
+impl From<RuleId> for String {
+    fn from(id: RuleId) -> String {
+        id.as_str().to_string()
+    }
+}
+
+impl PartialEq<str> for RuleId {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for RuleId {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<RuleId> for String {
+    fn eq(&self, other: &RuleId) -> bool {
+        self.as_str() == other.as_str()
     }
 }
 

@@ -252,7 +252,7 @@ impl Suppressor {
                 }
                 entries.push(Entry {
                     fingerprint: f.fingerprint.0.clone(),
-                    rule_id: f.rule_id.clone(),
+                    rule_id: f.rule_id.to_string(),
                     path: f.origin.relative(),
                     masked_key: f.masked_key.clone(),
                 });
