@@ -306,7 +306,7 @@ impl Visitor<'_> {
 /// The origin of the walked file at `path`: its display path (key-shaped runs masked) and the
 /// same path relative to the scan root.
 fn file_origin(detector: &Detector, root: &ScanRoot, path: &Path) -> Origin {
-    root.file_origin(detector.redact(&display_path(path)).into_owned())
+    root.origin_of(path, |text| detector.redact(text).into_owned())
 }
 
 fn walk_error(detector: &Detector, root: &ScanRoot, err: &ignore::Error) -> FileError {
