@@ -10,6 +10,8 @@ use memchr::memmem;
 use regex::bytes::{Regex, RegexBuilder};
 use serde::Serialize;
 
+use crate::problem::FileProblem;
+
 pub use spec::{Precision, RuleFileSpec, RuleSpec, Severity};
 
 /// The rule files compiled into the binary, as (path in the repository, contents).
@@ -34,17 +36,8 @@ pub enum RuleError {
         source: std::io::Error,
     },
     /// The file is not valid TOML or does not have the rule file's shape.
-    #[error("{path}:{line}:{column}: {message}")]
-    Parse {
-        /// The rule file.
-        path: PathBuf,
-        /// 1-based line of the problem (0 when unknown).
-        line: usize,
-        /// 1-based column of the problem (0 when unknown).
-        column: usize,
-        /// What is wrong.
-        message: String,
-    },
+    #[error(transparent)]
+    Parse(FileProblem),
     /// A rule parsed but its values are not usable.
     #[error("{path}: rule `{id}`: {message}")]
     Invalid {
@@ -75,17 +68,7 @@ impl RuleError {
                 path: path(p),
                 source,
             },
-            RuleError::Parse {
-                path: p,
-                line,
-                column,
-                message,
-            } => RuleError::Parse {
-                path: path(p),
-                line,
-                column,
-                message: redact(&message),
-            },
+            RuleError::Parse(problem) => RuleError::Parse(problem.redacted(&redact)),
             RuleError::Invalid {
                 path: p,
                 id,
@@ -387,25 +370,22 @@ pub fn load_rule_file(path: &Path) -> Result<Vec<Rule>, RuleError> {
 
 /// Parses and compiles the text of a rule file; `path` names it in errors.
 pub fn parse_rule_file(text: &str, path: &Path) -> Result<Vec<Rule>, RuleError> {
+    let shown = || path.display().to_string();
     let spec: RuleFileSpec = toml::from_str(text).map_err(|e| {
-        let (line, column) = e
-            .span()
-            .map(|span| line_column(text, span.start))
-            .unwrap_or((0, 0));
-        RuleError::Parse {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message: e.message().to_string(),
-        }
+        RuleError::Parse(FileProblem::at(
+            shown(),
+            text,
+            e.span(),
+            e.message().to_string(),
+        ))
     })?;
     if spec.rule.is_empty() {
-        return Err(RuleError::Parse {
-            path: path.to_path_buf(),
-            line: 0,
-            column: 0,
-            message: "no [[rule]] table in the file".into(),
-        });
+        return Err(RuleError::Parse(FileProblem::at(
+            shown(),
+            text,
+            None,
+            "no [[rule]] table in the file".into(),
+        )));
     }
     let mut rules: Vec<Rule> = Vec::with_capacity(spec.rule.len());
     for rule_spec in spec.rule {
@@ -419,20 +399,6 @@ pub fn parse_rule_file(text: &str, path: &Path) -> Result<Vec<Rule>, RuleError> 
         rules.push(Rule::from_spec(rule_spec, path)?);
     }
     Ok(rules)
-}
-
-/// 1-based line and column (in characters) of byte `offset` in `text`.
-///
-/// ```
-/// assert_eq!(leadey_scan::rules::line_column("ab\ncd", 4), (2, 2));
-/// ```
-pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
-    (line, column)
 }
 
 fn is_kebab_case(id: &str) -> bool {
@@ -533,11 +499,5 @@ remediation = "revoke"
         set.merge(parse_rule_file(&text, Path::new("r.toml")).unwrap());
         assert_eq!(set.rules().len(), 1);
         assert_eq!(set.rules()[0].prefix, b"x_");
-    }
-
-    #[test]
-    fn line_column_counts_characters() {
-        assert_eq!(line_column("é\nxy", 4), (2, 2));
-        assert_eq!(line_column("ab", 0), (1, 1));
     }
 }

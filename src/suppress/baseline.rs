@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::shown_path;
+use crate::problem::FileProblem;
 
 /// The version this build reads and writes.
 pub const BASELINE_VERSION: u32 = 1;
@@ -39,18 +40,9 @@ pub enum BaselineError {
         /// The underlying error (not a `source`: the message already shows it).
         error: std::io::Error,
     },
-    /// The file is not a baseline; `line` and `column` are 1-based (0 when unknown).
-    #[error("{path}:{line}:{column}: {message}")]
-    Invalid {
-        /// The file, as displayed.
-        path: String,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-        /// What is wrong and what was expected.
-        message: String,
-    },
+    /// The file is not a baseline, at a line and column of it.
+    #[error(transparent)]
+    Invalid(FileProblem),
     /// The file parses but its content is not usable.
     #[error("{path}: {message}")]
     Content {
@@ -138,11 +130,13 @@ impl Baseline {
     /// would be written back. Quoted values are redacted (key-shaped text masked).
     pub fn parse(text: &str, path: &Path) -> Result<Baseline, BaselineError> {
         let shown = shown_path(path);
-        let invalid = |line: usize, column: usize, message: String| BaselineError::Invalid {
-            path: shown.clone(),
-            line,
-            column,
-            message: crate::redact_builtin(&message),
+        let invalid = |line: usize, column: usize, message: String| {
+            BaselineError::Invalid(FileProblem {
+                path: shown.clone(),
+                line,
+                column,
+                message: crate::redact_builtin(&message),
+            })
         };
         let doc: Document = serde_json::from_str(text).map_err(|e| {
             let message = format!(

@@ -23,7 +23,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::shown_path;
-use crate::rules::{line_column, Rule, RuleError, RuleSet, RuleSpec};
+use crate::problem::FileProblem;
+use crate::rules::{Rule, RuleError, RuleSet, RuleSpec};
 
 /// The name of the config file looked for at the root of the scan.
 pub const CONFIG_FILE_NAME: &str = ".leadey-scan.toml";
@@ -42,18 +43,9 @@ pub enum ConfigError {
         /// The underlying error (not a `source`: the message already shows it).
         error: std::io::Error,
     },
-    /// A value is wrong; `line` and `column` are 1-based (0 when unknown).
-    #[error("{path}:{line}:{column}: {message}")]
-    Invalid {
-        /// The file, as displayed.
-        path: String,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column, in characters.
-        column: usize,
-        /// What is wrong and what was expected.
-        message: String,
-    },
+    /// A value is wrong, at a line and column of the file.
+    #[error(transparent)]
+    Invalid(FileProblem),
 }
 
 /// A checked config file.
@@ -127,27 +119,13 @@ impl ConfigFile {
     /// Checks the text of a config file; `path` names it in errors.
     pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
         let display = shown_path(path);
-        let at = |span: std::ops::Range<usize>, message: String| {
-            let (line, column) = line_column(text, span.start);
-            ConfigError::Invalid {
-                path: display.clone(),
-                line,
-                column,
-                message: crate::redact_builtin(&message),
-            }
+        let problem = |span: Option<std::ops::Range<usize>>, message: String| {
+            let message = crate::redact_builtin(&message);
+            ConfigError::Invalid(FileProblem::at(display.clone(), text, span, message))
         };
-        let spec: ConfigSpec = toml::from_str(text).map_err(|e| {
-            let (line, column) = e
-                .span()
-                .map(|span| line_column(text, span.start))
-                .unwrap_or((0, 0));
-            ConfigError::Invalid {
-                path: display.clone(),
-                line,
-                column,
-                message: crate::redact_builtin(&e.message().replace('\n', " ")),
-            }
-        })?;
+        let at = |span: std::ops::Range<usize>, message: String| problem(Some(span), message);
+        let spec: ConfigSpec =
+            toml::from_str(text).map_err(|e| problem(e.span(), e.message().replace('\n', " ")))?;
 
         let mut globs = PathGlobs::builder();
         for glob in &spec.allow.paths {
@@ -231,13 +209,14 @@ impl ConfigFile {
     fn apply_overrides(&self, set: &mut RuleSet) -> Result<(), ConfigError> {
         for o in &self.overrides {
             let at = |message: String| {
-                let (line, column) = line_column(&self.text, o.span.start);
-                ConfigError::Invalid {
-                    path: self.display.clone(),
-                    line,
-                    column,
-                    message: crate::redact_builtin(&message),
-                }
+                let message = crate::redact_builtin(&message);
+                let span = Some(o.span.clone());
+                ConfigError::Invalid(FileProblem::at(
+                    self.display.clone(),
+                    &self.text,
+                    span,
+                    message,
+                ))
             };
             let Some(rule) = set.get(&o.id) else {
                 let ids: Vec<String> = set.rules().iter().map(|r| format!("`{}`", r.id)).collect();
