@@ -402,6 +402,28 @@ impl SuppressionKind {
     }
 }
 
+/// Why a suppression was not applied to a live key: in reports and on standard error (the
+/// suppression stage applies it, reporters explain it).
+pub const LIVE_OVERRIDE_REASON: &str = "the key is live: allow comments, config files and \
+     baselines are for examples, fixtures and revoked keys, never for a working credential; \
+     revoke it";
+
+/// Suppressed findings counted by kind, in `SuppressionKind::ALL` order, zeros left out (the
+/// suppression stage's outcome and the reporters' summaries).
+pub fn count_by_kind(suppressed: &[Finding]) -> Vec<(SuppressionKind, usize)> {
+    SuppressionKind::ALL
+        .into_iter()
+        .map(|k| {
+            let n = suppressed
+                .iter()
+                .filter(|f| f.suppression.as_ref().is_some_and(|s| s.kind == k))
+                .count();
+            (k, n)
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
 /// What the detector saw of one key, for `Finding::new`: everything but the origin.
 #[derive(Debug, Clone)]
 pub struct Seen {

@@ -3,7 +3,10 @@
 //! before any other stage sees them.
 
 pub mod allow;
+mod builtin;
 pub mod entropy;
+
+pub use builtin::redact_builtin;
 
 use std::borrow::Cow;
 use std::ops::Range;

@@ -23,7 +23,7 @@ use serde_sarif::sarif::{
 };
 
 use super::{RenderOptions, Report, Reporter};
-use crate::finding::{Finding, Verification, MASK_BULLETS};
+use crate::finding::{Finding, Verification, LIVE_OVERRIDE_REASON, MASK_BULLETS};
 use crate::origin::{normalize_bytes, split_root, DisplayPath, Origin};
 use crate::rules::{Rule, Severity};
 
@@ -270,7 +270,7 @@ impl Sarif {
             Some(s) if s.overridden.is_some() => format!(
                 " It is suppressed ({}), but the suppression is ignored: {}.",
                 s.kind.describe(),
-                crate::suppress::LIVE_OVERRIDE_REASON
+                LIVE_OVERRIDE_REASON
             ),
             _ => String::new(),
         };

@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::shown_path;
+use crate::detect::redact_builtin;
 use crate::problem::FileProblem;
 
 /// The version this build reads and writes.
@@ -135,7 +136,7 @@ impl Baseline {
                 path: shown.clone(),
                 line,
                 column,
-                message: crate::redact_builtin(&message),
+                message: redact_builtin(&message),
             })
         };
         let doc: Document = serde_json::from_str(text).map_err(|e| {
@@ -148,7 +149,7 @@ impl Baseline {
         })?;
         let content = |message: String| BaselineError::Content {
             path: shown.clone(),
-            message: crate::redact_builtin(&message),
+            message: redact_builtin(&message),
         };
         if doc.version != BASELINE_VERSION {
             return Err(content(format!(

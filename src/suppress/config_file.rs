@@ -23,6 +23,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::shown_path;
+use crate::detect::redact_builtin;
 use crate::problem::FileProblem;
 use crate::rules::{Rule, RuleError, RuleSet, RuleSpec};
 
@@ -120,7 +121,7 @@ impl ConfigFile {
     pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
         let display = shown_path(path);
         let problem = |span: Option<std::ops::Range<usize>>, message: String| {
-            let message = crate::redact_builtin(&message);
+            let message = redact_builtin(&message);
             ConfigError::Invalid(FileProblem::at(display.clone(), text, span, message))
         };
         let at = |span: std::ops::Range<usize>, message: String| problem(Some(span), message);
@@ -198,8 +199,8 @@ impl ConfigFile {
         set.merge(self.rules.clone());
         for file in rule_files {
             // #8: rule files are input; their errors mask keys here, in the library.
-            let rules = crate::rules::load_rule_file(file)
-                .map_err(|e| e.redacted(crate::redact_builtin))?;
+            let rules =
+                crate::rules::load_rule_file(file).map_err(|e| e.redacted(redact_builtin))?;
             set.merge(rules);
         }
         self.apply_overrides(&mut set)?;
@@ -209,7 +210,7 @@ impl ConfigFile {
     fn apply_overrides(&self, set: &mut RuleSet) -> Result<(), ConfigError> {
         for o in &self.overrides {
             let at = |message: String| {
-                let message = crate::redact_builtin(&message);
+                let message = redact_builtin(&message);
                 let span = Some(o.span.clone());
                 ConfigError::Invalid(FileProblem::at(
                     self.display.clone(),
@@ -304,7 +305,7 @@ fn check_hex(text: &str, len: usize) -> Result<String, ()> {
 }
 
 fn bad_hex_message(value: &str, expected: &str) -> String {
-    let redacted = crate::redact_builtin(value);
+    let redacted = redact_builtin(value);
     if redacted != value {
         // Someone pasted the key itself: say so, and never echo it.
         return format!(
@@ -408,7 +409,7 @@ impl PathGlobsBuilder {
     /// matched.
     pub fn add(&mut self, glob: &str) -> Result<(), String> {
         // #8: reports quote the glob that suppressed a finding; a glob can spell out a key.
-        let shown = crate::redact_builtin(glob);
+        let shown = redact_builtin(glob);
         let pattern = glob.trim_start_matches("./").trim_start_matches('/');
         let pattern = pattern.trim_end_matches('/');
         if pattern.is_empty() {
@@ -424,7 +425,7 @@ impl PathGlobsBuilder {
                 format!(
                     "`{}` is not a valid glob ({}): {GLOB_EXPECTED}",
                     quote(&shown),
-                    crate::redact_builtin(&e.kind().to_string())
+                    redact_builtin(&e.kind().to_string())
                 )
             })?;
         if pattern.contains('/') {
@@ -439,7 +440,7 @@ impl PathGlobsBuilder {
 
     /// The compiled globs; the error (key-shaped text masked) says what is wrong.
     pub fn build(self) -> Result<PathGlobs, String> {
-        let message = |e: globset::Error| crate::redact_builtin(&e.to_string());
+        let message = |e: globset::Error| redact_builtin(&e.to_string());
         Ok(PathGlobs {
             names: self.names.build().map_err(message)?,
             name_globs: self.name_globs,
