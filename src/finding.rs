@@ -48,7 +48,9 @@ impl Key {
 
     /// The body (the key without its prefix). Callers: masking of copies of a body only.
     pub(crate) fn body(&self) -> &[u8] {
-        self.bytes.get(self.prefix_len..).unwrap_or_default()
+        self.bytes
+            .get(self.prefix_len..)
+            .expect("invariant: Key::new clamps prefix_len to the key's length")
     }
 
     /// Length of the full key in bytes, prefix included; the bytes themselves stay hidden.
@@ -64,7 +66,7 @@ impl Key {
 
 /// The masked label for a key made of `prefix` and `body`.
 pub fn mask_parts(prefix: &[u8], body: &[u8]) -> String {
-    let tail = body.get(body.len().saturating_sub(4)..).unwrap_or_default();
+    let (_, tail) = body.split_at(body.len().saturating_sub(4));
     format!(
         "{}{MASK_BULLETS}{}",
         String::from_utf8_lossy(prefix),
@@ -130,8 +132,10 @@ impl Fingerprint {
         h.update(path.as_bytes());
         h.update(b"\0");
         h.update(key_hash.0);
+        // SHA-256 gives 32 bytes; the fingerprint is the first 16.
         let digest = h.finalize();
-        Fingerprint(to_hex(digest.get(..16).unwrap_or_default()))
+        let (head, _) = digest.split_at(16);
+        Fingerprint(to_hex(head))
     }
 }
 

@@ -325,10 +325,10 @@ impl Sarif {
                     .build(),
             )
             .build();
-        if !f.origin.members.is_empty() {
+        if let Some(member) = f.origin.members.last() {
             location.logical_locations = Some(vec![LogicalLocation::builder()
                 .fully_qualified_name(f.origin.display())
-                .name(f.origin.members.last().cloned().unwrap_or_default())
+                .name(member.clone())
                 .kind("member")
                 .build()]);
         }

@@ -140,10 +140,14 @@ impl Baseline {
             })
         };
         let doc: Document = serde_json::from_str(text).map_err(|e| {
+            // serde_json ends its text with the position, which the problem names already.
+            let full = e.to_string();
+            let what = full
+                .split_once(" at line ")
+                .map_or(full.as_str(), |(w, _)| w);
             let message = format!(
-                "{}; expected a baseline written by --write-baseline ({{\"version\": 1, \
-                 \"entries\": [...]}})",
-                e.to_string().split(" at line ").next().unwrap_or_default()
+                "{what}; expected a baseline written by --write-baseline ({{\"version\": 1, \
+                 \"entries\": [...]}})"
             );
             invalid(e.line(), e.column(), message)
         })?;
@@ -184,7 +188,9 @@ impl Baseline {
             version: BASELINE_VERSION,
             entries: self.entries.clone(),
         };
-        let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        // An empty string here would be written as the baseline and lose every entry.
+        let mut text = serde_json::to_string_pretty(&doc)
+            .expect("invariant: a document of strings and numbers serializes");
         text.push('\n');
         text
     }
