@@ -267,11 +267,11 @@ impl Scanner<'_> {
             snippet: c.snippet.clone(),
             snippet_key_start: c.snippet_key_start,
             allow_marker: c.allow_marker,
-            encoding: c.encoding.iter().map(|e| e.to_string()).collect(),
+            encoding: c.encoding.clone(),
         };
         let origin = Scanner::member_origin(origin, &hit.members);
         Finding::new(
-            c.rule_id.to_string(),
+            c.rule_id.clone(),
             origin,
             seen,
             attribution.clone(),

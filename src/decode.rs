@@ -55,6 +55,65 @@ pub(crate) enum Layer {
     Hex,
 }
 
+/// An encoding a key was found in, as reports name it (#14; #23: typed, not text). Serializes
+/// as that name: `base64`, `utf-16le`, `utf-16be`, `hex`, `percent`, `escape` (`\u005f`,
+/// `\x5f`) or `html-entity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Encoding {
+    /// Base64, either alphabet, padded or not, wrapped or not.
+    Base64,
+    /// UTF-16, little-endian.
+    Utf16Le,
+    /// UTF-16, big-endian.
+    Utf16Be,
+    /// Hex digits of either case.
+    Hex,
+    /// Percent-encoding (`%5F`).
+    Percent,
+    /// String escapes (`\u005f`, `\x5f`).
+    Escape,
+    /// HTML numeric entities (`&#95;`, `&#x5f;`).
+    HtmlEntity,
+}
+
+impl Encoding {
+    /// Every encoding, in declaration order.
+    pub const ALL: [Encoding; 7] = [
+        Encoding::Base64,
+        Encoding::Utf16Le,
+        Encoding::Utf16Be,
+        Encoding::Hex,
+        Encoding::Percent,
+        Encoding::Escape,
+        Encoding::HtmlEntity,
+    ];
+
+    /// The name reports show (lowercase).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Encoding::Base64 => "base64",
+            Encoding::Utf16Le => "utf-16le",
+            Encoding::Utf16Be => "utf-16be",
+            Encoding::Hex => "hex",
+            Encoding::Percent => "percent",
+            Encoding::Escape => "escape",
+            Encoding::HtmlEntity => "html-entity",
+        }
+    }
+}
+
+impl std::fmt::Display for Encoding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Encoding {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// What a needle's match means.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Form {
@@ -244,8 +303,8 @@ pub(crate) struct Decoded {
     pub src: Vec<(usize, usize)>,
     /// Where the string the needle stands for starts in `bytes`.
     pub at: usize,
-    /// The encodings read, outermost first, as reports name them (`["base64", "utf-16le"]`).
-    pub encoding: Vec<&'static str>,
+    /// The encodings read, outermost first (reports name them `["base64", "utf-16le"]`).
+    pub encoding: Vec<Encoding>,
     /// Whether reading went across a line break of wrapped base64.
     pub wrapped: bool,
 }
@@ -370,7 +429,7 @@ fn base64(
     }
     let mut out = Decoded {
         at: align + 3 * groups,
-        encoding: vec!["base64"],
+        encoding: vec![Encoding::Base64],
         ..Decoded::default()
     };
     let mut quad = [(0u8, 0usize); 4];
@@ -483,7 +542,11 @@ fn utf16(buf: &[u8], at: usize, want: usize, offset: Option<u64>) -> Option<Deco
     let from = start.checked_sub(2).unwrap_or(start);
     let mut out = Decoded {
         at: (start - from) / 2,
-        encoding: vec![if big { "utf-16be" } else { "utf-16le" }],
+        encoding: vec![if big {
+            Encoding::Utf16Be
+        } else {
+            Encoding::Utf16Le
+        }],
         ..Decoded::default()
     };
     let mut i = from;
@@ -514,7 +577,7 @@ fn hex(buf: &[u8], at: usize, want: usize) -> Option<Decoded> {
     };
     let mut out = Decoded {
         at: (at - from) / 2,
-        encoding: vec!["hex"],
+        encoding: vec![Encoding::Hex],
         ..Decoded::default()
     };
     let mut i = from;
@@ -554,7 +617,7 @@ pub(crate) fn unescape(buf: &[u8], at: usize, want: usize) -> Option<Decoded> {
 
 /// The escape at the start of `s`: the byte it stands for, its length and its kind. Escapes of
 /// non-ASCII characters are left alone (no key byte is one).
-fn escape_at(s: &[u8]) -> Option<(u8, usize, &'static str)> {
+fn escape_at(s: &[u8]) -> Option<(u8, usize, Encoding)> {
     let hex_number = |digits: &[u8]| -> Option<u32> {
         digits
             .iter()
@@ -562,13 +625,17 @@ fn escape_at(s: &[u8]) -> Option<(u8, usize, &'static str)> {
     };
     let ascii = |v: u32| u8::try_from(v).ok().filter(u8::is_ascii);
     match s {
-        [b'%', a, b, ..] => Some((ascii(hex_number(&[*a, *b])?)?, 3, "percent")),
-        [b'\\', b'u', rest @ ..] => Some((ascii(hex_number(rest.get(..4)?)?)?, 6, "escape")),
-        [b'\\', b'x', rest @ ..] => Some((ascii(hex_number(rest.get(..2)?)?)?, 4, "escape")),
+        [b'%', a, b, ..] => Some((ascii(hex_number(&[*a, *b])?)?, 3, Encoding::Percent)),
+        [b'\\', b'u', rest @ ..] => {
+            Some((ascii(hex_number(rest.get(..4)?)?)?, 6, Encoding::Escape))
+        }
+        [b'\\', b'x', rest @ ..] => {
+            Some((ascii(hex_number(rest.get(..2)?)?)?, 4, Encoding::Escape))
+        }
         [b'&', b'#', b'x' | b'X', rest @ ..] => {
             let end = rest.iter().take(7).position(|&c| c == b';')?;
             let v = hex_number(rest.get(..end).filter(|d| !d.is_empty())?)?;
-            Some((ascii(v)?, end + 4, "html-entity"))
+            Some((ascii(v)?, end + 4, Encoding::HtmlEntity))
         }
         [b'&', b'#', rest @ ..] => {
             let end = rest.iter().take(7).position(|&c| c == b';')?;
@@ -576,7 +643,7 @@ fn escape_at(s: &[u8]) -> Option<(u8, usize, &'static str)> {
             let v = digits.iter().try_fold(0u32, |acc, &d| {
                 d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0'))
             })?;
-            Some((ascii(v)?, end + 3, "html-entity"))
+            Some((ascii(v)?, end + 3, Encoding::HtmlEntity))
         }
         _ => None,
     }
@@ -651,7 +718,7 @@ mod tests {
     fn escapes_decode_and_end_as_boundaries() {
         let d = unescape(b"leadey%5Fsk\\u005flive&#95;x&#x5F;", 0, 100).expect("escaped");
         assert_eq!(d.bytes, b"leadey_sk_live_x_");
-        assert_eq!(d.encoding, ["percent"]);
+        assert_eq!(d.encoding, [Encoding::Percent]);
         assert_eq!(d.source_range(6..7), Some(6..9));
         assert!(unescape(b"leadey_sk", 0, 100).is_none());
         assert!(escape_ends_at(b"a%3Dk", 4));
@@ -674,12 +741,33 @@ mod tests {
             "a run at an odd start is LE"
         );
         let d = utf16(&be, 3, 10, Some(0)).expect("decodes");
-        assert_eq!(d.encoding, ["utf-16be"]);
+        assert_eq!(d.encoding, [Encoding::Utf16Be]);
         assert_eq!(&d.bytes[d.at..], b"leadey");
         // A mark decides whatever the offset.
         let bom: Vec<u8> = [0xFE, 0xFF, 0, b'l', 0, b'e'].to_vec();
         assert!(is_big_endian(&bom, 3, None));
         let bom: Vec<u8> = [0, 0xFF, 0xFE, b'l', 0, b'e'].to_vec();
         assert!(!is_big_endian(&bom, 3, Some(0)));
+    }
+
+    #[test]
+    fn encodings_serialize_as_the_names_reports_show() {
+        let names: Vec<String> = Encoding::ALL
+            .iter()
+            .map(|e| serde_json::to_string(e).unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "\"base64\"",
+                "\"utf-16le\"",
+                "\"utf-16be\"",
+                "\"hex\"",
+                "\"percent\"",
+                "\"escape\"",
+                "\"html-entity\""
+            ]
+        );
+        assert_eq!(Encoding::Utf16Le.to_string(), "utf-16le");
     }
 }

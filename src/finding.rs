@@ -6,7 +6,9 @@ use std::fmt;
 use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
+use crate::decode::Encoding;
 use crate::origin::Origin;
+use crate::rules::RuleId;
 
 /// The four bullets the Leadey dashboard shows in place of a key's hidden characters.
 pub const MASK_BULLETS: &str = "••••";
@@ -46,7 +48,9 @@ impl Key {
 
     /// The body (the key without its prefix). Callers: masking of copies of a body only.
     pub(crate) fn body(&self) -> &[u8] {
-        self.bytes.get(self.prefix_len..).unwrap_or_default()
+        self.bytes
+            .get(self.prefix_len..)
+            .expect("invariant: Key::new clamps prefix_len to the key's length")
     }
 
     /// Length of the full key in bytes, prefix included; the bytes themselves stay hidden.
@@ -62,7 +66,7 @@ impl Key {
 
 /// The masked label for a key made of `prefix` and `body`.
 pub fn mask_parts(prefix: &[u8], body: &[u8]) -> String {
-    let tail = body.get(body.len().saturating_sub(4)..).unwrap_or_default();
+    let (_, tail) = body.split_at(body.len().saturating_sub(4));
     format!(
         "{}{MASK_BULLETS}{}",
         String::from_utf8_lossy(prefix),
@@ -128,8 +132,10 @@ impl Fingerprint {
         h.update(path.as_bytes());
         h.update(b"\0");
         h.update(key_hash.0);
+        // SHA-256 gives 32 bytes; the fingerprint is the first 16.
         let digest = h.finalize();
-        Fingerprint(to_hex(digest.get(..16).unwrap_or_default()))
+        let (head, _) = digest.split_at(16);
+        Fingerprint(to_hex(head))
     }
 }
 
@@ -265,17 +271,17 @@ impl UnknownReason {
 /// One key found in one place.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
-    /// The rule that matched.
-    pub rule_id: String,
+    /// The rule that matched (serialized as its id text).
+    pub rule_id: RuleId,
     /// Where.
     #[serde(flatten)]
     pub location: Location,
     /// Where, structured (#12): the root input and the members below it.
     pub origin: Origin,
     /// Decoders the key was found through, outermost first (`["base64"]`); empty for a key
-    /// found as plain text, which is every key until decoders exist (#12, #14).
+    /// found as plain text (#12, #14).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub encoding: Vec<String>,
+    pub encoding: Vec<Encoding>,
     /// Whether the file looks binary (a NUL byte in its first 8 KiB).
     pub binary: bool,
     /// The dashboard label of the key.
@@ -405,6 +411,28 @@ impl SuppressionKind {
     }
 }
 
+/// Why a suppression was not applied to a live key: in reports and on standard error (the
+/// suppression stage applies it, reporters explain it).
+pub const LIVE_OVERRIDE_REASON: &str = "the key is live: allow comments, config files and \
+     baselines are for examples, fixtures and revoked keys, never for a working credential; \
+     revoke it";
+
+/// Suppressed findings counted by kind, in `SuppressionKind::ALL` order, zeros left out (the
+/// suppression stage's outcome and the reporters' summaries).
+pub fn count_by_kind(suppressed: &[Finding]) -> Vec<(SuppressionKind, usize)> {
+    SuppressionKind::ALL
+        .into_iter()
+        .map(|k| {
+            let n = suppressed
+                .iter()
+                .filter(|f| f.suppression.as_ref().is_some_and(|s| s.kind == k))
+                .count();
+            (k, n)
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
 /// What the detector saw of one key, for `Finding::new`: everything but the origin.
 #[derive(Debug, Clone)]
 pub struct Seen {
@@ -428,8 +456,8 @@ pub struct Seen {
     pub snippet_key_start: usize,
     /// The allow marker on the key's line (#7).
     pub allow_marker: Option<&'static str>,
-    /// Decoders the key was found through (#14).
-    pub encoding: Vec<String>,
+    /// Decoders the key was found through, outermost first (#14).
+    pub encoding: Vec<Encoding>,
 }
 
 /// What a scope knows about where a finding came from in history (#23), given to the finding
@@ -451,7 +479,7 @@ impl Finding {
     /// that deletes its file (images). The display path, hash and the fingerprint (from the
     /// root-relative path) are derived here, the one place findings are made.
     pub fn new(
-        rule_id: String,
+        rule_id: RuleId,
         origin: Origin,
         seen: Seen,
         attribution: Attribution,
@@ -517,7 +545,7 @@ pub(crate) fn test_finding() -> Finding {
         encoding: Vec::new(),
     };
     Finding::new(
-        "r".into(),
+        RuleId::new("r"),
         Origin::file("a.txt".into(), "a.txt".into()),
         seen,
         Attribution::default(),

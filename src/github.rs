@@ -504,7 +504,7 @@ pub fn annotations(report: &Report) -> String {
         let title = report
             .rules
             .get(&f.rule_id)
-            .map_or(f.rule_id.clone(), |r| r.title.clone());
+            .map_or(f.rule_id.to_string(), |r| r.title.clone());
         let status = f
             .verification
             .as_ref()
@@ -520,7 +520,15 @@ pub fn annotations(report: &Report) -> String {
             );
         }
         if !f.encoding.is_empty() {
-            let _ = write!(place, " (encoded: {})", f.encoding.join(" → "));
+            let _ = write!(
+                place,
+                " (encoded: {})",
+                f.encoding
+                    .iter()
+                    .map(|e| e.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" → ")
+            );
         }
         let position = if f.origin.members.is_empty() {
             format!(",line={},col={}", f.location.line, f.location.column)

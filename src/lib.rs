@@ -15,6 +15,7 @@ pub mod git;
 pub mod github;
 pub mod hook;
 pub mod origin;
+pub mod problem;
 pub mod report;
 pub mod rules;
 pub mod scan;
@@ -26,21 +27,8 @@ pub mod unpack;
 pub mod verify;
 
 pub use config::ScanConfig;
+/// For the binary (`main.rs`); library modules use `detect::redact_builtin` (#23: no stage
+/// imports the crate root).
+pub use detect::redact_builtin;
 pub use report::Report;
 pub use scan::{run, run_with_progress, ScanError};
-
-/// `text` with every key-shaped run of the built-in rules masked; for error messages that may
-/// quote input before any user rule is loaded.
-pub fn redact_builtin(text: &str) -> String {
-    // Built once: verification data is redacted string by string.
-    static DETECTOR: std::sync::OnceLock<Option<detect::Detector>> = std::sync::OnceLock::new();
-    let detector = DETECTOR.get_or_init(|| {
-        rules::RuleSet::builtin()
-            .ok()
-            .map(|set| detect::Detector::new(&set))
-    });
-    match detector {
-        Some(d) => d.redact(text).into_owned(),
-        None => text.to_string(),
-    }
-}

@@ -13,7 +13,7 @@ use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, Wal
 
 use crate::blob::{Bytes, NoStream, Scanner, Tally};
 use crate::config::ScanConfig;
-use crate::detect::Detector;
+use crate::detect::{redact_builtin, Detector};
 use crate::origin::{display_path, Origin, ScanRoot, STDIN_ARG};
 use crate::report::{Report, Stats};
 use crate::rules::{RuleError, RuleSet};
@@ -44,7 +44,7 @@ pub fn run_with_progress(
     progress: crate::git::ProgressFn<'_>,
 ) -> Result<Report, ScanError> {
     // #8: rule files are input; errors quoting them mask keys here, in the library.
-    let rules = RuleSet::load(&config.rule_files).map_err(|e| e.redacted(crate::redact_builtin))?;
+    let rules = RuleSet::load(&config.rule_files).map_err(|e| e.redacted(redact_builtin))?;
     run_with_rules_and_progress(config, rules, progress)
 }
 
@@ -63,7 +63,7 @@ pub fn run_with_rules_and_progress(
     let started = Instant::now();
     // #8: rule text is input; reports quoting it (titles, remediation) mask keys.
     let mut rules = rules;
-    rules.redact_text(crate::redact_builtin);
+    rules.redact_text(redact_builtin);
     let detector = Detector::with_decode_depth(&rules, config.decode_depth);
     let excludes = compile_excludes(&config.excludes, &detector)?;
     let scanner = Scanner {
@@ -306,7 +306,7 @@ impl Visitor<'_> {
 /// The origin of the walked file at `path`: its display path (key-shaped runs masked) and the
 /// same path relative to the scan root.
 fn file_origin(detector: &Detector, root: &ScanRoot, path: &Path) -> Origin {
-    root.file_origin(detector.redact(&display_path(path)).into_owned())
+    root.origin_of(path, |text| detector.redact(text).into_owned())
 }
 
 fn walk_error(detector: &Detector, root: &ScanRoot, err: &ignore::Error) -> FileError {

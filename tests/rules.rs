@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 
 use leadey_scan::detect::entropy::{dictionary_share, shannon};
 use leadey_scan::detect::Detector;
-use leadey_scan::rules::{parse_rule_file, RuleSet, BUILTIN_RULE_FILES};
+use leadey_scan::problem::FileProblem;
+use leadey_scan::rules::{parse_rule_file, RuleError, RuleSet, BUILTIN_RULE_FILES};
+use leadey_scan::suppress::baseline::{Baseline, BaselineError};
+use leadey_scan::suppress::config_file::{ConfigError, ConfigFile};
 
 fn rule_files() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
@@ -178,4 +181,45 @@ fn placeholder_bodies_of_every_length_are_rejected() {
             );
         }
     }
+}
+
+/// #23: rule files, the config file and baselines report a mistake as one `FileProblem`: the
+/// file, the 1-based line and column, the message.
+#[test]
+fn rule_config_and_baseline_files_report_mistakes_as_one_file_problem() {
+    let at = |p: &FileProblem| (p.path.clone(), p.line, p.column);
+    let rules = parse_rule_file(
+        "[[rule]]\nid = \"x\"\ntitel = \"typo\"\n",
+        Path::new("bad.toml"),
+    );
+    let Err(RuleError::Parse(p)) = rules else {
+        panic!("a parse error: {rules:?}")
+    };
+    assert_eq!(at(&p), ("bad.toml".to_string(), 3, 1));
+    assert!(
+        p.message.starts_with("unknown field `titel`"),
+        "{}",
+        p.message
+    );
+
+    let config = ConfigFile::parse("[allow]\nkeys = [\n  \"abc\"]\n", Path::new("c.toml"));
+    let Err(ConfigError::Invalid(p)) = config else {
+        panic!("an invalid config: {:?}", config.map(|c| c.display))
+    };
+    assert_eq!(at(&p), ("c.toml".to_string(), 3, 3));
+    assert!(p.message.starts_with("`abc` is not valid"), "{}", p.message);
+
+    let baseline = Baseline::parse(
+        "{\n  \"version\": 1,\n  \"entries\": {}\n}\n",
+        Path::new("b.json"),
+    );
+    let Err(BaselineError::Invalid(p)) = baseline else {
+        panic!("an invalid baseline: {baseline:?}")
+    };
+    assert_eq!(at(&p), ("b.json".to_string(), 3, 13));
+    assert_eq!(
+        p.to_string(),
+        format!("b.json:3:13: {}", p.message),
+        "one display for all three"
+    );
 }

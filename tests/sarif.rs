@@ -442,3 +442,67 @@ fn every_descriptor_has_a_full_description_and_help() {
     }
     assert_eq!(ids, ["leadey-api-key", "file-error", "results-truncated"]);
 }
+
+/// #23: the byte 0xFF and the four characters `\xFF` display alike (`a\xFFb`); their URIs come
+/// from the path's bytes, so they differ, and a key in a name stays masked in the URI too.
+#[cfg(unix)]
+#[test]
+fn a_byte_that_is_not_utf8_and_its_escape_spelt_out_get_different_uris() {
+    use std::os::unix::ffi::OsStrExt;
+    let tree = Tree::new();
+    let raw = |name: &[u8], key: &str| {
+        let path = tree.path().join(std::ffi::OsStr::from_bytes(name));
+        std::fs::write(path, format!("k = {key}\n")).unwrap();
+    };
+    let (byte_key, text_key, name_key) = (fake_key(31), fake_key(32), fake_key(33));
+    raw(b"a\xFFb", &byte_key);
+    raw(b"a\\xFFb", &text_key);
+    raw(&[b"\xFE", name_key.as_bytes(), b".env"].concat(), &name_key);
+    let uri_of = |log: &Value, key: &str| -> String {
+        let r = results(log)
+            .iter()
+            .find(|r| {
+                r["message"]["text"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&masked(key))
+            })
+            .unwrap_or_else(|| panic!("a result for {}", masked(key)));
+        artifact(r)["uri"].as_str().unwrap().to_string()
+    };
+    let tail = |key: &str| key[key.len() - 4..].to_string();
+    let masked_name = format!(
+        "%FEleadey_sk_live_{}{}.env",
+        "%E2%80%A2".repeat(4),
+        tail(&name_key)
+    );
+
+    let (log, _) = sarif(&mut tree.cmd());
+    assert_eq!(uri_of(&log, &byte_key), "a%FFb");
+    assert_eq!(uri_of(&log, &text_key), "a%5CxFFb");
+    assert_eq!(uri_of(&log, &name_key), masked_name);
+    let (json_report, _) = common::json(&mut tree.cmd());
+    let paths: Vec<&str> = json_report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths.iter().filter(|p| **p == "a\\xFFb").count(),
+        2,
+        "{paths:?}"
+    );
+
+    // Outside the current directory: absolute `file://` URIs, from the bytes as well.
+    let elsewhere = Tree::new();
+    let mut cmd = elsewhere.cmd();
+    cmd.arg(tree.path());
+    let (log, _) = sarif(&mut cmd);
+    let root = tree.path().to_str().unwrap();
+    assert_eq!(uri_of(&log, &byte_key), format!("file://{root}/a%FFb"));
+    assert_eq!(uri_of(&log, &text_key), format!("file://{root}/a%5CxFFb"));
+    let uri = uri_of(&log, &name_key);
+    assert!(uri.ends_with(&format!("/{masked_name}")), "{uri}");
+    assert!(!uri.contains(&name_key[15..]), "{uri}");
+}

@@ -3,17 +3,20 @@
 //! before any other stage sees them.
 
 pub mod allow;
+mod builtin;
 pub mod entropy;
 mod hit;
 
 pub use hit::Hit;
+
+pub use builtin::redact_builtin;
 
 use std::borrow::Cow;
 use std::ops::Range;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
-use crate::decode::{self, Form};
+use crate::decode::{self, Encoding, Form};
 use crate::finding::{mask_parts, Key};
 use crate::rules::{Rule, RuleId, RuleSet};
 
@@ -44,7 +47,7 @@ pub struct Candidate {
     pub span_len: usize,
     /// The encodings the key was found in, outermost first (`["base64", "base64"]`,
     /// `["percent"]`…); empty for a plain key.
-    pub encoding: Vec<&'static str>,
+    pub encoding: Vec<Encoding>,
     /// The full key.
     pub key: Key,
     /// Entropy of the body, bits per character.
@@ -100,7 +103,7 @@ struct Found {
     span: Range<usize>,
     key: Key,
     entropy: f64,
-    encoding: Vec<&'static str>,
+    encoding: Vec<Encoding>,
 }
 
 /// Compiled rules, ready to scan bytes.

@@ -241,7 +241,7 @@ pub fn summary(report: &Report) -> String {
         plural(s.errors, "error", "errors"),
     );
     if !report.suppressed.is_empty() {
-        let kinds: Vec<String> = crate::suppress::count_by_kind(&report.suppressed)
+        let kinds: Vec<String> = crate::finding::count_by_kind(&report.suppressed)
             .into_iter()
             .map(|(kind, n)| format!("{n} {}", kind.describe()))
             .collect();

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::{json, Value};
 use serde_sarif::sarif::{
@@ -23,8 +23,8 @@ use serde_sarif::sarif::{
 };
 
 use super::{RenderOptions, Report, Reporter};
-use crate::finding::{Finding, Verification, MASK_BULLETS};
-use crate::origin::{display_path, normalize, split_root, Origin};
+use crate::finding::{Finding, Verification, LIVE_OVERRIDE_REASON, MASK_BULLETS};
+use crate::origin::{normalize_bytes, split_root, DisplayPath, Origin};
 use crate::rules::{Rule, Severity};
 
 /// The schema the log declares (the OASIS errata 01 schema, as in `tests/data/`).
@@ -131,10 +131,12 @@ impl Sarif {
     /// The whole log.
     pub fn to_log(&self, report: &Report) -> SarifLog {
         let selection = self.select(report);
-        let base = self.base_text();
+        let base = self.base_path();
         let mut base_ids = BTreeMap::new();
         let srcroot = match &base {
-            Some(b) => ArtifactLocation::builder().uri(dir_uri(b)).build(),
+            Some(b) => ArtifactLocation::builder()
+                .uri(dir_uri(b.as_bytes()))
+                .build(),
             None => ArtifactLocation::builder()
                 .description(text_message("The directory leadey-scan ran in (unknown)."))
                 .build(),
@@ -195,8 +197,11 @@ impl Sarif {
         }
         if let Some(b) = &base {
             // GitHub makes absolute URIs under this directory relative to the repository.
-            invocation.working_directory =
-                Some(ArtifactLocation::builder().uri(dir_uri(b)).build());
+            invocation.working_directory = Some(
+                ArtifactLocation::builder()
+                    .uri(dir_uri(b.as_bytes()))
+                    .build(),
+            );
         }
 
         let mut run_props = BTreeMap::new();
@@ -265,7 +270,7 @@ impl Sarif {
             Some(s) if s.overridden.is_some() => format!(
                 " It is suppressed ({}), but the suppression is ignored: {}.",
                 s.kind.describe(),
-                crate::suppress::LIVE_OVERRIDE_REASON
+                LIVE_OVERRIDE_REASON
             ),
             _ => String::new(),
         };
@@ -320,10 +325,10 @@ impl Sarif {
                     .build(),
             )
             .build();
-        if !f.origin.members.is_empty() {
+        if let Some(member) = f.origin.members.last() {
             location.logical_locations = Some(vec![LogicalLocation::builder()
                 .fully_qualified_name(f.origin.display())
-                .name(f.origin.members.last().cloned().unwrap_or_default())
+                .name(member.clone())
                 .kind("member")
                 .build()]);
         }
@@ -333,7 +338,7 @@ impl Sarif {
         fingerprints.insert(FINGERPRINT_KEY.to_string(), f.fingerprint.0.clone());
 
         let mut result = SarifResult::builder()
-            .rule_id(f.rule_id.clone())
+            .rule_id(f.rule_id.to_string())
             .level(rule.map_or(ResultLevel::Error, |r| level(r.severity)))
             .message(text_message(&message))
             .locations(vec![location])
@@ -400,16 +405,18 @@ impl Sarif {
         props
     }
 
-    fn base_text(&self) -> Option<String> {
+    /// The base directory's display path, when it is absolute.
+    fn base_path(&self) -> Option<DisplayPath> {
         self.base_dir
             .as_deref()
             .filter(|b| b.is_absolute())
-            .map(display_path)
+            .map(DisplayPath::from_path)
     }
 
     /// Where the outermost input of `origin` is, as a SARIF artifact location.
     fn artifact_location(&self, origin: &Origin) -> ArtifactLocation {
-        match place(origin, self.base_text().as_deref()) {
+        let base = self.base_path();
+        match place(origin, base.as_ref().map(DisplayPath::as_bytes)) {
             Place::Relative(rel) => ArtifactLocation::builder()
                 .uri(encode_path(&rel))
                 .uri_base_id(SRCROOT)
@@ -658,66 +665,81 @@ fn pascal_case(id: &str) -> String {
 /// Where an artifact is, relative to the base directory or not.
 #[derive(Debug, PartialEq, Eq)]
 enum Place {
-    /// A `/`-separated path below the base directory (display text).
-    Relative(String),
-    /// An absolute `/`-separated path (display text).
-    Absolute(String),
+    /// A `/`-separated path below the base directory (the path's bytes).
+    Relative(Vec<u8>),
+    /// An absolute `/`-separated path (the path's bytes).
+    Absolute(Vec<u8>),
     /// Standard input: no URI.
     Stdin,
 }
 
-/// Places the outermost input of `origin` (its display path) given the base directory `base` (absolute display text).
-/// Relative paths without `.`/`..` segments are kept as they are; others are resolved against
-/// `base` lexically (symbolic links are not looked at: the reporter reads nothing).
-fn place(origin: &Origin, base: Option<&str>) -> Place {
-    if origin.is_stdin() {
+/// Places the outermost input of `origin` (its display path's bytes, #23: not its escaped
+/// text) given the base directory `base` (the bytes of an absolute display path). Relative
+/// paths without `.`/`..` segments are kept as they are; others are resolved against `base`
+/// lexically (symbolic links are not looked at: the reporter reads nothing).
+fn place(origin: &Origin, base: Option<&[u8]>) -> Place {
+    let Some(path) = origin.outer_path() else {
         return Place::Stdin;
-    }
-    let path = origin.outer_display();
-    let absolute = Path::new(path).is_absolute();
+    };
+    let path = path.as_bytes();
+    let absolute = is_absolute(path);
     let plain = !path
-        .split('/')
-        .any(|seg| seg.is_empty() || seg == "." || seg == "..");
+        .split(|&b| b == b'/')
+        .any(|seg| seg.is_empty() || seg == b"." || seg == b"..");
     if !absolute && plain {
-        return Place::Relative(path.to_string());
+        return Place::Relative(path.to_vec());
     }
     let Some(base) = base else {
         return if absolute {
-            Place::Absolute(normalize(path))
+            Place::Absolute(normalize_bytes(path))
         } else {
-            Place::Relative(path.to_string())
+            Place::Relative(path.to_vec())
         };
     };
     let full = if absolute {
-        normalize(path)
+        normalize_bytes(path)
     } else {
-        normalize(&format!("{base}/{path}"))
+        normalize_bytes(&[base, b"/", path].concat())
     };
-    let base = normalize(base);
-    let prefix = if base.ends_with('/') {
-        base
-    } else {
-        format!("{base}/")
-    };
-    match full.strip_prefix(&prefix) {
-        Some(rel) if !rel.is_empty() => Place::Relative(rel.to_string()),
+    let mut prefix = normalize_bytes(base);
+    if !prefix.ends_with(b"/") {
+        prefix.push(b'/');
+    }
+    match full.strip_prefix(prefix.as_slice()) {
+        Some(rel) if !rel.is_empty() => Place::Relative(rel.to_vec()),
         _ => Place::Absolute(full),
     }
 }
 
-/// The `file://` URI of an absolute display path.
-fn file_uri(abs: &str) -> String {
+/// Whether the display path of bytes `path` is absolute on this platform.
+#[cfg(unix)]
+fn is_absolute(path: &[u8]) -> bool {
+    path.starts_with(b"/")
+}
+
+/// Whether the display path of bytes `path` is absolute on this platform.
+#[cfg(not(unix))]
+fn is_absolute(path: &[u8]) -> bool {
+    std::path::Path::new(&*String::from_utf8_lossy(path)).is_absolute()
+}
+
+/// The `file://` URI of the bytes of an absolute display path.
+fn file_uri(abs: &[u8]) -> String {
     let (root, rest) = split_root(abs);
     match root {
-        "//" => format!("file://{}", encode_path(rest)), // UNC: //server/share/…
-        "/" => format!("file:///{}", encode_path(rest)),
-        "" => format!("file:///{}", encode_path(rest)),
-        drive => format!("file:///{drive}/{}", encode_path(rest)),
+        b"//" => format!("file://{}", encode_path(rest)), // UNC: //server/share/…
+        b"/" | b"" => format!("file:///{}", encode_path(rest)),
+        // `C:`: an ASCII letter and a colon (`split_root`).
+        drive => format!(
+            "file:///{}/{}",
+            String::from_utf8_lossy(drive),
+            encode_path(rest)
+        ),
     }
 }
 
 /// The `file://` URI of a directory, ending in `/` as `originalUriBaseIds` requires.
-fn dir_uri(abs: &str) -> String {
+fn dir_uri(abs: &[u8]) -> String {
     let uri = file_uri(abs);
     if uri.ends_with('/') {
         uri
@@ -726,52 +748,22 @@ fn dir_uri(abs: &str) -> String {
     }
 }
 
-/// Percent-encodes a `/`-separated display path for a URI (RFC 3986): every byte but the
-/// unreserved characters and `/` becomes `%XX`, so spaces, non-ASCII, `%`, `#`, `?`, `:` and
-/// `+` are safe in any reader. The display form's `\xNN` escapes (bytes that are not UTF-8)
-/// become the bytes they stand for.
+/// Percent-encodes the bytes of a `/`-separated path for a URI (RFC 3986): every byte but the
+/// unreserved characters and `/` becomes `%XX`, so spaces, non-ASCII, bytes that are not
+/// UTF-8, `%`, `#`, `?`, `:` and `+` are safe in any reader.
 ///
 /// ```
 /// # use leadey_scan::report::sarif::encode_path;
-/// assert_eq!(encode_path("a b/é#1?%.txt"), "a%20b/%C3%A9%231%3F%25.txt");
+/// assert_eq!(encode_path("a b/é#1?%.txt".as_bytes()), "a%20b/%C3%A9%231%3F%25.txt");
 /// ```
-pub fn encode_path(path: &str) -> String {
+pub fn encode_path(path: &[u8]) -> String {
     let mut out = String::with_capacity(path.len());
-    for b in unescape_display(path) {
+    for &b in path {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
             out.push(char::from(b));
         } else {
             out.push_str(&format!("%{b:02X}"));
         }
-    }
-    out
-}
-
-/// The bytes of a display path: `\xNN` (two upper-case hex digits, as `display_path` writes
-/// bytes that are not UTF-8) becomes that byte.
-fn unescape_display(path: &str) -> Vec<u8> {
-    let bytes = path.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'\\' && bytes.get(i + 1) == Some(&b'x') {
-            let hex = bytes
-                .get(i + 2..i + 4)
-                .and_then(|h| std::str::from_utf8(h).ok());
-            if let Some(v) = hex
-                .filter(|h| {
-                    h.bytes()
-                        .all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(&c))
-                })
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 4;
-                continue;
-            }
-        }
-        out.push(b);
-        i += 1;
     }
     out
 }
@@ -816,7 +808,7 @@ mod tests {
         };
         let origin = Origin::file(path.to_string(), path.to_string());
         let mut f = Finding::new(
-            "leadey-api-key".to_string(),
+            "leadey-api-key".into(),
             origin,
             seen,
             Default::default(),
@@ -870,7 +862,7 @@ mod tests {
         let mut f = finding("dist/app.tar.gz", 2, KEY_A, None);
         f.origin = Origin::file("dist/app.tar.gz".into(), "dist/app.tar.gz".into())
             .with_members(&["pkg/config.env".into()]);
-        f.encoding = vec!["base64".into()];
+        f.encoding = vec![crate::decode::Encoding::Base64];
         let log = reporter(Limits::default()).to_log(&report(vec![f]));
         let result = &log.runs[0].results.as_ref().unwrap()[0];
         let json = serde_json::to_value(result).unwrap();
@@ -1003,9 +995,9 @@ mod tests {
     #[test]
     fn paths_are_placed_relative_to_the_base_or_absolute() {
         let at = |p: &str| Origin::file(p.to_string(), p.to_string());
-        let base = Some("/work/repo");
-        let rel = |s: &str| Place::Relative(s.to_string());
-        let abs = |s: &str| Place::Absolute(s.to_string());
+        let base = Some(&b"/work/repo"[..]);
+        let rel = |s: &str| Place::Relative(s.as_bytes().to_vec());
+        let abs = |s: &str| Place::Absolute(s.as_bytes().to_vec());
         assert_eq!(place(&at("src/a.rs"), base), rel("src/a.rs"));
         assert_eq!(place(&at("/work/repo/src/a.rs"), base), rel("src/a.rs"));
         assert_eq!(
@@ -1016,27 +1008,47 @@ mod tests {
         assert_eq!(place(&at("sub/../a.rs"), base), rel("a.rs"));
         assert_eq!(place(&at("../other/a.rs"), base), abs("/work/other/a.rs"));
         assert_eq!(place(&at("/work/repo/./x//y"), base), rel("x/y"));
-        assert_eq!(place(&at("/w/x"), Some("/")), rel("w/x"));
+        assert_eq!(place(&at("/w/x"), Some(b"/")), rel("w/x"));
         assert_eq!(place(&at("../a"), None), rel("../a"));
         assert_eq!(place(&at("/a/../b"), None), abs("/b"));
         assert_eq!(place(&Origin::stdin(), base), Place::Stdin);
     }
 
     #[test]
+    fn places_come_from_the_path_bytes_not_its_escaped_text() {
+        let at = |raw: &[u8]| {
+            let shown = DisplayPath::from_bytes(raw);
+            let relative = shown.as_str().to_string();
+            Origin::file_at(shown, relative)
+        };
+        let base = Some(&b"/work/repo"[..]);
+        // The byte 0xFF and the four characters `\xFF` display alike, and are placed apart.
+        let byte = at(b"/work/repo/a\xFFb");
+        let text = at(b"/work/repo/a\\xFFb");
+        assert_eq!(byte.outer_display(), text.outer_display());
+        assert_eq!(place(&byte, base), Place::Relative(b"a\xFFb".to_vec()));
+        assert_eq!(place(&text, base), Place::Relative(b"a\\xFFb".to_vec()));
+        assert_eq!(
+            place(&at(b"/elsewhere/\xFE"), base),
+            Place::Absolute(b"/elsewhere/\xFE".to_vec())
+        );
+    }
+
+    #[test]
     fn uris_are_percent_encoded_with_slashes() {
         assert_eq!(
-            encode_path("dir with space/clé.txt"),
+            encode_path("dir with space/clé.txt".as_bytes()),
             "dir%20with%20space/cl%C3%A9.txt"
         );
-        assert_eq!(encode_path("100%/#?a+b:c"), "100%25/%23%3Fa%2Bb%3Ac");
-        assert_eq!(encode_path("a\\xFFb"), "a%FFb");
-        assert_eq!(encode_path("a\\xffb"), "a%5Cxffb");
-        assert_eq!(encode_path("tail\\x"), "tail%5Cx");
-        assert_eq!(file_uri("/tmp/a b"), "file:///tmp/a%20b");
-        assert_eq!(file_uri("C:/Users/x"), "file:///C:/Users/x");
-        assert_eq!(file_uri("//srv/share/x"), "file://srv/share/x");
-        assert_eq!(dir_uri("/work/repo"), "file:///work/repo/");
-        assert_eq!(dir_uri("/"), "file:///");
+        assert_eq!(encode_path(b"100%/#?a+b:c"), "100%25/%23%3Fa%2Bb%3Ac");
+        assert_eq!(encode_path(b"a\xFFb"), "a%FFb");
+        assert_eq!(encode_path(b"a\\xFFb"), "a%5CxFFb");
+        assert_eq!(encode_path(b"tail\\x"), "tail%5Cx");
+        assert_eq!(file_uri(b"/tmp/a b"), "file:///tmp/a%20b");
+        assert_eq!(file_uri(b"C:/Users/x"), "file:///C:/Users/x");
+        assert_eq!(file_uri(b"//srv/share/x"), "file://srv/share/x");
+        assert_eq!(dir_uri(b"/work/repo"), "file:///work/repo/");
+        assert_eq!(dir_uri(b"/"), "file:///");
     }
 
     #[test]

@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 
 use memchr::memmem;
 use regex::bytes::{Regex, RegexBuilder};
+use serde::Serialize;
+
+use crate::problem::FileProblem;
 
 pub use spec::{Precision, RuleFileSpec, RuleSpec, Severity};
 
@@ -33,17 +36,8 @@ pub enum RuleError {
         source: std::io::Error,
     },
     /// The file is not valid TOML or does not have the rule file's shape.
-    #[error("{path}:{line}:{column}: {message}")]
-    Parse {
-        /// The rule file.
-        path: PathBuf,
-        /// 1-based line of the problem (0 when unknown).
-        line: usize,
-        /// 1-based column of the problem (0 when unknown).
-        column: usize,
-        /// What is wrong.
-        message: String,
-    },
+    #[error(transparent)]
+    Parse(FileProblem),
     /// A rule parsed but its values are not usable.
     #[error("{path}: rule `{id}`: {message}")]
     Invalid {
@@ -74,17 +68,7 @@ impl RuleError {
                 path: path(p),
                 source,
             },
-            RuleError::Parse {
-                path: p,
-                line,
-                column,
-                message,
-            } => RuleError::Parse {
-                path: path(p),
-                line,
-                column,
-                message: redact(&message),
-            },
+            RuleError::Parse(problem) => RuleError::Parse(problem.redacted(&redact)),
             RuleError::Invalid {
                 path: p,
                 id,
@@ -99,7 +83,8 @@ impl RuleError {
 }
 
 /// A rule's id, cheap to clone (#12: a candidate names its rule by id, not only by an index
-/// that could point elsewhere).
+/// that could point elsewhere; #23: findings carry it typed). Compares, orders and serializes
+/// as its text (`"leadey-api-key"`); derefs to `str` where text is wanted.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RuleId(std::sync::Arc<str>);
 
@@ -118,6 +103,56 @@ impl RuleId {
 impl std::fmt::Display for RuleId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+impl Serialize for RuleId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl std::ops::Deref for RuleId {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for RuleId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for RuleId {
+    fn from(id: &str) -> RuleId {
+        RuleId::new(id)
+    }
+}
+
+impl From<RuleId> for String {
+    fn from(id: RuleId) -> String {
+        id.as_str().to_string()
+    }
+}
+
+impl PartialEq<str> for RuleId {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for RuleId {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<RuleId> for String {
+    fn eq(&self, other: &RuleId) -> bool {
+        self.as_str() == other.as_str()
     }
 }
 
@@ -335,25 +370,22 @@ pub fn load_rule_file(path: &Path) -> Result<Vec<Rule>, RuleError> {
 
 /// Parses and compiles the text of a rule file; `path` names it in errors.
 pub fn parse_rule_file(text: &str, path: &Path) -> Result<Vec<Rule>, RuleError> {
+    let shown = || path.display().to_string();
     let spec: RuleFileSpec = toml::from_str(text).map_err(|e| {
-        let (line, column) = e
-            .span()
-            .map(|span| line_column(text, span.start))
-            .unwrap_or((0, 0));
-        RuleError::Parse {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message: e.message().to_string(),
-        }
+        RuleError::Parse(FileProblem::at(
+            shown(),
+            text,
+            e.span(),
+            e.message().to_string(),
+        ))
     })?;
     if spec.rule.is_empty() {
-        return Err(RuleError::Parse {
-            path: path.to_path_buf(),
-            line: 0,
-            column: 0,
-            message: "no [[rule]] table in the file".into(),
-        });
+        return Err(RuleError::Parse(FileProblem::at(
+            shown(),
+            text,
+            None,
+            "no [[rule]] table in the file".into(),
+        )));
     }
     let mut rules: Vec<Rule> = Vec::with_capacity(spec.rule.len());
     for rule_spec in spec.rule {
@@ -367,20 +399,6 @@ pub fn parse_rule_file(text: &str, path: &Path) -> Result<Vec<Rule>, RuleError> 
         rules.push(Rule::from_spec(rule_spec, path)?);
     }
     Ok(rules)
-}
-
-/// 1-based line and column (in characters) of byte `offset` in `text`.
-///
-/// ```
-/// assert_eq!(leadey_scan::rules::line_column("ab\ncd", 4), (2, 2));
-/// ```
-pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
-    (line, column)
 }
 
 fn is_kebab_case(id: &str) -> bool {
@@ -481,11 +499,5 @@ remediation = "revoke"
         set.merge(parse_rule_file(&text, Path::new("r.toml")).unwrap());
         assert_eq!(set.rules().len(), 1);
         assert_eq!(set.rules()[0].prefix, b"x_");
-    }
-
-    #[test]
-    fn line_column_counts_characters() {
-        assert_eq!(line_column("é\nxy", 4), (2, 2));
-        assert_eq!(line_column("ab", 0), (1, 1));
     }
 }

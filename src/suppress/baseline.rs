@@ -24,6 +24,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::shown_path;
+use crate::detect::redact_builtin;
+use crate::problem::FileProblem;
 
 /// The version this build reads and writes.
 pub const BASELINE_VERSION: u32 = 1;
@@ -39,18 +41,9 @@ pub enum BaselineError {
         /// The underlying error (not a `source`: the message already shows it).
         error: std::io::Error,
     },
-    /// The file is not a baseline; `line` and `column` are 1-based (0 when unknown).
-    #[error("{path}:{line}:{column}: {message}")]
-    Invalid {
-        /// The file, as displayed.
-        path: String,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-        /// What is wrong and what was expected.
-        message: String,
-    },
+    /// The file is not a baseline, at a line and column of it.
+    #[error(transparent)]
+    Invalid(FileProblem),
     /// The file parses but its content is not usable.
     #[error("{path}: {message}")]
     Content {
@@ -138,23 +131,29 @@ impl Baseline {
     /// would be written back. Quoted values are redacted (key-shaped text masked).
     pub fn parse(text: &str, path: &Path) -> Result<Baseline, BaselineError> {
         let shown = shown_path(path);
-        let invalid = |line: usize, column: usize, message: String| BaselineError::Invalid {
-            path: shown.clone(),
-            line,
-            column,
-            message: crate::redact_builtin(&message),
+        let invalid = |line: usize, column: usize, message: String| {
+            BaselineError::Invalid(FileProblem {
+                path: shown.clone(),
+                line,
+                column,
+                message: redact_builtin(&message),
+            })
         };
         let doc: Document = serde_json::from_str(text).map_err(|e| {
+            // serde_json ends its text with the position, which the problem names already.
+            let full = e.to_string();
+            let what = full
+                .split_once(" at line ")
+                .map_or(full.as_str(), |(w, _)| w);
             let message = format!(
-                "{}; expected a baseline written by --write-baseline ({{\"version\": 1, \
-                 \"entries\": [...]}})",
-                e.to_string().split(" at line ").next().unwrap_or_default()
+                "{what}; expected a baseline written by --write-baseline ({{\"version\": 1, \
+                 \"entries\": [...]}})"
             );
             invalid(e.line(), e.column(), message)
         })?;
         let content = |message: String| BaselineError::Content {
             path: shown.clone(),
-            message: crate::redact_builtin(&message),
+            message: redact_builtin(&message),
         };
         if doc.version != BASELINE_VERSION {
             return Err(content(format!(
@@ -189,7 +188,9 @@ impl Baseline {
             version: BASELINE_VERSION,
             entries: self.entries.clone(),
         };
-        let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        // An empty string here would be written as the baseline and lose every entry.
+        let mut text = serde_json::to_string_pretty(&doc)
+            .expect("invariant: a document of strings and numbers serializes");
         text.push('\n');
         text
     }

@@ -23,7 +23,9 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::shown_path;
-use crate::rules::{line_column, Rule, RuleError, RuleSet, RuleSpec};
+use crate::detect::redact_builtin;
+use crate::problem::FileProblem;
+use crate::rules::{Rule, RuleError, RuleSet, RuleSpec};
 
 /// The name of the config file looked for in the folder scanned and at the repository top.
 pub const CONFIG_FILE_NAME: &str = ".leadey-scan.toml";
@@ -42,18 +44,9 @@ pub enum ConfigError {
         /// The underlying error (not a `source`: the message already shows it).
         error: std::io::Error,
     },
-    /// A value is wrong; `line` and `column` are 1-based (0 when unknown).
-    #[error("{path}:{line}:{column}: {message}")]
-    Invalid {
-        /// The file, as displayed.
-        path: String,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column, in characters.
-        column: usize,
-        /// What is wrong and what was expected.
-        message: String,
-    },
+    /// A value is wrong, at a line and column of the file.
+    #[error(transparent)]
+    Invalid(FileProblem),
 }
 
 /// A checked config file.
@@ -127,27 +120,13 @@ impl ConfigFile {
     /// Checks the text of a config file; `path` names it in errors.
     pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
         let display = shown_path(path);
-        let at = |span: std::ops::Range<usize>, message: String| {
-            let (line, column) = line_column(text, span.start);
-            ConfigError::Invalid {
-                path: display.clone(),
-                line,
-                column,
-                message: crate::redact_builtin(&message),
-            }
+        let problem = |span: Option<std::ops::Range<usize>>, message: String| {
+            let message = redact_builtin(&message);
+            ConfigError::Invalid(FileProblem::at(display.clone(), text, span, message))
         };
-        let spec: ConfigSpec = toml::from_str(text).map_err(|e| {
-            let (line, column) = e
-                .span()
-                .map(|span| line_column(text, span.start))
-                .unwrap_or((0, 0));
-            ConfigError::Invalid {
-                path: display.clone(),
-                line,
-                column,
-                message: crate::redact_builtin(&e.message().replace('\n', " ")),
-            }
-        })?;
+        let at = |span: std::ops::Range<usize>, message: String| problem(Some(span), message);
+        let spec: ConfigSpec =
+            toml::from_str(text).map_err(|e| problem(e.span(), e.message().replace('\n', " ")))?;
 
         let mut globs = PathGlobs::builder();
         for glob in &spec.allow.paths {
@@ -220,8 +199,8 @@ impl ConfigFile {
         set.merge(self.rules.clone());
         for file in rule_files {
             // #8: rule files are input; their errors mask keys here, in the library.
-            let rules = crate::rules::load_rule_file(file)
-                .map_err(|e| e.redacted(crate::redact_builtin))?;
+            let rules =
+                crate::rules::load_rule_file(file).map_err(|e| e.redacted(redact_builtin))?;
             set.merge(rules);
         }
         self.apply_overrides(&mut set)?;
@@ -231,13 +210,14 @@ impl ConfigFile {
     fn apply_overrides(&self, set: &mut RuleSet) -> Result<(), ConfigError> {
         for o in &self.overrides {
             let at = |message: String| {
-                let (line, column) = line_column(&self.text, o.span.start);
-                ConfigError::Invalid {
-                    path: self.display.clone(),
-                    line,
-                    column,
-                    message: crate::redact_builtin(&message),
-                }
+                let message = redact_builtin(&message);
+                let span = Some(o.span.clone());
+                ConfigError::Invalid(FileProblem::at(
+                    self.display.clone(),
+                    &self.text,
+                    span,
+                    message,
+                ))
             };
             let Some(rule) = set.get(&o.id) else {
                 let ids: Vec<String> = set.rules().iter().map(|r| format!("`{}`", r.id)).collect();
@@ -325,7 +305,7 @@ fn check_hex(text: &str, len: usize) -> Result<String, ()> {
 }
 
 fn bad_hex_message(value: &str, expected: &str) -> String {
-    let redacted = crate::redact_builtin(value);
+    let redacted = redact_builtin(value);
     if redacted != value {
         // Someone pasted the key itself: say so, and never echo it.
         return format!(
@@ -429,7 +409,7 @@ impl PathGlobsBuilder {
     /// matched.
     pub fn add(&mut self, glob: &str) -> Result<(), String> {
         // #8: reports quote the glob that suppressed a finding; a glob can spell out a key.
-        let shown = crate::redact_builtin(glob);
+        let shown = redact_builtin(glob);
         let pattern = glob.trim_start_matches("./").trim_start_matches('/');
         let pattern = pattern.trim_end_matches('/');
         if pattern.is_empty() {
@@ -445,7 +425,7 @@ impl PathGlobsBuilder {
                 format!(
                     "`{}` is not a valid glob ({}): {GLOB_EXPECTED}",
                     quote(&shown),
-                    crate::redact_builtin(&e.kind().to_string())
+                    redact_builtin(&e.kind().to_string())
                 )
             })?;
         if pattern.contains('/') {
@@ -460,7 +440,7 @@ impl PathGlobsBuilder {
 
     /// The compiled globs; the error (key-shaped text masked) says what is wrong.
     pub fn build(self) -> Result<PathGlobs, String> {
-        let message = |e: globset::Error| crate::redact_builtin(&e.to_string());
+        let message = |e: globset::Error| redact_builtin(&e.to_string());
         Ok(PathGlobs {
             names: self.names.build().map_err(message)?,
             name_globs: self.name_globs,

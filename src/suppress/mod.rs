@@ -13,6 +13,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::detect::allow;
+use crate::detect::redact_builtin;
 use crate::finding::{Finding, Fingerprint, Suppression, SuppressionKind};
 pub use crate::origin::ScanRoot;
 use crate::origin::{display_path, Root, MEMBER_SEPARATOR};
@@ -21,10 +22,8 @@ use crate::rules::RuleSet;
 use baseline::{Baseline, BaselineError, Entry};
 use config_file::{ConfigError, ConfigFile, RuleSetError, CONFIG_FILE_NAME};
 
-/// Why a suppression was not applied to a live key: in reports and on standard error.
-pub const LIVE_OVERRIDE_REASON: &str = "the key is live: allow comments, config files and \
-     baselines are for examples, fixtures and revoked keys, never for a working credential; \
-     revoke it";
+// #23: shared with the reporters, so defined below both, in `finding`.
+pub use crate::finding::{count_by_kind, LIVE_OVERRIDE_REASON};
 
 /// Which config file to use.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -107,7 +106,7 @@ impl Outcome {
     pub fn messages(&self, list_stale: bool, quiet: bool) -> Vec<String> {
         self.unredacted_messages(list_stale, quiet)
             .iter()
-            .map(|line| crate::redact_builtin(line))
+            .map(|line| redact_builtin(line))
             .collect()
     }
 
@@ -229,7 +228,7 @@ impl Suppressor {
         match &self.config {
             Some(config) => config.rule_set(rule_files),
             // #8: rule files are input; their errors mask keys here, in the library.
-            None => Ok(RuleSet::load(rule_files).map_err(|e| e.redacted(crate::redact_builtin))?),
+            None => Ok(RuleSet::load(rule_files).map_err(|e| e.redacted(redact_builtin))?),
         }
     }
 
@@ -262,7 +261,7 @@ impl Suppressor {
                 }
                 entries.push(Entry {
                     fingerprint: f.fingerprint.0.clone(),
-                    rule_id: f.rule_id.clone(),
+                    rule_id: f.rule_id.to_string(),
                     path: f.origin.relative(),
                     masked_key: f.masked_key.clone(),
                 });
@@ -395,7 +394,7 @@ impl Suppressor {
     fn config_relative(&self, f: &Finding) -> String {
         match (&self.glob_base, &f.origin.root) {
             (Some(base), Root::File { display, .. }) => {
-                let mut rel = base.relative(display);
+                let mut rel = base.relative(display.as_str());
                 for m in &f.origin.members {
                     rel.push(MEMBER_SEPARATOR);
                     rel.push_str(m);
@@ -505,25 +504,10 @@ fn is_live(f: &Finding) -> bool {
     f.verification.as_ref().is_some_and(|v| v.is_live())
 }
 
-/// Suppressed findings counted by kind, in `SuppressionKind::ALL` order, zeros left out.
-pub fn count_by_kind(suppressed: &[Finding]) -> Vec<(SuppressionKind, usize)> {
-    SuppressionKind::ALL
-        .into_iter()
-        .map(|k| {
-            let n = suppressed
-                .iter()
-                .filter(|f| f.suppression.as_ref().is_some_and(|s| s.kind == k))
-                .count();
-            (k, n)
-        })
-        .filter(|(_, n)| *n > 0)
-        .collect()
-}
-
 /// `path` as displayed in messages and reports, key-shaped text masked (#8: a config file or
 /// a baseline can be named after a key, and reports and messages quote its name).
 fn shown_path(path: &Path) -> String {
-    crate::redact_builtin(&display_path(path))
+    redact_builtin(&display_path(path))
 }
 
 #[cfg(test)]

@@ -143,11 +143,11 @@ pub fn mask_key(value: &Value, key: &str, masked: &str) -> Value {
 /// masked, whatever key it is.
 pub fn redact_keys(value: &Value) -> Value {
     match value {
-        Value::String(s) => Value::String(crate::redact_builtin(s)),
+        Value::String(s) => Value::String(crate::detect::redact_builtin(s)),
         Value::Array(items) => Value::Array(items.iter().map(redact_keys).collect()),
         Value::Object(obj) => Value::Object(
             obj.iter()
-                .map(|(k, v)| (crate::redact_builtin(k), redact_keys(v)))
+                .map(|(k, v)| (crate::detect::redact_builtin(k), redact_keys(v)))
                 .collect(),
         ),
         other => other.clone(),
