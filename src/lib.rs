@@ -15,6 +15,7 @@ pub mod git;
 pub mod github;
 pub mod hook;
 pub mod origin;
+pub mod push;
 pub mod report;
 pub mod rules;
 pub mod scan;

@@ -66,6 +66,10 @@ fn run(mut args: Args) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_CLEAN);
     }
+    // #21: push hooks decide in `push`; the message is for the pusher, on stderr.
+    if args.push.is_hook() {
+        return Ok(push_hook(&args));
+    }
     // Checked before the scan, so that a refused API base costs nothing and sends nothing.
     let verify_config = args.verify_config().context("cannot verify keys")?;
     let suppress_options = args.suppress_options();
@@ -146,6 +150,28 @@ fn run(mut args: Args) -> anyhow::Result<u8> {
         eprintln!("leadey-scan: {}", escape(&line));
     }
     Ok(exit_code(&report, out_config.fail_on))
+}
+
+/// Runs `--pre-receive` or `--pre-push` (#21) on standard input and prints the decision.
+fn push_hook(args: &Args) -> u8 {
+    use leadey_scan::push::{run_hook, Hook, HookRun};
+    let mut input = Vec::new();
+    let _ = io::Read::read_to_end(&mut io::stdin().lock(), &mut input);
+    let hook = match &args.push.pre_push {
+        Some(remote) => Hook::PrePush {
+            remote: remote.first().cloned(),
+        },
+        None => Hook::PreReceive,
+    };
+    let run = HookRun {
+        hook,
+        args: args.push.clone(),
+        scan: args.scan_config(),
+        suppress: args.suppress_options(),
+    };
+    let decision = run_hook(run, &input, &|k| std::env::var(k).ok());
+    eprint!("{}", decision.message);
+    decision.exit
 }
 
 /// Writes the SARIF log(s) for `--sarif-file`: findings still present go to `path`; findings
