@@ -357,7 +357,11 @@ pub fn run_hook(run: HookRun, input: &[u8], var: &dyn Fn(&str) -> Option<String>
     }
     let range = match &run.hook {
         Hook::PreReceive => pre_receive_range(&updates, &repo),
-        Hook::PrePush { remote } => pre_push_range(&updates, remote.as_deref(), &repo),
+        Hook::PrePush { remote } => {
+            // The pre-commit framework passes no arguments; it names the remote in a variable.
+            let remote = remote.clone().or_else(|| var("PRE_COMMIT_REMOTE_NAME"));
+            pre_push_range(&updates, remote.as_deref(), &repo)
+        }
     };
     drop(repo);
     let Some(range) = range else {
