@@ -468,7 +468,11 @@ fn scan_with_timeout(run: &HookRun, range: CommitRange, timeout: Duration) -> Ou
     match rx.recv_timeout(timeout) {
         Ok(Ok(report)) => Outcome::Done(report),
         Ok(Err(e)) => Outcome::Failed(e),
-        Err(mpsc::RecvTimeoutError::Timeout) => Outcome::TimedOut,
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            // The process ends right after the decision: leave no temporary directory behind.
+            crate::git::push::remove_object_views();
+            Outcome::TimedOut
+        }
         Err(mpsc::RecvTimeoutError::Disconnected) => {
             Outcome::Failed("the scan stopped unexpectedly".to_string())
         }

@@ -102,6 +102,8 @@ fn install(path: &Path, flag: &str, args: &[&str]) {
 /// A working clone pushing to a server.
 struct Client {
     tree: Tree,
+    /// `TMPDIR` of the pushes (and so of the hooks they run).
+    tmp: Tree,
 }
 
 impl Client {
@@ -109,7 +111,10 @@ impl Client {
         let tree = Tree::new();
         git(tree.path(), &["init", "-q", "-b", "main"]);
         git(tree.path(), &["remote", "add", "origin", &server.url()]);
-        Client { tree }
+        Client {
+            tree,
+            tmp: Tree::new(),
+        }
     }
 
     fn path(&self) -> &Path {
@@ -138,7 +143,18 @@ impl Client {
     fn push(&self, args: &[&str]) -> Output {
         let mut all = vec!["push"];
         all.extend_from_slice(args);
-        git_cmd(self.path(), &all).output().expect("run git push")
+        git_cmd(self.path(), &all)
+            .env("TMPDIR", self.tmp.path())
+            .output()
+            .expect("run git push")
+    }
+
+    /// What the hooks left in `TMPDIR`.
+    fn leftovers(&self) -> Vec<PathBuf> {
+        std::fs::read_dir(self.tmp.path())
+            .expect("read TMPDIR")
+            .map(|e| e.expect("entry").path())
+            .collect()
     }
 }
 
@@ -230,6 +246,7 @@ fn a_key_in_a_new_branch_is_blocked_naming_commit_path_line_and_mask() {
         "{e}"
     );
     assert!(!e.contains(&key), "the full key leaked:\n{e}");
+    assert_eq!(client.leftovers(), Vec::<PathBuf>::new());
     assert!(
         !e.contains("leadey-scan.skip"),
         "no bypass offered by default:\n{e}"
@@ -516,6 +533,7 @@ fn a_push_that_takes_too_long_is_rejected_by_default() {
     big_push(&client);
     let e = rejected(&client.push(&["origin", "main"]));
     assert!(e.contains("too big to check"), "{e}");
+    assert_eq!(client.leftovers(), Vec::<PathBuf>::new());
 }
 
 #[test]

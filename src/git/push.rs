@@ -35,6 +35,25 @@ impl ObjectView {
 impl Drop for ObjectView {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
+        if let Ok(mut live) = LIVE_VIEWS.lock() {
+            live.1.retain(|d| d != &self.dir);
+        }
+    }
+}
+
+/// The views not dropped yet, so that a hook that stops waiting for its scan (`--timeout`)
+/// can remove them before the process ends; and whether it did (no view is made after).
+static LIVE_VIEWS: std::sync::Mutex<(bool, Vec<PathBuf>)> =
+    std::sync::Mutex::new((false, Vec::new()));
+
+/// Removes the temporary directory of every object view still alive, and refuses new ones.
+/// For a process about to exit while a scan thread still runs; that scan fails from then on.
+pub fn remove_object_views() {
+    if let Ok(mut live) = LIVE_VIEWS.lock() {
+        live.0 = true;
+        for dir in live.1.drain(..) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
@@ -149,7 +168,16 @@ fn make_view(dirs: &[PathBuf]) -> std::io::Result<ObjectView> {
         std::process::id(),
         SEQ.fetch_add(1, Ordering::Relaxed)
     ));
-    std::fs::create_dir_all(dir.join("info"))?;
+    {
+        let mut live = LIVE_VIEWS
+            .lock()
+            .map_err(|_| std::io::Error::other("object views poisoned"))?;
+        if live.0 {
+            return Err(std::io::Error::other("the hook has decided already"));
+        }
+        std::fs::create_dir_all(dir.join("info"))?;
+        live.1.push(dir.clone());
+    }
     let view = ObjectView { dir };
     let mut list = String::new();
     for d in dirs {
