@@ -1,19 +1,20 @@
-//! The shared road from bytes to findings (#12). Every input the scanner reads (a file of a
-//! tree, standard input, a git blob in any scope, and the members of archives inside them;
-//! decoded regions to come) goes through `Scanner`: the size limit, archive unpacking (#13,
-//! in `Nest`: the one place `scan_reader` and `scan_bytes` both use), the scan itself
-//! (prefilter, chunked detection, binary sniff), finding construction with its `Origin`, and
-//! counting into a `Tally`. The walker and the git scopes only decide what to read and where it
-//! came from. Never prints.
+//! The shared road from bytes to findings (#12, #23). Every input the scanner reads (a file of
+//! a tree, standard input, a git blob in any scope, and the members of archives inside them)
+//! goes through `Scanner::scan_input`: the size limit, the read, archive unpacking (#13, in
+//! `Nest`: the one place `scan_reader` and `scan_bytes` both use), the scan itself (prefilter,
+//! chunked detection, decoding, binary sniff) and counting into a `Tally`; `Scanner::finding`
+//! builds each finding with its `Origin` and `Attribution` at once. The walker and the git
+//! scopes only decide what to read, where it came from and which commit added it. Never prints.
 
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::io::{self, Read};
 use std::ops::ControlFlow;
 
 use crate::config::ArchiveLimits;
 use crate::detect::Detector;
-use crate::finding::{Finding, Seen};
+use crate::finding::{CommitInfo, Finding, Seen};
 use crate::origin::{display_bytes, Origin};
 use crate::source::{
     self, Excludes, FileError, Head, Hit, IssueKind, MemberIssue, Skip, SkipReason, StreamScan,
@@ -75,9 +76,46 @@ impl Tally {
     }
 }
 
+/// Where the bytes of one input are (#23).
+#[derive(Debug)]
+pub enum Bytes<'b, R> {
+    /// A file of a tree, opened, and its length when opened: never read past it; a zip is
+    /// read in place with seeks.
+    File(std::fs::File, u64),
+    /// A stream whose length is known only at its end (standard input).
+    Stream(R),
+    /// Bytes in memory (a git blob).
+    Memory(&'b [u8]),
+}
+
+/// The stream type of `Bytes` that are not a stream.
+pub type NoStream = io::Empty;
+
+/// What became of one input on the road (#23); what it costs the report is in the `Tally`.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Left out before it was scanned (`--max-filesize`).
+    Skipped,
+    /// Could not be read.
+    Failed,
+    /// Scanned and counted: its keys, for the scope to attribute.
+    Scanned(StreamScan),
+}
+
+/// What a scope knows about where its findings came from in history (#23), given to each
+/// finding when it is built: nothing for a tree, standard input or `--staged`.
+#[derive(Debug, Clone, Default)]
+pub struct Attribution {
+    /// The commit that added the key (`--range`, `--history`).
+    pub commit: Option<CommitInfo>,
+    /// `--history` only: whether the key is still there at `HEAD` (or the `--branch` tip).
+    pub present_at_head: Option<bool>,
+}
+
 impl Scanner<'_> {
-    /// Whether `--max-filesize` leaves out an input of `size` bytes: the one place the limit
-    /// is checked, for files, git blobs and (later) archive members.
+    /// Whether `--max-filesize` leaves out an input of `size` bytes: the one test of the limit,
+    /// which `scan_input` applies to every input (#23) and the archive driver to members. Its
+    /// other caller, `--history`, moves onto `scan_input` (#23).
     pub fn is_too_large(&self, size: u64) -> bool {
         self.max_filesize_bytes.is_some_and(|max| size > max)
     }
@@ -237,8 +275,15 @@ impl Scanner<'_> {
     }
 
     /// The finding for `hit`, found in an input of origin `origin` (the hit's members are
-    /// appended to it) that looks binary or not: the one place findings are made from hits.
-    pub fn finding(&self, origin: &Origin, binary: bool, hit: &Hit) -> Finding {
+    /// appended to it) that looks binary or not, attributed by `attribution`: the one place
+    /// findings are made from hits, with every field at once (#23).
+    pub fn finding(
+        &self,
+        origin: &Origin,
+        binary: bool,
+        hit: &Hit,
+        attribution: &Attribution,
+    ) -> Finding {
         let c = &hit.candidate;
         let binary = if hit.members.is_empty() {
             binary
@@ -259,34 +304,108 @@ impl Scanner<'_> {
             encoding: c.encoding.iter().map(|e| e.to_string()).collect(),
         };
         let origin = Scanner::member_origin(origin, &hit.members);
-        let mut finding = Finding::new(c.rule_id.to_string(), origin, seen);
-        finding.deleted_in_layer.clone_from(&hit.deleted_in_layer);
-        finding
+        Finding::new(
+            c.rule_id.to_string(),
+            origin,
+            seen,
+            attribution.commit.clone(),
+            attribution.present_at_head,
+            hit.deleted_in_layer.clone(),
+        )
     }
 
-    /// Adds the outcome of scanning one input to `tally`: counts, findings, or the error.
-    /// `origin` is only computed when something is reported.
-    pub fn record(
+    /// The one road from an input to its outcome (#23, STYLE.md §1). Every scope (tree,
+    /// standard input, `--staged`, `--range`; `--history` next) only chooses inputs and hands
+    /// each one here with `origin` (computed only when something is reported), its `size` (asked
+    /// for only when `--max-filesize` is set; `None` when unknown before reading) and its
+    /// `bytes` (loaded only when the size allows). This method owns the size check, the read,
+    /// unpacking, decoding and counting: it records into `tally` the count, the skip, the read
+    /// error or the archive members left out, and returns the keys found for the scope to
+    /// attribute and turn into findings with [`Scanner::finding`]. An error of the loader is
+    /// handed back untouched (a git scope decides which are fatal).
+    pub fn scan_input<'b, R: Read, E>(
         &self,
         tally: &mut Tally,
-        origin: impl FnOnce() -> Origin,
-        result: io::Result<StreamScan>,
-    ) {
+        origin: &dyn Fn() -> Origin,
+        size: impl FnOnce() -> Option<u64>,
+        bytes: impl FnOnce() -> Result<Bytes<'b, R>, E>,
+        buf: &mut Vec<u8>,
+    ) -> Result<Outcome, E> {
+        let limited = self.max_filesize_bytes.is_some();
+        if limited && size().is_some_and(|s| self.is_too_large(s)) {
+            tally
+                .skipped
+                .push(Skip::new(origin(), SkipReason::TooLarge));
+            return Ok(Outcome::Skipped);
+        }
+        let result = match bytes()? {
+            // Read what the file held when opened: a file growing while we read cannot hold
+            // us. A zip is read in place (#13).
+            Bytes::File(file, len) => match limited && self.is_too_large(len) {
+                true => None,
+                false => Some(self.scan_file(file, len, buf)),
+            },
+            Bytes::Memory(data) => match limited && self.is_too_large(data.len() as u64) {
+                true => None,
+                false => Some(Ok(self.scan_bytes(data, TOP_DEPTH, buf))),
+            },
+            // A stream tells its size only by ending: read one byte past the limit at most.
+            Bytes::Stream(reader) => match self.max_filesize_bytes {
+                Some(max) => {
+                    let scan = self.scan_reader(reader.take(max.saturating_add(1)), TOP_DEPTH, buf);
+                    match scan {
+                        Ok(scan) if self.is_too_large(scan.bytes) => None,
+                        other => Some(other),
+                    }
+                }
+                None => Some(self.scan_reader(reader, TOP_DEPTH, buf)),
+            },
+        };
         match result {
-            Ok(scan) => {
-                tally.count(scan.bytes);
-                if scan.hits.is_empty() && scan.issues.is_empty() {
-                    return;
-                }
-                let origin = origin();
-                for hit in &scan.hits {
-                    tally.findings.push(self.finding(&origin, scan.binary, hit));
-                }
-                self.record_issues(tally, &origin, &scan.issues);
+            None => {
+                tally
+                    .skipped
+                    .push(Skip::new(origin(), SkipReason::TooLarge));
+                Ok(Outcome::Skipped)
             }
-            Err(e) => tally
-                .errors
-                .push(FileError::new(Some(origin()), source::io_message(&e))),
+            Some(Err(e)) => {
+                let error = FileError::new(Some(origin()), source::io_message(&e));
+                tally.errors.push(error);
+                Ok(Outcome::Failed)
+            }
+            Some(Ok(scan)) => {
+                tally.count(scan.bytes);
+                if !scan.issues.is_empty() {
+                    self.record_issues(tally, &origin(), &scan.issues);
+                }
+                Ok(Outcome::Scanned(scan))
+            }
+        }
+    }
+
+    /// `scan_input` for an input all of whose keys are findings, unattributed (a file of a
+    /// tree, standard input).
+    pub fn scan_whole<R: Read>(
+        &self,
+        tally: &mut Tally,
+        origin: &dyn Fn() -> Origin,
+        size: Option<u64>,
+        bytes: Bytes<'_, R>,
+        buf: &mut Vec<u8>,
+    ) {
+        let outcome = self.scan_input(tally, origin, || size, || Ok::<_, Infallible>(bytes), buf);
+        let Ok(Outcome::Scanned(scan)) = outcome else {
+            return;
+        };
+        if scan.hits.is_empty() {
+            return;
+        }
+        let origin = origin();
+        let none = Attribution::default();
+        for hit in &scan.hits {
+            tally
+                .findings
+                .push(self.finding(&origin, scan.binary, hit, &none));
         }
     }
 

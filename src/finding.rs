@@ -428,10 +428,18 @@ pub struct Seen {
 }
 
 impl Finding {
-    /// Assembles a finding of rule `rule_id` at `origin`; the display path, hash and the
-    /// fingerprint (from the root-relative path) are derived here, the one place findings are
-    /// made.
-    pub fn new(rule_id: String, origin: Origin, seen: Seen) -> Finding {
+    /// Assembles a finding of rule `rule_id` at `origin`, with every field at once (#23): the
+    /// commit that added the key and whether `HEAD` still has it (git scopes), the image layer
+    /// that deletes its file (images). The display path, hash and the fingerprint (from the
+    /// root-relative path) are derived here, the one place findings are made.
+    pub fn new(
+        rule_id: String,
+        origin: Origin,
+        seen: Seen,
+        commit: Option<CommitInfo>,
+        present_at_head: Option<bool>,
+        deleted_in_layer: Option<String>,
+    ) -> Finding {
         let key_sha256 = seen.key.hash();
         let fingerprint = Fingerprint::new(&rule_id, &origin.relative(), &key_sha256);
         Finding {
@@ -453,9 +461,9 @@ impl Finding {
             snippet: seen.snippet,
             snippet_key_start: seen.snippet_key_start,
             verification: None,
-            commit: None,
-            present_at_head: None,
-            deleted_in_layer: None,
+            commit,
+            present_at_head,
+            deleted_in_layer,
             suppression: None,
             allow_marker: seen.allow_marker,
             key: seen.key,
@@ -489,6 +497,9 @@ pub(crate) fn test_finding() -> Finding {
         "r".into(),
         Origin::file("a.txt".into(), "a.txt".into()),
         seen,
+        None,
+        None,
+        None,
     )
 }
 

@@ -39,6 +39,10 @@ pub enum Root {
     Stdin,
     /// A blob of a git repository.
     Git {
+        /// The path as reports show it: relative to the current directory, as in tree scans
+        /// (#20), `/`-separated, key-shaped runs masked.
+        #[serde(skip)]
+        display: String,
         /// Repository-relative path, `/`-separated, key-shaped runs masked.
         path: String,
         /// The commit the blob was found in (full hex id); `None` for the index (`--staged`).
@@ -79,8 +83,17 @@ impl Origin {
 
     /// The blob at repository path `path` (display form), in `commit` when known.
     pub fn git(path: String, commit: Option<String>) -> Origin {
+        Origin::git_shown(path.clone(), path, commit)
+    }
+
+    /// `Origin::git`, shown as `display` (the path relative to the current directory, #20).
+    pub fn git_shown(display: String, path: String, commit: Option<String>) -> Origin {
         Origin {
-            root: Root::Git { path, commit },
+            root: Root::Git {
+                display,
+                path,
+                commit,
+            },
             members: Vec::new(),
         }
     }
@@ -97,7 +110,7 @@ impl Origin {
         match &self.root {
             Root::File { display, .. } => display,
             Root::Stdin => STDIN_DISPLAY,
-            Root::Git { path, .. } => path,
+            Root::Git { display, .. } => display,
         }
     }
 

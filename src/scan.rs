@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
 
-use crate::blob::{Scanner, Tally, TOP_DEPTH};
+use crate::blob::{Bytes, NoStream, Scanner, Tally};
 use crate::config::ScanConfig;
 use crate::detect::Detector;
 use crate::origin::{display_path, Origin, ScanRoot, STDIN_ARG};
@@ -125,8 +125,9 @@ fn scan_paths(config: &ScanConfig, scanner: &Scanner<'_>) -> Tally {
     }
     let mut tally = acc.into_inner().unwrap_or_else(|e| e.into_inner());
     if !stdin.is_empty() {
-        let result = scanner.scan_reader(io::stdin().lock(), TOP_DEPTH, &mut Vec::new());
-        scanner.record(&mut tally, Origin::stdin, result);
+        // #23: standard input takes the same road, `--max-filesize` included.
+        let bytes = Bytes::Stream(io::stdin().lock());
+        scanner.scan_whole(&mut tally, &Origin::stdin, None, bytes, &mut Vec::new());
     }
     tally
 }
@@ -290,16 +291,15 @@ impl Visitor<'_> {
             self.skip(path, source::skip_reason_for(&meta.file_type()));
             return;
         }
-        if self.scanner.is_too_large(meta.len()) {
-            self.skip(path, SkipReason::TooLarge);
-            return;
-        }
-        // Read what the file held when opened: a file growing while we read cannot hold us.
-        // `scan_file` reads a zip in place (#13).
-        let result = self.scanner.scan_file(file, meta.len(), &mut self.buf);
         let (detector, root) = (self.scanner.detector, self.root);
-        self.scanner
-            .record(&mut self.part, || file_origin(detector, root, path), result);
+        let bytes = Bytes::<NoStream>::File(file, meta.len());
+        self.scanner.scan_whole(
+            &mut self.part,
+            &|| file_origin(detector, root, path),
+            Some(meta.len()),
+            bytes,
+            &mut self.buf,
+        );
     }
 }
 

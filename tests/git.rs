@@ -8,18 +8,31 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::common::{fake_key, masked, stderr, stdout, Tree};
+use leadey_scan::config::{CommitRange, GitScope, ScanConfig};
+use leadey_scan::report::Report;
 use serde_json::Value;
 
-/// A git repository in a temp dir, with commit dates that advance one minute per commit.
+/// A git repository in a temp dir (or a folder of it), with commit dates that advance one
+/// minute per commit.
 struct Repo {
     tree: Tree,
+    /// The work tree: the temp dir, or a folder of it.
+    dir: PathBuf,
     clock: Cell<u64>,
 }
 
 impl Repo {
     fn new() -> Repo {
+        Repo::in_folder(Tree::new(), "")
+    }
+
+    /// A repository in folder `rel` of `tree` (the temp dir itself when `rel` is empty).
+    fn in_folder(tree: Tree, rel: &str) -> Repo {
+        let dir = tree.join(rel);
+        std::fs::create_dir_all(&dir).expect("create the repository folder");
         let repo = Repo {
-            tree: Tree::new(),
+            tree,
+            dir,
             clock: Cell::new(1_700_000_000),
         };
         repo.git(&["init", "-q", "-b", "main"]);
@@ -27,11 +40,15 @@ impl Repo {
     }
 
     fn path(&self) -> &Path {
-        self.tree.path()
+        &self.dir
     }
 
     fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> &Repo {
-        self.tree.write(rel, contents);
+        let p = self.dir.join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("create parent");
+        }
+        std::fs::write(&p, contents).expect("write file");
         self
     }
 
@@ -215,15 +232,22 @@ fn staged_in_a_repository_without_commits_reports_every_staged_key() {
 }
 
 #[test]
-fn staged_paths_are_relative_to_the_repository_root_from_a_subfolder() {
+fn staged_scans_the_whole_index_from_a_subfolder_and_shows_paths_from_there() {
+    // #20: the paths are shown from the current directory (they were repository-relative);
+    // the origin keeps the repository path, which fingerprints use.
     let key = fake_key(8);
     let repo = Repo::new();
     repo.write("a/b/readme", "x\n").commit("init");
     repo.write("a/b/c.txt", format!("{key}\n"));
+    repo.write("top.txt", format!("{key}\n"));
     repo.git(&["add", "."]);
     let out = scan_in(&repo.path().join("a/b"), &["--staged", "--format", "json"]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(places(&v), vec![("a/b/c.txt".to_string(), 1)]);
+    assert_eq!(
+        places(&v),
+        vec![("../../top.txt".to_string(), 1), ("c.txt".to_string(), 1)]
+    );
+    assert_eq!(findings(&v)[1]["origin"]["path"], "a/b/c.txt");
 }
 
 #[test]
@@ -436,6 +460,302 @@ fn unknown_revision_or_bad_range_is_an_error() {
     let out = repo.scan(&["--range", "main"]);
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("use BASE..HEAD"), "{}", stderr(&out));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commit sets (#20, #21): several tips, several hidden revisions, every ref but some hidden. No
+// flag spells these yet (the Action and the push hooks build them), so the library runs them.
+
+/// The scan of commit set `range` in `repo`, through the library.
+fn scan_set(repo: &Repo, range: CommitRange) -> Result<Report, leadey_scan::scan::ScanError> {
+    let config = ScanConfig {
+        paths: vec![repo.path().to_path_buf()],
+        git: Some(GitScope::Range(range)),
+        ..ScanConfig::default()
+    };
+    leadey_scan::run(&config)
+}
+
+/// (masked key, commit id) of every finding of `report`, sorted.
+fn keys_and_commits(report: &Report) -> Vec<(String, String)> {
+    let mut v: Vec<_> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let commit = f.commit.as_ref().map(|c| c.id.clone()).unwrap_or_default();
+            (f.masked_key.clone(), commit)
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn set(tips: &[&str], hide: &[&str], hide_refs_except: Option<&[&str]>) -> CommitRange {
+    let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    CommitRange {
+        tips: owned(tips),
+        hide: owned(hide),
+        hide_refs_except: hide_refs_except.map(owned),
+    }
+}
+
+fn sorted(mut v: Vec<(String, String)>) -> Vec<(String, String)> {
+    v.sort();
+    v
+}
+
+#[test]
+fn commit_set_with_several_tips_scans_what_each_tip_adds() {
+    let (k0, ka, kb) = (fake_key(90), fake_key(91), fake_key(92));
+    let repo = Repo::new();
+    repo.write("old.txt", format!("{k0}\n"));
+    let base = repo.commit("base");
+    repo.git(&["checkout", "-q", "-b", "a"]);
+    repo.write("a.txt", format!("{ka}\n"));
+    let ca = repo.commit("a");
+    repo.git(&["checkout", "-q", "-b", "b", "main"]);
+    repo.write("b.txt", format!("{kb}\n"));
+    let cb = repo.commit("b");
+    let report = scan_set(&repo, set(&["a", &cb], &[&base], None)).unwrap();
+    assert_eq!(
+        keys_and_commits(&report),
+        sorted(vec![(masked(&ka), ca.clone()), (masked(&kb), cb.clone())])
+    );
+    // The same tip twice is one tip; hiding nothing reaches the base commit too.
+    let report = scan_set(&repo, set(&["a", "a"], &[], None)).unwrap();
+    assert_eq!(
+        keys_and_commits(&report),
+        sorted(vec![(masked(&k0), base), (masked(&ka), ca)])
+    );
+}
+
+#[test]
+fn commit_set_hides_the_ancestry_of_every_hidden_revision() {
+    let (km, ko, kt) = (fake_key(93), fake_key(94), fake_key(95));
+    let repo = Repo::new();
+    repo.write("README", "r\n");
+    repo.commit("base");
+    repo.git(&["checkout", "-q", "-b", "other"]);
+    repo.write("other.txt", format!("{ko}\n"));
+    repo.commit("other");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("main.txt", format!("{km}\n"));
+    repo.commit("main");
+    repo.git(&["checkout", "-q", "-b", "topic"]);
+    repo.git(&["merge", "-q", "--no-edit", "other"]);
+    repo.write("topic.txt", format!("{kt}\n"));
+    let ct = repo.commit("topic");
+    let report = scan_set(&repo, set(&["topic"], &["main", "other"], None)).unwrap();
+    assert_eq!(keys_and_commits(&report), vec![(masked(&kt), ct)]);
+    // Hiding one of them only: the other's key comes in through the merge's side branch.
+    let report = scan_set(&repo, set(&["topic"], &["main"], None)).unwrap();
+    let keys: Vec<_> = keys_and_commits(&report).into_iter().map(|k| k.0).collect();
+    assert_eq!(keys, sorted_keys(&[&ko, &kt]));
+}
+
+fn sorted_keys(keys: &[&str]) -> Vec<String> {
+    let mut v: Vec<_> = keys.iter().map(|k| masked(k)).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn commit_set_can_hide_every_ref_but_the_pushed_one() {
+    // A force push whose `before` is gone: scan what only the pushed branch reaches.
+    let (km, k1, k2, kr) = (fake_key(96), fake_key(97), fake_key(98), fake_key(99));
+    let repo = Repo::new();
+    repo.write("main.txt", format!("{km}\n"));
+    let cm = repo.commit("main");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write("one.txt", format!("{k1}\n"));
+    let c1 = repo.commit("one");
+    repo.write("two.txt", format!("{k2}\n"));
+    let c2 = repo.commit("two");
+    // A tag reaches the first feature commit, a remote-tracking ref a commit of its own, and
+    // an annotated tag of a tree (no commit) hides nothing.
+    repo.git(&["tag", "v1", &c1]);
+    repo.git(&["checkout", "-q", "-b", "remote", "main"]);
+    repo.write("r.txt", format!("{kr}\n"));
+    let cr = repo.commit("remote");
+    repo.git(&["update-ref", "refs/remotes/origin/remote", &cr]);
+    repo.git(&["checkout", "-q", "feature"]);
+    repo.git(&["branch", "-q", "-D", "remote"]);
+    repo.git(&["tag", "-a", "tree-tag", "-m", "a tree", "HEAD^{tree}"]);
+    let pushed = Some(&["refs/heads/feature"][..]);
+    let report = scan_set(&repo, set(&["feature"], &[], pushed)).unwrap();
+    assert_eq!(keys_and_commits(&report), vec![(masked(&k2), c2.clone())]);
+    // A tip that another ref reaches is hidden like the rest of that ref's history.
+    let report = scan_set(&repo, set(&["feature", &cr], &[], pushed)).unwrap();
+    assert_eq!(keys_and_commits(&report), vec![(masked(&k2), c2)]);
+    // On a repository with one branch, hiding every other ref leaves its whole history.
+    let single = Repo::new();
+    single.write("a.txt", format!("{km}\n"));
+    let first = single.commit("first");
+    single.write("b.txt", format!("{k1}\n"));
+    let second = single.commit("second");
+    let report = scan_set(&single, set(&["main"], &[], Some(&["refs/heads/main"]))).unwrap();
+    assert_eq!(
+        keys_and_commits(&report),
+        sorted(vec![(masked(&km), first), (masked(&k1), second)])
+    );
+    let _ = cm;
+}
+
+#[test]
+fn commit_set_can_hide_every_ref_as_a_pre_receive_hook_does() {
+    // In a pre-receive hook the refs still hold their old values: the pushed commits are those
+    // no ref reaches yet.
+    let (kb, kn) = (fake_key(100), fake_key(101));
+    let repo = Repo::new();
+    repo.write("base.txt", format!("{kb}\n"));
+    repo.commit("base");
+    repo.git(&["checkout", "-q", "-b", "incoming"]);
+    repo.write("new.txt", format!("{kn}\n"));
+    let cn = repo.commit("incoming");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.git(&["branch", "-q", "-D", "incoming"]);
+    let report = scan_set(&repo, set(&[&cn], &[], Some(&[]))).unwrap();
+    assert_eq!(keys_and_commits(&report), vec![(masked(&kn), cn)]);
+    assert_eq!(report.stats.files_scanned, 1);
+    // A new branch whose commits every ref already reaches: nothing to scan, no error.
+    let report = scan_set(&repo, set(&["main"], &[], Some(&[]))).unwrap();
+    assert!(report.findings.is_empty());
+    assert_eq!(report.stats.files_scanned, 0);
+}
+
+#[test]
+fn empty_commit_set_is_an_empty_scan_and_unknown_revisions_are_errors() {
+    let repo = Repo::new();
+    repo.write("a.txt", format!("{}\n", fake_key(102)))
+        .commit("key");
+    let report = scan_set(&repo, set(&[], &["main"], None)).unwrap();
+    assert!(report.findings.is_empty());
+    assert_eq!(report.stats.files_scanned, 0);
+    let report = scan_set(&repo, set(&["main"], &["main"], None)).unwrap();
+    assert!(report.findings.is_empty());
+    for range in [
+        set(&["main", "no-such-tip"], &[], None),
+        set(&["main"], &["no-such-base"], None),
+    ] {
+        let err = scan_set(&repo, range).expect_err("an unknown revision is an error");
+        let text = err.to_string();
+        assert!(text.contains("cannot resolve `no-such-"), "{text}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// #20: paths of git scopes are shown relative to the current directory, as in tree scans
+
+/// A repository in `ws/` of a temp dir, with `sub/` in it: a key in `k.env` committed after the
+/// returned `base`, another staged in `sub/s.env`, and one committed then deleted in `gone.env`.
+fn workspace() -> (Repo, String) {
+    let repo = Repo::in_folder(Tree::new(), "ws");
+    repo.write("sub/readme", "r\n");
+    let base = repo.commit("base");
+    repo.write("k.env", format!("K={}\n", fake_key(110)));
+    repo.write("gone.env", format!("G={}\n", fake_key(111)));
+    repo.commit("keys");
+    std::fs::remove_file(repo.path().join("gone.env")).unwrap();
+    repo.commit("drop gone.env");
+    repo.write("sub/s.env", format!("S={}\n", fake_key(112)));
+    repo.git(&["add", "sub/s.env"]);
+    (repo, base)
+}
+
+/// The SARIF result URIs and the JSON `path`s and repository-relative `origin.path`s of a scan.
+fn uris_and_paths(dir: &Path, args: &[&str]) -> (Vec<String>, Vec<(String, String)>) {
+    let mut sarif = args.to_vec();
+    sarif.extend(["--format", "sarif", "--no-timing"]);
+    let out = scan_in(dir, &sarif);
+    assert_eq!(code(&out), 1, "{args:?}: {}", stderr(&out));
+    let log: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut uris: Vec<String> = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    uris.sort();
+    let mut json = args.to_vec();
+    json.extend(["--format", "json", "--no-timing"]);
+    let v: Value = serde_json::from_slice(&scan_in(dir, &json).stdout).unwrap();
+    let mut paths: Vec<(String, String)> = findings(&v)
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["origin"]["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    paths.sort();
+    (uris, paths)
+}
+
+fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+#[test]
+fn git_scope_paths_are_relative_to_the_current_directory_from_a_parent_folder() {
+    let (repo, base) = workspace();
+    let parent = &repo.tree;
+    let range = format!("{base}..HEAD");
+    let (uris, paths) = uris_and_paths(parent.path(), &["--range", &range, "ws"]);
+    assert_eq!(uris, ["ws/gone.env", "ws/k.env"]);
+    assert_eq!(
+        paths,
+        pairs(&[("ws/gone.env", "gone.env"), ("ws/k.env", "k.env")])
+    );
+    let (uris, paths) = uris_and_paths(parent.path(), &["--staged", "ws"]);
+    assert_eq!(uris, ["ws/sub/s.env"]);
+    assert_eq!(paths, pairs(&[("ws/sub/s.env", "sub/s.env")]));
+    let (uris, paths) = uris_and_paths(parent.path(), &["--history", "ws"]);
+    assert_eq!(uris, ["ws/gone.env", "ws/k.env"]);
+    assert_eq!(
+        paths,
+        pairs(&[("ws/gone.env", "gone.env"), ("ws/k.env", "k.env")])
+    );
+}
+
+#[test]
+fn git_scope_paths_are_relative_to_the_current_directory_from_a_subfolder() {
+    let (repo, base) = workspace();
+    let sub = repo.path().join("sub");
+    let range = format!("{base}..HEAD");
+    let (uris, paths) = uris_and_paths(&sub, &["--range", &range]);
+    // SARIF places a path that leaves the current directory by its absolute URI, as it does
+    // for tree scans.
+    let ws = repo.path().canonicalize().unwrap();
+    let uri = |name: &str| format!("file://{}/{name}", ws.display());
+    assert_eq!(uris, [uri("gone.env"), uri("k.env")]);
+    assert_eq!(
+        paths,
+        pairs(&[("../gone.env", "gone.env"), ("../k.env", "k.env")])
+    );
+    // A file inside the current directory is shown without the shared folders.
+    let (uris, paths) = uris_and_paths(&sub, &["--staged"]);
+    assert_eq!(uris, ["s.env"]);
+    assert_eq!(paths, pairs(&[("s.env", "sub/s.env")]));
+    // Skips of history (here `--exclude`) are shown the same way.
+    let mut json = vec!["--history", "--exclude", "gone.env", "--list-skipped"];
+    json.extend(["--format", "json", "--no-timing"]);
+    let v: Value = serde_json::from_slice(&scan_in(&sub, &json).stdout).unwrap();
+    let skipped: Vec<_> = v["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(skipped, ["../gone.env"]);
+    assert_eq!(places(&v), vec![("../k.env".to_string(), 1)]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -477,6 +477,55 @@ fn max_filesize_skips_and_counts_large_files() {
     );
 }
 
+/// The JSON report of scanning `input` from standard input with `args`.
+fn scan_stdin(args: &[&str], input: &[u8]) -> (serde_json::Value, std::process::Output) {
+    use std::io::Write;
+    let mut child = bin()
+        .args(["-", "--format", "json", "--no-timing"])
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // The scan may stop reading past the limit: a broken pipe here is expected.
+    let _ = stdin.write_all(input);
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    (serde_json::from_slice(&out.stdout).unwrap(), out)
+}
+
+#[test]
+fn max_filesize_applies_to_stdin_as_to_files() {
+    // #23: standard input takes the same road as files; it was never checked.
+    let key = fake_key(3);
+    let padded = |len: usize| {
+        let mut s = format!("{key}\n");
+        s.push_str(&"x".repeat(len - s.len()));
+        s.into_bytes()
+    };
+    let (v, out) = scan_stdin(&["--max-filesize", "1K"], &padded(1024));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(locations(&v), vec![("<stdin>".to_string(), 1, 1)]);
+    assert_eq!(v["stats"]["files_scanned"], 1);
+    assert_eq!(v["stats"]["bytes_scanned"], 1024);
+    let mut big = padded(1025);
+    big.extend(vec![b'y'; 1 << 20]);
+    let (v, out) = scan_stdin(&["--max-filesize", "1K"], &big);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(locations(&v), vec![]);
+    assert_eq!(v["stats"]["files_scanned"], 0);
+    assert_eq!(
+        v["skipped"],
+        serde_json::json!([{
+            "path": "<stdin>",
+            "origin": {"source": "stdin", "members": []},
+            "reason": "too-large"
+        }])
+    );
+}
+
 #[test]
 fn exclude_globs_leave_paths_out_and_count_them() {
     let t = Tree::new();

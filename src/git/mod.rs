@@ -21,12 +21,12 @@ use gix::objs::Find;
 use gix::prelude::Header;
 use gix::ObjectId;
 
-use crate::blob::{Scanner, Tally, TOP_DEPTH};
+use crate::blob::{self, Attribution, Bytes, NoStream, Scanner, Tally, TOP_DEPTH};
 use crate::config::{GitScope, ScanConfig};
 use crate::detect::Detector;
 use crate::finding::{CommitInfo, Finding};
 use crate::origin::{display_bytes, display_path, Origin};
-use crate::source::{Hit, StreamScan};
+use crate::source::{FileError, Hit, Skip, StreamScan};
 
 /// What stops a git scan before it produces a report.
 #[derive(Debug, thiserror::Error)]
@@ -49,12 +49,6 @@ pub enum GitError {
         rev: String,
         /// Why.
         message: String,
-    },
-    /// A commit set this version cannot walk yet (several tips or hidden revisions, hidden refs).
-    #[error("cannot scan the commit set {spec} yet")]
-    RangeUnsupported {
-        /// The set, as debug output.
-        spec: String,
     },
     /// An object the repository does not hold: a partial clone (`git clone --filter`) leaves
     /// blobs out, and a broken repository loses them.
@@ -146,22 +140,21 @@ pub(crate) fn run(
 ) -> Result<Outcome, GitError> {
     // #21: a push hook reads the pushed objects where git's environment says they are.
     let (repo, _objects) = push::with_object_env(open(config)?)?;
+    let shown = Shown::of(&repo.to_thread_local());
     let ctx = Ctx {
         repo: &repo,
         detector: scanner.detector,
         scanner,
         config,
+        shown,
     };
     match scope {
         GitScope::Staged => staged::run(&ctx),
-        GitScope::Range(range) => match (&range.tips[..], &range.hide[..], &range.hide_refs_except)
-        {
-            ([head], [base], None) => range::run(&ctx, base, head),
-            _ => Err(GitError::RangeUnsupported {
-                spec: format!("{range:?}"),
-            }),
-        },
-        GitScope::History { branch } => history::run(&ctx, branch.as_deref(), progress),
+        GitScope::Range(range) => range::run(&ctx, range),
+        GitScope::History { branch } => {
+            let out = history::run(&ctx, branch.as_deref(), progress)?;
+            Ok(ctx.shown.relocate(out))
+        }
     }
 }
 
@@ -172,6 +165,124 @@ struct Ctx<'a> {
     /// The shared road from bytes to findings (#12).
     scanner: &'a Scanner<'a>,
     config: &'a ScanConfig,
+    /// How repository paths are shown (#20).
+    shown: Shown,
+}
+
+impl Ctx<'_> {
+    /// The origin of repository path `path` (display form), in `commit` when known, shown
+    /// relative to the current directory (#20).
+    fn origin(&self, path: &str, commit: Option<&ObjectId>) -> Origin {
+        Origin::git_shown(
+            self.shown.show(path),
+            path.to_string(),
+            commit.map(ToString::to_string),
+        )
+    }
+}
+
+/// How repository paths are shown in reports (#20): relative to the current directory, as tree
+/// scans show theirs (`ws/k.env` from the parent folder, `../k.env` from a subfolder). Paths
+/// stay repository-relative in `Origin::relative`, so fingerprints, baselines and config globs
+/// do not depend on where the scan runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Shown {
+    /// `..` segments from the current directory up to the nearest folder it shares with the
+    /// work tree.
+    up: usize,
+    /// Segments from there down to the work tree (empty when the current directory is in it).
+    down: Vec<String>,
+    /// Segments of the current directory below the work tree (when it is in it).
+    inside: Vec<String>,
+}
+
+impl Shown {
+    /// How paths of `repo` are shown from the current directory; as they are (repository-
+    /// relative) for a bare repository or when a directory cannot be resolved.
+    fn of(repo: &gix::Repository) -> Shown {
+        let dirs = repo.workdir().and_then(|w| {
+            let work = std::fs::canonicalize(w).ok()?;
+            let cwd = std::env::current_dir().ok()?;
+            Some((std::fs::canonicalize(cwd).ok()?, work))
+        });
+        match dirs {
+            Some((cwd, work)) => Shown::between(&segments(&cwd), &segments(&work)),
+            None => Shown::default(),
+        }
+    }
+
+    /// From the folder `cwd` to the work tree `work` (both as segments from the file-system
+    /// root).
+    fn between(cwd: &[String], work: &[String]) -> Shown {
+        let common = cwd.iter().zip(work).take_while(|(a, b)| a == b).count();
+        let down: Vec<String> = work.get(common..).unwrap_or_default().to_vec();
+        let rest = cwd.get(common..).unwrap_or_default().to_vec();
+        if down.is_empty() {
+            Shown {
+                up: 0,
+                down,
+                inside: rest,
+            }
+        } else {
+            Shown {
+                up: rest.len(),
+                down,
+                inside: Vec::new(),
+            }
+        }
+    }
+
+    /// Repository path `path` as shown from the current directory.
+    fn show(&self, path: &str) -> String {
+        if self.up == 0 && self.down.is_empty() && self.inside.is_empty() {
+            return path.to_string();
+        }
+        let parts: Vec<&str> = path.split('/').collect();
+        // In a subfolder: the segments it shares with the path are dropped, as git does.
+        let shared = self
+            .inside
+            .iter()
+            .zip(&parts)
+            .take_while(|(a, b)| a.as_str() == **b)
+            .count()
+            .min(parts.len().saturating_sub(1));
+        let up = self.up + self.inside.len() - shared;
+        let mut out: Vec<&str> = std::iter::repeat_n("..", up).collect();
+        out.extend(self.down.iter().map(String::as_str));
+        out.extend(parts.get(shared..).unwrap_or_default());
+        out.join("/")
+    }
+
+    /// `out` of a scope that made its origins with `origin` (repository-relative shown paths),
+    /// with every git origin shown from the current directory. // #23: history moves onto
+    /// scan_input and `Ctx::origin`, and this goes.
+    fn relocate(&self, mut out: Outcome) -> Outcome {
+        let fix = |o: Origin| match o.root {
+            crate::origin::Root::Git { path, commit, .. } => {
+                Origin::git_shown(self.show(&path), path, commit).with_members(&o.members)
+            }
+            _ => o,
+        };
+        out.skipped = std::mem::take(&mut out.skipped)
+            .into_iter()
+            .map(|s| Skip::new(fix(s.origin), s.reason))
+            .collect();
+        out.errors = std::mem::take(&mut out.errors)
+            .into_iter()
+            .map(|e| FileError::new(e.origin.map(fix), e.message))
+            .collect();
+        out
+    }
+}
+
+/// The normal segments of an absolute path (`/a/b` → `a`, `b`), as display text.
+fn segments(path: &Path) -> Vec<String> {
+    path.components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(s) => Some(display_path(Path::new(s))),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Opens the repository that holds the scan root, as git finds it (`GIT_DIR` honoured).
@@ -372,8 +483,36 @@ fn read_object<'b>(
 type BlobScan = StreamScan;
 
 /// Scans the bytes of a blob (an input itself: nesting depth `TOP_DEPTH`).
+// #23: history moves onto scan_input
 fn scan_bytes(ctx: &Ctx<'_>, data: &[u8], buf: &mut Vec<u8>) -> BlobScan {
     ctx.scanner.scan_bytes(data, TOP_DEPTH, buf)
+}
+
+/// The size of blob `id` from its object header; `None` when the header cannot be read (the
+/// read that follows reports why).
+fn blob_size(repo: &gix::Repository, id: &gix::oid) -> Option<u64> {
+    repo.objects.try_header(id).ok().flatten().map(|h| h.size())
+}
+
+/// Hands blob `id` at repository path `path` (display form) to the road (#23): size from its
+/// header, bytes read only when the size allows, issues and skips recorded at `path` without a
+/// commit. The read's error is handed back.
+fn scan_blob(
+    ctx: &Ctx<'_>,
+    repo: &gix::Repository,
+    out: &mut Outcome,
+    path: &str,
+    id: &ObjectId,
+    read_buf: &mut Vec<u8>,
+    scan_buf: &mut Vec<u8>,
+) -> Result<blob::Outcome, GitError> {
+    ctx.scanner.scan_input(
+        out,
+        &|| ctx.origin(path, None),
+        || blob_size(repo, id),
+        || read_object(repo, id, read_buf, gix::objs::Kind::Blob).map(Bytes::<NoStream>::Memory),
+        scan_buf,
+    )
 }
 
 /// Deleted files considered as rename sources of one added file, at most.
@@ -470,9 +609,10 @@ fn added_between(
 }
 
 /// Whether `--max-filesize` leaves blob `id` out (read from the object header).
+// #23: history moves onto scan_input, which checks the size itself
 fn is_too_large(ctx: &Ctx<'_>, repo: &gix::Repository, id: &gix::oid) -> bool {
-    ctx.config.max_filesize_bytes.is_some()
-        && matches!(repo.objects.try_header(id), Ok(Some(h)) if ctx.scanner.is_too_large(h.size()))
+    ctx.scanner.max_filesize_bytes.is_some()
+        && blob_size(repo, id).is_some_and(|size| ctx.scanner.is_too_large(size))
 }
 
 /// A repository path for reports: `/`-separated as git stores it, bytes that are not UTF-8
@@ -488,12 +628,15 @@ fn is_excluded(ctx: &Ctx<'_>, path: &str) -> bool {
     ctx.scanner.excludes.is_excluded_relative(path)
 }
 
-/// The origin of repository path `path` (display form), in `commit` when known.
+/// The origin of repository path `path` (display form), in `commit` when known, shown as it is
+/// (`run` shows it from the current directory afterwards, #20).
+// #23: history moves onto scan_input and `Ctx::origin`
 fn origin(path: &str, commit: Option<&ObjectId>) -> Origin {
     Origin::git(path.to_string(), commit.map(ToString::to_string))
 }
 
 /// The finding for `hit` in the file at `path` (display form), found in `commit` when known.
+// #23: history moves onto scan_input and gives its `Attribution` to `Scanner::finding`
 fn finding(
     ctx: &Ctx<'_>,
     path: &str,
@@ -502,7 +645,9 @@ fn finding(
     hit: &Hit,
 ) -> Finding {
     // #7: allow comments apply to keys found in git objects too (the hit carries the marker).
-    ctx.scanner.finding(&origin(path, commit), binary, hit)
+    let origin = ctx.origin(path, commit);
+    ctx.scanner
+        .finding(&origin, binary, hit, &Attribution::default())
 }
 
 /// The report fields of commit `id`, read once per scan and cached in `infos`.
@@ -709,6 +854,31 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn repository_paths_are_shown_from_the_current_directory() {
+        let seg = |s: &str| -> Vec<String> {
+            s.split('/')
+                .filter(|x| !x.is_empty())
+                .map(String::from)
+                .collect()
+        };
+        let from = |cwd: &str, work: &str| Shown::between(&seg(cwd), &seg(work));
+        assert_eq!(from("/p/ws", "/p/ws"), Shown::default());
+        assert_eq!(from("/p/ws", "/p/ws").show("a/k.env"), "a/k.env");
+        assert_eq!(from("/p", "/p/ws").show("a/k.env"), "ws/a/k.env");
+        assert_eq!(from("/", "/p/ws").show("k.env"), "p/ws/k.env");
+        assert_eq!(from("/p/other", "/p/ws").show("k.env"), "../ws/k.env");
+        assert_eq!(from("/p/ws/sub", "/p/ws").show("k.env"), "../k.env");
+        assert_eq!(from("/p/ws/sub", "/p/ws").show("sub/s.env"), "s.env");
+        assert_eq!(from("/p/ws/sub/x", "/p/ws").show("sub/s.env"), "../s.env");
+        assert_eq!(
+            from("/p/ws/sub", "/p/ws").show("subway/s.env"),
+            "../subway/s.env"
+        );
+        // A file named like the folder the scan runs in is not that folder.
+        assert_eq!(from("/p/ws/sub", "/p/ws").show("sub"), "../sub");
     }
 
     #[test]

@@ -1,7 +1,10 @@
-//! `--since REV` and `--range BASE..HEAD` (#5): every line added by the commits reachable from
-//! the head and not from the base, as a push or a pull request adds them. Each commit is compared
-//! with its parents; a merge adds only what none of its parents had, so it never re-reports a
-//! branch's lines. A key added again later on the same path keeps its first commit.
+//! Commit sets (#5, #20, #21): `--since REV`, `--range BASE..HEAD`, and the sets a push brings
+//! (`CommitRange`: several tips, several hidden revisions, every ref but some hidden). Reports
+//! every line added by the commits reachable from a tip and from nothing hidden, as a push or a
+//! pull request adds them. Each commit is compared with its parents; a merge adds only what none
+//! of its parents had, so it never re-reports a branch's lines. A key added again later on the
+//! same path keeps its first commit. Chooses blobs and attributes commits; the scanning is
+//! `Scanner::scan_input`'s (#23).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -10,26 +13,24 @@ use gix::ObjectId;
 
 use super::tree::{diff_trees, Change};
 use super::{
-    added_hits, cached_commit_info, display_path_of, finding, is_excluded, is_partial_clone,
-    is_too_large, origin, partial_clone_warning, read_commit, read_object, rename_source,
-    resolve_commit, scan_bytes, shallow_commits, shallow_warning, topo_order, BlobScan, CommitNode,
-    Ctx, GitError, IdMap, Outcome,
+    added_hits, cached_commit_info, display_path_of, is_excluded, is_partial_clone,
+    partial_clone_warning, read_commit, read_object, rename_source, resolve_commit, scan_blob,
+    shallow_commits, shallow_warning, topo_order, BlobScan, CommitNode, Ctx, GitError, IdMap,
+    Outcome,
 };
+use crate::blob::{self, Attribution};
+use crate::config::CommitRange;
 use crate::finding::KeyHash;
 use crate::source::{FileError, Hit, Skip, SkipReason};
 
-/// Scans the commits in `base..head`.
-pub(super) fn run(ctx: &Ctx<'_>, base: &str, head: &str) -> Result<Outcome, GitError> {
+/// Scans the commits of `range`. An empty set (no tip, or every commit hidden) is an empty
+/// outcome; a revision that does not resolve to a commit is an error.
+pub(super) fn run(ctx: &Ctx<'_>, range: &CommitRange) -> Result<Outcome, GitError> {
     let repo = ctx.repo.to_thread_local();
-    let base_id = resolve_commit(&repo, base)?;
-    let head_id = resolve_commit(&repo, head)?;
+    let set = Set::resolve(&repo, range)?;
     let shallow = shallow_commits(&repo)?;
     let mut buf = Vec::new();
-    let nodes = if shallow.is_empty() {
-        walk_range(&repo, head_id, base_id, &mut buf)?
-    } else {
-        walk_range_shallow(&repo, head_id, base_id, &shallow, &mut buf)?
-    };
+    let nodes = set.walk(&repo, &shallow, &mut buf)?;
     let mut out = Outcome::default();
     if nodes.keys().any(|id| shallow.binary_search(id).is_ok()) {
         out.warnings.push(shallow_warning());
@@ -93,63 +94,141 @@ pub(super) fn run(ctx: &Ctx<'_>, base: &str, head: &str) -> Result<Outcome, GitE
         let Some(commit_id) = order.get(first.commit) else {
             continue;
         };
-        let info = cached_commit_info(&mut infos, &repo, ctx.detector, *commit_id)?;
-        let mut f = finding(ctx, &path, Some(commit_id), first.binary, &first.hit);
-        f.commit = Some(info.clone());
+        let attribution = Attribution {
+            commit: Some(cached_commit_info(&mut infos, &repo, ctx.detector, *commit_id)?.clone()),
+            present_at_head: None,
+        };
+        let origin = ctx.origin(&path, Some(commit_id));
+        let f = ctx
+            .scanner
+            .finding(&origin, first.binary, &first.hit, &attribution);
         out.findings.push(f);
     }
     out.skipped.extend(std::mem::take(&mut skipped));
     Ok(out)
 }
 
-/// The commits reachable from `head` and not from `base` (gix's walk, which stops painting
-/// `base`'s ancestry as soon as no wanted commit can be reached).
-fn walk_range(
-    repo: &gix::Repository,
-    head: ObjectId,
-    base: ObjectId,
-    buf: &mut Vec<u8>,
-) -> Result<IdMap<ObjectId, CommitNode>, GitError> {
-    let mut nodes = IdMap::default();
-    let walk = repo
-        .rev_walk([head])
-        .with_hidden([base])
-        .all()
-        .map_err(|e| GitError::read("commits", e))?;
-    for info in walk {
-        let info = info.map_err(|e| GitError::read("commits", e))?;
-        nodes.insert(info.id, read_commit(repo, info.id, &[], buf)?);
-    }
-    Ok(nodes)
+/// A commit set with its revisions resolved: the commits reachable from a tip and from no
+/// hidden commit.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Set {
+    /// Commits whose ancestry is wanted, sorted, without duplicates.
+    pub tips: Vec<ObjectId>,
+    /// Commits whose ancestry is left out, sorted, without duplicates.
+    pub hidden: Vec<ObjectId>,
 }
 
-/// `walk_range` for a shallow clone, whose hidden walk gix cannot stop at the boundary: the
-/// ancestry of `base` is painted in full, which is cheap because a shallow clone is short.
-fn walk_range_shallow(
-    repo: &gix::Repository,
-    head: ObjectId,
-    base: ObjectId,
-    shallow: &[ObjectId],
-    buf: &mut Vec<u8>,
-) -> Result<IdMap<ObjectId, CommitNode>, GitError> {
-    let mut hidden = HashSet::new();
-    let mut stack = vec![base];
-    while let Some(id) = stack.pop() {
-        if hidden.insert(id) {
-            stack.extend(read_commit(repo, id, shallow, buf)?.parents);
+impl Set {
+    /// Resolves `range` in `repo`: its tips and hidden revisions (each must name a commit), and,
+    /// with `hide_refs_except`, the commits of every ref under `refs/` but the names it lists.
+    pub fn resolve(repo: &gix::Repository, range: &CommitRange) -> Result<Set, GitError> {
+        let resolve_all = |revs: &[String]| -> Result<Vec<ObjectId>, GitError> {
+            revs.iter().map(|rev| resolve_commit(repo, rev)).collect()
+        };
+        let mut tips = resolve_all(&range.tips)?;
+        let mut hidden = resolve_all(&range.hide)?;
+        if let Some(except) = &range.hide_refs_except {
+            hidden.extend(ref_commits(repo, except)?);
+        }
+        tips.sort();
+        tips.dedup();
+        hidden.sort();
+        hidden.dedup();
+        Ok(Set { tips, hidden })
+    }
+
+    /// The commits of the set, read.
+    fn walk(
+        &self,
+        repo: &gix::Repository,
+        shallow: &[ObjectId],
+        buf: &mut Vec<u8>,
+    ) -> Result<IdMap<ObjectId, CommitNode>, GitError> {
+        if self.tips.is_empty() {
+            return Ok(IdMap::default());
+        }
+        if shallow.is_empty() {
+            self.walk_full(repo, buf)
+        } else {
+            self.walk_shallow(repo, shallow, buf)
         }
     }
-    let mut nodes = IdMap::default();
-    let mut stack = vec![head];
-    while let Some(id) = stack.pop() {
-        if hidden.contains(&id) || nodes.contains_key(&id) {
+
+    /// gix's walk, which stops painting the hidden commits' ancestry as soon as no wanted
+    /// commit can be reached.
+    fn walk_full(
+        &self,
+        repo: &gix::Repository,
+        buf: &mut Vec<u8>,
+    ) -> Result<IdMap<ObjectId, CommitNode>, GitError> {
+        let mut nodes = IdMap::default();
+        let walk = repo
+            .rev_walk(self.tips.iter().copied())
+            .with_hidden(self.hidden.iter().copied())
+            .all()
+            .map_err(|e| GitError::read("commits", e))?;
+        for info in walk {
+            let info = info.map_err(|e| GitError::read("commits", e))?;
+            nodes.insert(info.id, read_commit(repo, info.id, &[], buf)?);
+        }
+        Ok(nodes)
+    }
+
+    /// `walk_full` for a shallow clone, whose hidden walk gix cannot stop at the boundary: the
+    /// hidden ancestry is painted in full, which is cheap because a shallow clone is short.
+    fn walk_shallow(
+        &self,
+        repo: &gix::Repository,
+        shallow: &[ObjectId],
+        buf: &mut Vec<u8>,
+    ) -> Result<IdMap<ObjectId, CommitNode>, GitError> {
+        let mut hidden = HashSet::new();
+        let mut stack = self.hidden.clone();
+        while let Some(id) = stack.pop() {
+            if hidden.insert(id) {
+                stack.extend(read_commit(repo, id, shallow, buf)?.parents);
+            }
+        }
+        let mut nodes = IdMap::default();
+        let mut stack = self.tips.clone();
+        while let Some(id) = stack.pop() {
+            if hidden.contains(&id) || nodes.contains_key(&id) {
+                continue;
+            }
+            let node = read_commit(repo, id, shallow, buf)?;
+            stack.extend(node.parents.iter().copied());
+            nodes.insert(id, node);
+        }
+        Ok(nodes)
+    }
+}
+
+/// The commits the refs under `refs/` point at (branches, tags, remote-tracking refs, notes),
+/// except the refs named in `except` (full names) and symbolic refs to them. A ref that does not
+/// lead to a commit (a tag of a tree) hides nothing.
+fn ref_commits(repo: &gix::Repository, except: &[String]) -> Result<Vec<ObjectId>, GitError> {
+    let is_kept = |name: &[u8]| except.iter().any(|e| e.as_bytes() == name);
+    let refs = repo.references().map_err(|e| GitError::read("refs", e))?;
+    let mut out = Vec::new();
+    for r in refs.all().map_err(|e| GitError::read("refs", e))? {
+        let mut r = r.map_err(|e| GitError::read("refs", e))?;
+        let name = r.name().as_bstr().to_vec();
+        if !name.starts_with(b"refs/") || is_kept(&name) {
             continue;
         }
-        let node = read_commit(repo, id, shallow, buf)?;
-        stack.extend(node.parents.iter().copied());
-        nodes.insert(id, node);
+        if let gix::refs::TargetRef::Symbolic(to) = r.target() {
+            if is_kept(to.as_bstr()) {
+                continue;
+            }
+        }
+        let Ok(id) = r.peel_to_id_in_place() else {
+            continue;
+        };
+        if let Ok(Ok(commit)) = id.object().map(|o| o.peel_to_commit()) {
+            out.push(commit.id);
+        }
     }
-    Ok(nodes)
+    Ok(out)
 }
 
 /// The first commit (in attribution order) that added a key on a path.
@@ -241,32 +320,34 @@ impl State {
     ) -> Result<Option<(Vec<Hit>, bool)>, GitError> {
         if is_excluded(ctx, path) {
             self.skipped
-                .insert(Skip::new(origin(path, None), SkipReason::Excluded));
-            return Ok(None);
-        }
-        if is_too_large(ctx, repo, &new_id) {
-            self.skipped
-                .insert(Skip::new(origin(path, None), SkipReason::TooLarge));
+                .insert(Skip::new(ctx.origin(path, None), SkipReason::Excluded));
             return Ok(None);
         }
         if !self.scans.contains_key(&new_id) {
-            let data = match read_object(repo, &new_id, &mut self.new_buf, gix::objs::Kind::Blob) {
-                Ok(data) => data,
+            // #23: the road checks the size, reads, scans and counts; a blob too large is
+            // skipped at every path that has it, a scanned one is kept for the next.
+            match scan_blob(
+                ctx,
+                repo,
+                out,
+                path,
+                &new_id,
+                &mut self.new_buf,
+                &mut self.scan_buf,
+            ) {
+                Ok(blob::Outcome::Scanned(scan)) => {
+                    self.scans.insert(new_id, scan);
+                }
+                Ok(blob::Outcome::Skipped | blob::Outcome::Failed) => return Ok(None),
                 Err(e @ GitError::Missing { .. }) => {
                     if self.missing.insert(new_id) {
-                        let at = origin(path, None);
+                        let at = ctx.origin(path, None);
                         out.errors.push(FileError::new(Some(at), e.to_string()));
                     }
                     return Ok(None);
                 }
                 Err(e) => return Err(e),
-            };
-            let scan = scan_bytes(ctx, data, &mut self.scan_buf);
-            out.count(scan.bytes);
-            // #13: archive members left out or unreadable, at the first path the blob is seen.
-            ctx.scanner
-                .record_issues(out, &origin(path, None), &scan.issues);
-            self.scans.insert(new_id, scan);
+            }
         }
         Ok(self
             .scans

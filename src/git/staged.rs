@@ -13,9 +13,10 @@ use gix::ObjectId;
 
 use super::tree::{diff_trees, read_tree, Change, Entry, Kind};
 use super::{
-    added_hits, display_path_of, finding, head_commit, is_excluded, is_too_large, origin,
-    read_object, rename_source, scan_bytes, Ctx, GitError, Outcome,
+    added_hits, display_path_of, head_commit, is_excluded, read_object, rename_source, scan_blob,
+    Ctx, GitError, Outcome,
 };
+use crate::blob::{self, Attribution};
 use crate::source::{Skip, SkipReason};
 
 /// Scans the staged change.
@@ -62,23 +63,26 @@ pub(super) fn run(ctx: &Ctx<'_>) -> Result<Outcome, GitError> {
         let path = display_path_of(ctx.detector, change.path.as_bstr());
         if is_excluded(ctx, &path) {
             out.skipped
-                .push(Skip::new(origin(&path, None), SkipReason::Excluded));
+                .push(Skip::new(ctx.origin(&path, None), SkipReason::Excluded));
             continue;
         }
-        if is_too_large(ctx, &repo, &new_id) {
-            out.skipped
-                .push(Skip::new(origin(&path, None), SkipReason::TooLarge));
+        // #23: the road checks the size, reads, scans and counts.
+        let scanned = scan_blob(
+            ctx,
+            &repo,
+            &mut out,
+            &path,
+            &new_id,
+            &mut new_buf,
+            &mut scan_buf,
+        )?;
+        let blob::Outcome::Scanned(scan) = scanned else {
             continue;
-        }
-        let new = read_object(&repo, &new_id, &mut new_buf, gix::objs::Kind::Blob)?;
-        let scan = scan_bytes(ctx, new, &mut scan_buf);
-        out.count(scan.bytes);
-        // #13: archive members left out or unreadable.
-        ctx.scanner
-            .record_issues(&mut out, &origin(&path, None), &scan.issues);
+        };
         if scan.hits.is_empty() {
             continue;
         }
+        let new = read_object(&repo, &new_id, &mut new_buf, gix::objs::Kind::Blob)?;
         let old = match change.old {
             Some(old_id) => {
                 Some(read_object(&repo, &old_id, &mut buf, gix::objs::Kind::Blob)?.to_vec())
@@ -94,9 +98,12 @@ pub(super) fn run(ctx: &Ctx<'_>) -> Result<Outcome, GitError> {
                 rename_source(&repo, &new_id, new, &deleted_blobs, &mut buf)?
             }
         };
+        let origin = ctx.origin(&path, None);
         for hit in added_hits(ctx.scanner, &scan.hits, old.as_deref(), new) {
-            out.findings
-                .push(finding(ctx, &path, None, scan.binary, &hit));
+            let f = ctx
+                .scanner
+                .finding(&origin, scan.binary, &hit, &Attribution::default());
+            out.findings.push(f);
         }
     }
     Ok(out)

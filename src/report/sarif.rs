@@ -815,7 +815,7 @@ mod tests {
             encoding: Vec::new(),
         };
         let origin = Origin::file(path.to_string(), path.to_string());
-        let mut f = Finding::new("leadey-api-key".to_string(), origin, seen);
+        let mut f = Finding::new("leadey-api-key".to_string(), origin, seen, None, None, None);
         f.verification = verification;
         f
     }
