@@ -457,6 +457,21 @@ fn a_pushed_config_file_cannot_allow_its_own_key_but_a_server_config_can() {
         .commit("allow myself");
     let e = rejected(&client.push(&["origin", "main"]));
     assert!(e.contains("keys/k.env:1"), "{e}");
+    // The server's own copy, in the bare repository the hook runs in.
+    std::fs::write(
+        server.dir().join(".leadey-scan.toml"),
+        "[allow]\npaths = [\"keys/**\"]\n",
+    )
+    .expect("write config");
+    accepted(&client.push(&["origin", "main"]));
+    server.git(&["update-ref", "-d", "refs/heads/main"]);
+    server.git(&[
+        "update-ref",
+        "refs/heads/main",
+        &client.git(&["rev-parse", "HEAD~1"]),
+    ]);
+    std::fs::remove_file(server.dir().join(".leadey-scan.toml")).expect("remove config");
+    rejected(&client.push(&["origin", "main"]));
     let config = server.tree.join("server.toml");
     std::fs::write(&config, "[allow]\npaths = [\"keys/**\"]\n").expect("write config");
     server.hook(&["--config", &config.display().to_string()]);
@@ -609,4 +624,36 @@ fn the_pre_push_hook_stops_a_push_of_a_key_on_the_client() {
     client.git(&["reset", "-q", "--hard", "HEAD~1"]);
     client.write("ok.txt", "fine\n").commit("fine");
     accepted(&client.push(&["origin", "main"]));
+}
+
+#[test]
+fn the_pre_push_hook_reads_the_pre_commit_framework_variables() {
+    let server = Server::new();
+    let client = Client::of(&server);
+    let base = client.write("README.md", "hello\n").commit("init");
+    accepted(&client.push(&["-q", "origin", "main"]));
+    client.git(&["fetch", "-q", "origin"]);
+    let key = fake_key(2119);
+    let head = client.write("k.env", format!("K={key}\n")).commit("key");
+    // What pre-commit's pre-push stage sets; it reads git's stdin itself and passes nothing.
+    let run = |from: &str, to: &str| {
+        crate::common::bin()
+            .arg("--pre-push")
+            .current_dir(client.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("PRE_COMMIT_FROM_REF", from)
+            .env("PRE_COMMIT_TO_REF", to)
+            .env("PRE_COMMIT_REMOTE_NAME", "origin")
+            .env("PRE_COMMIT_REMOTE_BRANCH", "refs/heads/main")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run leadey-scan")
+    };
+    let out = run(&base, &head);
+    assert_eq!(out.status.code(), Some(1), "{}", err(&out));
+    assert!(err(&out).contains("k.env:1"), "{}", err(&out));
+    assert!(!err(&out).contains(&key));
+    let out = run(&base, &base);
+    assert_eq!(out.status.code(), Some(0), "{}", err(&out));
 }
