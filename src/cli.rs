@@ -49,6 +49,10 @@ pub struct Args {
     /// Git scopes (#5).
     #[command(flatten)]
     pub git: GitArgs,
+
+    /// Push protection hooks (#21).
+    #[command(flatten)]
+    pub push: crate::push::PushArgs,
 }
 
 /// What to scan and how to walk it: becomes the `ScanConfig` (with the git scope).

@@ -102,6 +102,17 @@ impl Encoding {
     }
 }
 
+/// A chain of encodings as reports write it, outermost first, joined by `sep`.
+///
+/// ```
+/// use leadey_scan::decode::{join, Encoding};
+/// assert_eq!(join(&[Encoding::Base64, Encoding::Utf16Le], " in "), "base64 in utf-16le");
+/// ```
+pub fn join(chain: &[Encoding], sep: &str) -> String {
+    let names: Vec<&str> = chain.iter().map(|e| e.as_str()).collect();
+    names.join(sep)
+}
+
 impl std::fmt::Display for Encoding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

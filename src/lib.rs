@@ -16,6 +16,7 @@ pub mod github;
 pub mod hook;
 pub mod origin;
 pub mod problem;
+pub mod push;
 pub mod report;
 pub mod rules;
 pub mod scan;

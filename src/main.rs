@@ -64,6 +64,10 @@ fn run(args: Args) -> anyhow::Result<u8> {
             return Ok(EXIT_CLEAN);
         }
     }
+    // #21: push hooks decide in `push`; the message is for the pusher, on stderr.
+    if args.push.is_hook() {
+        return Ok(push_hook(&args));
+    }
     // Checked before the scan, so that a refused API base costs nothing and sends nothing.
     let verify_config = args.verify_config().context("cannot verify keys")?;
     let suppress_options = args.suppress_options();
@@ -201,6 +205,32 @@ fn setup_process(config: &leadey_scan::ScanConfig) -> anyhow::Result<()> {
         .num_threads(config.threads)
         .build_global()
         .context("cannot start the worker threads")
+}
+
+/// Runs `--pre-receive` or `--pre-push` (#21) on standard input and prints the decision.
+fn push_hook(args: &Args) -> u8 {
+    use leadey_scan::push::{run_hook, Hook, HookRun};
+    let mut input = Vec::new();
+    // Never crash open: a hook input that cannot be read rejects the push.
+    if let Err(e) = io::Read::read_to_end(&mut io::stdin().lock(), &mut input) {
+        eprintln!("leadey-scan: error: cannot read the hook's input: {e}; the push is rejected");
+        return EXIT_ERROR;
+    }
+    let hook = match &args.push.pre_push {
+        Some(remote) => Hook::PrePush {
+            remote: remote.first().cloned(),
+        },
+        None => Hook::PreReceive,
+    };
+    let run = HookRun {
+        hook,
+        args: args.push.clone(),
+        scan: args.scan_config(),
+        suppress: args.suppress_options(),
+    };
+    let decision = run_hook(run, &input, &|k| std::env::var(k).ok());
+    eprint!("{}", decision.message);
+    decision.exit
 }
 
 /// Writes the SARIF log(s) for `--sarif-file`: findings still present go to `path`; findings

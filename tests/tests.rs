@@ -23,6 +23,7 @@ mod leak;
 mod origin;
 mod precommit;
 mod props;
+mod push;
 mod release_names;
 mod report;
 mod rules;

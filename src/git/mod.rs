@@ -5,6 +5,7 @@
 
 mod history;
 mod lines;
+pub mod push;
 mod range;
 mod staged;
 mod tree;
@@ -137,7 +138,8 @@ pub(crate) fn run(
     scanner: &Scanner<'_>,
     progress: ProgressFn<'_>,
 ) -> Result<Outcome, GitError> {
-    let repo = open(config)?;
+    // #21: a push hook reads the pushed objects where git's environment says they are.
+    let (repo, _objects) = push::with_object_env(open(config)?)?;
     let shown = Shown::of(&repo.to_thread_local());
     let ctx = Ctx {
         repo: &repo,
