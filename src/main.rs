@@ -10,7 +10,7 @@ use clap::Parser;
 
 use leadey_scan::cli::{Args, Command, Format, OutputConfig};
 use leadey_scan::config::{CommitRange, GitScope};
-use leadey_scan::exit::{exit_code, EXIT_CLEAN, EXIT_ERROR};
+use leadey_scan::exit::{exit_code, ExitRule, EXIT_CLEAN, EXIT_ERROR};
 use leadey_scan::github::{self, Plan};
 use leadey_scan::report::gitlab::Gitlab;
 use leadey_scan::report::human::{summary, Human};
@@ -145,7 +145,11 @@ fn run(mut args: Args) -> anyhow::Result<u8> {
     for line in outcome.messages(out_config.list_stale, out_config.quiet) {
         eprintln!("leadey-scan: {}", escape(&line));
     }
-    Ok(exit_code(&report, out_config.fail_on))
+    let rule = ExitRule {
+        fail_on: out_config.fail_on,
+        fail_on_incomplete: out_config.fail_on_incomplete,
+    };
+    Ok(exit_code(&report, rule))
 }
 
 /// Writes the SARIF log(s) for `--sarif-file`: findings still present go to `path`; findings
@@ -316,7 +320,7 @@ fn print_diagnostics(report: &Report, cfg: &OutputConfig) {
     }
     for skip in &report.skipped {
         // #13: archive limits and encrypted members are warned about even without the list.
-        if cfg.list_skipped || skip.reason.is_archive_limit() {
+        if cfg.list_skipped || skip.reason.is_incomplete() {
             let _ = writeln!(
                 e,
                 "leadey-scan: skipped: {}: {}",
@@ -324,6 +328,9 @@ fn print_diagnostics(report: &Report, cfg: &OutputConfig) {
                 skip.reason.describe()
             );
         }
+    }
+    for path in report.ignored.iter().filter(|_| cfg.list_skipped) {
+        let _ = writeln!(e, "leadey-scan: ignored: {}", escape(&path.path));
     }
     if !cfg.quiet {
         let _ = writeln!(e, "leadey-scan: {}", summary(report));

@@ -142,6 +142,7 @@ fn json_report_follows_the_documented_schema() {
             "origin",
             "path",
             "rule_id",
+            "severity",
             "snippet"
         ]
     );
@@ -159,6 +160,10 @@ fn json_report_follows_the_documented_schema() {
             "files_scanned",
             "files_with_findings",
             "findings",
+            "ignored",
+            "incomplete",
+            "keys",
+            "members_with_findings",
             "skipped",
             "suppressed"
         ]

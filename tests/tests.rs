@@ -22,6 +22,7 @@ mod leak;
 mod origin;
 mod precommit;
 mod props;
+mod release;
 mod release_names;
 mod report;
 mod rules;

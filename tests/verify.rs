@@ -185,7 +185,7 @@ fn human_report_shows_live_with_the_organization_and_counts() {
     );
     let err = stderr(&out);
     assert!(
-        err.contains("verified: 1 live, 1 revoked or invalid, 0 unknown"),
+        err.contains("verified 2 keys: 1 live, 1 revoked or invalid, 0 unknown"),
         "{err}"
     );
     assert!(
@@ -397,7 +397,7 @@ fn connection_refused_is_unknown_network_error() {
         "{}",
         stdout(&out)
     );
-    assert!(stderr(&out).contains("verified: 0 live, 0 revoked or invalid, 1 unknown"));
+    assert!(stderr(&out).contains("verified 1 key: 0 live, 0 revoked or invalid, 1 unknown"));
 }
 
 #[test]

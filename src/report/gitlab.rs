@@ -402,6 +402,7 @@ mod tests {
             )],
             rules: RuleSet::builtin().expect("built-in rules compile"),
             warnings: vec!["shallow clone: older history not scanned".into()],
+            ignored: Vec::new(),
         };
         let reporter = Gitlab {
             commit: scan_commit.map(str::to_string),

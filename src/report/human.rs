@@ -4,8 +4,9 @@
 use std::collections::BTreeSet;
 use std::io;
 
-use super::{human_bytes, RenderOptions, Report, Reporter};
+use super::{human_bytes, plural, Counts, RenderOptions, Report, Reporter};
 use crate::finding::{Finding, Verification};
+use crate::source::SkipReason;
 use crate::term::{escape, Painter, Style};
 
 /// Renders `--format human`.
@@ -40,7 +41,7 @@ impl Reporter for Human {
                 out,
                 "{}: {n} suppressed {} (they do not fail the run):\n",
                 p.paint(Style::Help, "note"),
-                plural(n, "finding", "findings")
+                plural(n, "finding")
             )?;
             for finding in &report.suppressed {
                 self.render_finding(report, finding, &p, out)?;
@@ -215,23 +216,41 @@ impl Human {
     }
 }
 
-/// The one-line summary: findings, files with findings, files and bytes scanned, skipped,
-/// errors, and the elapsed time when known.
+/// The one-line summary, from [`Counts`]: findings, keys and files holding them, files and
+/// bytes scanned, skipped, errors, incomplete content by reason, ignored paths, suppressed,
+/// verification by key, and the elapsed time when known.
 pub fn summary(report: &Report) -> String {
-    let s = &report.stats;
+    let c = Counts::of(report);
     let mut line = format!(
-        "{} {} in {} {}; scanned {} {} ({}); {} skipped; {} {}",
-        s.findings,
-        plural(s.findings, "finding", "findings"),
-        s.files_with_findings,
-        plural(s.files_with_findings, "file", "files"),
-        s.files_scanned,
-        plural(s.files_scanned, "file", "files"),
-        human_bytes(s.bytes_scanned),
-        s.skipped,
-        s.errors,
-        plural(s.errors, "error", "errors"),
+        "{}; scanned {} {} ({}); {} skipped; {} {}",
+        c.findings_text(),
+        c.files_scanned,
+        plural(c.files_scanned, "file"),
+        human_bytes(c.bytes_scanned),
+        c.skipped,
+        c.errors,
+        plural(c.errors, "error"),
     );
+    if c.incomplete > 0 {
+        // #20: incomplete content never passes silently, even when it does not fail the run.
+        let reasons: Vec<String> = c
+            .incomplete_by_reason
+            .iter()
+            .map(|(reason, n)| format!("{n} {}", reason_word(*reason)))
+            .collect();
+        line.push_str(&format!(
+            "; {} incomplete ({}: --fail-on-incomplete fails the run)",
+            c.incomplete,
+            reasons.join(", ")
+        ));
+    }
+    if c.ignored > 0 {
+        line.push_str(&format!(
+            "; {} {} left out by ignore rules (--list-skipped lists them, --no-ignore scans them)",
+            c.ignored,
+            plural(c.ignored, "path")
+        ));
+    }
     if !report.suppressed.is_empty() {
         let kinds: Vec<String> = crate::suppress::count_by_kind(&report.suppressed)
             .into_iter()
@@ -251,36 +270,29 @@ pub fn summary(report: &Report) -> String {
                 .as_ref()
                 .is_some_and(|s| s.overridden.is_some())
         })
-        .count();
+        .count() as u64;
     if ignored > 0 {
         line.push_str(&format!(
             "; {ignored} {} ignored: live {}",
-            if ignored == 1 {
-                "suppression"
-            } else {
-                "suppressions"
-            },
-            if ignored == 1 { "key" } else { "keys" }
+            plural(ignored, "suppression"),
+            plural(ignored, "key")
         ));
     }
-    let verified: Vec<&Verification> = report
-        .findings
-        .iter()
-        .filter_map(|f| f.verification.as_ref())
-        .collect();
-    if !verified.is_empty() {
-        let count = |pred: fn(&Verification) -> bool| verified.iter().filter(|v| pred(v)).count();
-        line.push_str(&format!(
-            "; verified: {} live, {} revoked or invalid, {} unknown",
-            count(Verification::is_live),
-            count(Verification::is_invalid),
-            count(|v| !v.is_live() && !v.is_invalid()),
-        ));
+    if let Some(text) = c.verified_text() {
+        line.push_str(&format!("; {text}"));
     }
-    if let Some(ms) = s.elapsed_ms {
+    if let Some(ms) = report.stats.elapsed_ms {
         line.push_str(&format!("; {:.2}s", ms as f64 / 1000.0));
     }
     line
+}
+
+/// A skip reason as its stable word (`archive-too-large`), as JSON writes it.
+fn reason_word(reason: SkipReason) -> String {
+    serde_json::to_value(reason)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
 }
 
 /// A verification in words: `LIVE, organization Acme (id org_1)`, `revoked or invalid (HTTP
@@ -318,14 +330,6 @@ pub fn describe_verification(v: &Verification) -> String {
                 format!("unknown: {} ({})", reason.describe(), notes.join(", "))
             }
         }
-    }
-}
-
-fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
-    if n == 1 {
-        one
-    } else {
-        many
     }
 }
 

@@ -832,6 +832,7 @@ mod tests {
             errors: Vec::new(),
             rules: RuleSet::builtin().expect("built-in rules compile"),
             warnings: Vec::new(),
+            ignored: Vec::new(),
         }
     }
 
