@@ -124,6 +124,7 @@ mod tests {
         Some(Verification::Live {
             http_status: 200,
             organization: None,
+            api_key: None,
             data: serde_json::Value::Null,
         })
     }

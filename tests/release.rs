@@ -203,3 +203,25 @@ fn the_readme_release_recipe_finds_the_key_in_ignored_build_output() {
         assert!(!stdout(&out).contains(&key[15..]));
     }
 }
+
+#[test]
+fn incomplete_content_is_a_sarif_notification() {
+    let t = tree_with_package(&fake_key(7));
+    let out = run(t
+        .cmd()
+        .args([".", "--max-archive-bytes", "100", "--format", "sarif"]));
+    assert_eq!(out.status.code(), Some(0));
+    let log = stdout_json(&out);
+    let notes = log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .expect("notifications");
+    assert_eq!(notes.len(), 1, "{notes:#?}");
+    assert_eq!(notes[0]["descriptor"]["id"], "incomplete-content");
+    assert_eq!(notes[0]["level"], "warning");
+    let text = notes[0]["message"]["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("dist/app.tgz!app.tar: --max-archive-bytes"),
+        "{text}"
+    );
+    assert!(sarif_schema_errors(&log).is_empty());
+}

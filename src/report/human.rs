@@ -24,7 +24,14 @@ impl Reporter for Human {
         for finding in &report.findings {
             self.render_finding(report, finding, &p, out)?;
         }
-        let used: BTreeSet<&str> = report.findings.iter().map(|f| f.rule_id.as_str()).collect();
+        // #20: a rule's "revoke" help is for keys not known to be dead; a key the API refused
+        // gets its own help line in its block.
+        let used: BTreeSet<&str> = report
+            .findings
+            .iter()
+            .filter(|f| !f.verification.as_ref().is_some_and(|v| v.is_invalid()))
+            .map(|f| f.rule_id.as_str())
+            .collect();
         for id in used {
             if let Some(rule) = report.rules.get(id) {
                 writeln!(
@@ -66,7 +73,7 @@ impl Human {
         let severity = report
             .rules
             .get(&f.rule_id)
-            .map_or("error", |r| r.severity.as_str());
+            .map_or("error", |r| super::severity(r.severity, f).as_str());
         let live = if f.verification.as_ref().is_some_and(|v| v.is_live()) {
             format!(" {}", p.paint(Style::Error, "LIVE"))
         } else {
@@ -144,6 +151,15 @@ impl Human {
                 "{pad} {} verification: {text}",
                 p.paint(Style::Gutter, "=")
             )?;
+            if v.is_invalid() {
+                writeln!(
+                    out,
+                    "{pad} {} {}: {}",
+                    p.paint(Style::Gutter, "="),
+                    p.paint(Style::Help, "help"),
+                    super::INVALID_KEY_HELP
+                )?;
+            }
         }
         if let Some(c) = &f.commit {
             writeln!(
@@ -299,20 +315,35 @@ fn reason_word(reason: SkipReason) -> String {
 /// 401)`, `unknown: rate limit (HTTP 429, after 3 tries)`. Text from the network is escaped.
 pub fn describe_verification(v: &Verification) -> String {
     match v {
-        Verification::Live { organization, .. } => {
-            let org = organization.as_ref().map(|o| match (&o.name, &o.id) {
-                (Some(name), Some(id)) => format!("{} (id {})", escape(name), escape(id)),
-                (Some(name), None) => escape(name).into_owned(),
-                (None, Some(id)) => format!("id {}", escape(id)),
-                (None, None) => String::new(),
-            });
-            match org {
-                Some(org) if !org.is_empty() => format!("LIVE, organization {org}"),
-                _ => "LIVE".to_string(),
+        Verification::Live {
+            organization,
+            api_key,
+            ..
+        } => {
+            let named = |o: &Option<crate::finding::Organization>| {
+                o.as_ref()
+                    .map_or(String::new(), |o| match (&o.name, &o.id) {
+                        (Some(name), Some(id)) => format!("{} (id {})", escape(name), escape(id)),
+                        (Some(name), None) => escape(name).into_owned(),
+                        (None, Some(id)) => format!("id {}", escape(id)),
+                        (None, None) => String::new(),
+                    })
+            };
+            let mut text = "LIVE".to_string();
+            for (what, name) in [
+                ("key", named(api_key)),
+                ("organization", named(organization)),
+            ] {
+                if !name.is_empty() {
+                    text.push_str(&format!(", {what} {name}"));
+                }
             }
+            text
         }
         Verification::Invalid { http_status } => {
-            format!("revoked or invalid (HTTP {http_status})")
+            format!(
+                "does not work: refused by the API (HTTP {http_status}), revoked or never valid"
+            )
         }
         Verification::Unknown {
             http_status,
@@ -346,6 +377,7 @@ mod tests {
                 id: id.map(String::from),
                 name: name.map(String::from),
             }),
+            api_key: None,
             data: serde_json::Value::Null,
         };
         assert_eq!(
@@ -359,7 +391,20 @@ mod tests {
         assert_eq!(describe_verification(&live(None, None)), "LIVE");
         assert_eq!(
             describe_verification(&Verification::Invalid { http_status: 401 }),
-            "revoked or invalid (HTTP 401)"
+            "does not work: refused by the API (HTTP 401), revoked or never valid"
+        );
+        let key = Verification::Live {
+            http_status: 200,
+            organization: None,
+            api_key: Some(Organization {
+                id: Some("key_7".into()),
+                name: Some("CI \x1b[31mdeploy".into()),
+            }),
+            data: serde_json::Value::Null,
+        };
+        assert_eq!(
+            describe_verification(&key),
+            "LIVE, key CI \\u{1b}[31mdeploy (id key_7)"
         );
         assert_eq!(
             describe_verification(&Verification::Unknown {
@@ -387,6 +432,7 @@ mod tests {
                 id: None,
                 name: Some("Evil\x1b[2J\r\nCorp".into()),
             }),
+            api_key: None,
             data: serde_json::Value::Null,
         };
         let text = describe_verification(&v);

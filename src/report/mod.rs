@@ -275,7 +275,9 @@ pub fn severity(rule_severity: Severity, finding: &Finding) -> Severity {
 }
 
 /// What to do about a key the API refused (HTTP 401), in place of the rule's "revoke" help.
-pub const INVALID_KEY_HELP: &str = "the Leadey API refused this key (HTTP 401): it is revoked      or was never valid, so there is nothing to revoke; remove it from the code and from the      git history";
+pub const INVALID_KEY_HELP: &str = "the Leadey API refused this key (HTTP 401): it is revoked \
+     or was never valid, so there is nothing to revoke; remove it from the code and from the \
+     git history";
 
 /// How to render.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
