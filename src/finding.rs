@@ -186,6 +186,9 @@ pub enum Verification {
         /// The organization the key acts for, when `data` names it.
         #[serde(skip_serializing_if = "Option::is_none")]
         organization: Option<Organization>,
+        /// The key's own id and name in the dashboard, when `data` names them (#20).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        api_key: Option<Organization>,
         /// The raw `data` value of the answer, with any copy of the key masked.
         data: serde_json::Value,
     },
@@ -228,7 +231,8 @@ impl Verification {
     }
 }
 
-/// The organization a live key acts for, as far as the API's answer says.
+/// An id and a name from the API's answer: the organization a live key acts for, or the key's
+/// own entry in the dashboard (#20). Text from the network: display only, escaped.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Organization {
     /// Its id (numbers are written as text).

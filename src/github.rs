@@ -575,23 +575,25 @@ fn cell(s: &str) -> String {
 /// table of every finding (masked keys, status, commit).
 pub fn step_summary(report: &Report, scanned: &str) -> String {
     let s = &report.stats;
-    let live = live_count(report);
     let mut out = String::from("## leadey-scan\n\n");
     let _ = writeln!(out, "Scanned {}.\n", cell(scanned));
     if report.findings.is_empty() {
         let _ = writeln!(
             out,
-            "No Leadey API key found ({} files, {} errors).",
-            s.files_scanned, s.errors
+            "No Leadey API key found ({} {}, {} {}).",
+            s.files_scanned,
+            crate::report::plural(s.files_scanned, "file"),
+            s.errors,
+            crate::report::plural(s.errors, "error")
         );
         return out;
     }
+    let c = crate::report::Counts::of(report); // #20: the counts every format shares
     let _ = writeln!(
         out,
-        "**{} finding(s)** in {} file(s){}. Revoke each key in the Leadey dashboard (Settings → API Keys), then remove it from the code.\n",
-        s.findings,
-        s.files_with_findings,
-        if live > 0 { format!(", **{live} live**") } else { String::new() }
+        "**{}**{}. Revoke each key in the Leadey dashboard (Settings → API Keys), then remove it from the code.\n",
+        c.findings_text(),
+        c.verified.filter(|v| v.live.keys > 0).map_or(String::new(), |v| format!(", **{} live {}**", v.live.keys, crate::report::plural(v.live.keys, "key")))
     );
     out.push_str("| Location | Key | Status | Commit |\n| --- | --- | --- | --- |\n");
     for f in &report.findings {

@@ -14,6 +14,7 @@ pub mod finding;
 pub mod git;
 pub mod github;
 pub mod hook;
+pub mod ignored;
 pub mod origin;
 pub mod problem;
 pub mod push;

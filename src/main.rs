@@ -11,7 +11,7 @@ use clap::Parser;
 
 use leadey_scan::cli::{Action, Args, Format, OutputConfig};
 use leadey_scan::config::{GitScope, ScanConfig};
-use leadey_scan::exit::{exit_code, EXIT_CLEAN, EXIT_ERROR};
+use leadey_scan::exit::{exit_code, ExitRule, EXIT_CLEAN, EXIT_ERROR};
 use leadey_scan::github::{self, Plan};
 use leadey_scan::report::gitlab::Gitlab;
 use leadey_scan::report::human::{summary, Human};
@@ -153,7 +153,11 @@ fn run(args: Args) -> anyhow::Result<u8> {
     for line in outcome.messages(out_config.list_stale, out_config.quiet) {
         eprintln!("leadey-scan: {}", escape(&line));
     }
-    Ok(exit_code(&report, out_config.fail_on))
+    let rule = ExitRule {
+        fail_on: out_config.fail_on,
+        fail_on_incomplete: out_config.fail_on_incomplete,
+    };
+    Ok(exit_code(&report, rule))
 }
 
 /// `--pre-commit` (#20): in files with a staged change, keeps only the findings on lines the
@@ -547,7 +551,7 @@ fn print_diagnostics(report: &Report, cfg: &OutputConfig) {
     }
     for skip in &report.skipped {
         // #13: archive limits and encrypted members are warned about even without the list.
-        if cfg.list_skipped || skip.reason.is_archive_limit() {
+        if cfg.list_skipped || skip.reason.is_incomplete() {
             let _ = writeln!(
                 e,
                 "leadey-scan: skipped: {}: {}",
@@ -555,6 +559,9 @@ fn print_diagnostics(report: &Report, cfg: &OutputConfig) {
                 skip.reason.describe()
             );
         }
+    }
+    for path in report.ignored.iter().filter(|_| cfg.list_skipped) {
+        let _ = writeln!(e, "leadey-scan: ignored: {}", escape(&path.path));
     }
     if !cfg.quiet {
         let _ = writeln!(e, "leadey-scan: {}", summary(report));

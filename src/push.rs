@@ -443,7 +443,7 @@ fn pre_commit_update(var: &dyn Fn(&str) -> Option<String>) -> Option<RefUpdate> 
 }
 
 enum Outcome {
-    Done(Report),
+    Done(Box<Report>),
     Failed(String),
     TimedOut,
 }
@@ -466,7 +466,7 @@ fn scan_with_timeout(run: &HookRun, range: CommitRange, timeout: Duration) -> Ou
         return Outcome::Failed(format!("cannot start the scan: {e}"));
     }
     match rx.recv_timeout(timeout) {
-        Ok(Ok(report)) => Outcome::Done(report),
+        Ok(Ok(report)) => Outcome::Done(Box::new(report)),
         Ok(Err(e)) => Outcome::Failed(e),
         Err(mpsc::RecvTimeoutError::Timeout) => {
             // The process ends right after the decision: leave no temporary directory behind.

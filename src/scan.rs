@@ -74,11 +74,16 @@ pub fn run_with_rules_and_progress(
         archives: config.archives,
     };
     // #5: a git scope reads the repository's objects instead of walking the paths.
+    // #20: what the ignore rules leave out of a tree scan is reported.
+    let ignored = crate::ignored::Shared::new(config.git.is_none() && !config.no_ignore);
     let tally = match &config.git {
         Some(scope) => crate::git::run(scope, config, &scanner, progress)?,
-        None => scan_paths(config, &scanner),
+        None => scan_paths(config, &scanner, &ignored),
     };
     let mut report = into_report(tally, rules);
+    let root = ScanRoot::of(&config.paths);
+    let named = ignored.finish(&config.paths, |p| file_origin(&detector, &root, p));
+    report.add_ignored(named);
     report.stats.elapsed_ms = Some(started.elapsed().as_millis() as u64);
     Ok(report)
 }
@@ -92,7 +97,11 @@ fn compile_excludes(globs: &[String], detector: &Detector) -> Result<Excludes, E
 }
 
 /// Walks the paths of `config` (in parallel) and reads standard input if `-` is among them.
-fn scan_paths(config: &ScanConfig, scanner: &Scanner<'_>) -> Tally {
+fn scan_paths(
+    config: &ScanConfig,
+    scanner: &Scanner<'_>,
+    ignored: &crate::ignored::Shared,
+) -> Tally {
     let root = ScanRoot::of(&config.paths);
     let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) = config
         .paths
@@ -120,6 +129,7 @@ fn scan_paths(config: &ScanConfig, scanner: &Scanner<'_>) -> Tally {
             scanner,
             root: &root,
             acc: &acc,
+            ignored,
         };
         walk.build_parallel().visit(&mut builder);
     }
@@ -181,6 +191,7 @@ fn into_report(tally: Tally, rules: RuleSet) -> Report {
         stats,
         rules,
         warnings: tally.warnings,
+        ignored: Vec::new(),
     }
 }
 
@@ -193,6 +204,7 @@ struct VisitorBuilder<'s> {
     scanner: &'s Scanner<'s>,
     root: &'s ScanRoot,
     acc: &'s Mutex<Tally>,
+    ignored: &'s crate::ignored::Shared,
 }
 
 impl<'s> ParallelVisitorBuilder<'s> for VisitorBuilder<'s> {
@@ -203,6 +215,7 @@ impl<'s> ParallelVisitorBuilder<'s> for VisitorBuilder<'s> {
             acc: self.acc,
             part: Tally::default(),
             buf: Vec::new(),
+            ignored: self.ignored.recorder(),
         })
     }
 }
@@ -213,6 +226,7 @@ struct Visitor<'s> {
     acc: &'s Mutex<Tally>,
     part: Tally,
     buf: Vec<u8>,
+    ignored: crate::ignored::Recorder<'s>,
 }
 
 impl Drop for Visitor<'_> {
@@ -237,6 +251,7 @@ impl ParallelVisitor for Visitor<'_> {
             return WalkState::Continue;
         };
         let excludes = self.scanner.excludes;
+        self.ignored.saw(path, depth, ft.is_dir());
         if ft.is_dir() {
             if depth > 0 && entry.file_name() == ".git" {
                 return WalkState::Skip; // history is scanned by the git scopes, not here
@@ -245,6 +260,7 @@ impl ParallelVisitor for Visitor<'_> {
                 self.skip(path, SkipReason::Excluded);
                 return WalkState::Skip;
             }
+            self.ignored.descend(path);
             return WalkState::Continue;
         }
         if excludes.is_excluded(path, depth) {

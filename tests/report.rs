@@ -142,6 +142,7 @@ fn json_report_follows_the_documented_schema() {
             "origin",
             "path",
             "rule_id",
+            "severity",
             "snippet"
         ]
     );
@@ -159,6 +160,10 @@ fn json_report_follows_the_documented_schema() {
             "files_scanned",
             "files_with_findings",
             "findings",
+            "ignored",
+            "incomplete",
+            "keys",
+            "members_with_findings",
             "skipped",
             "suppressed"
         ]
@@ -172,4 +177,29 @@ fn json_report_follows_the_documented_schema() {
     let out = run(t.cmd().args([".", "--format", "json"]));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["stats"]["elapsed_ms"].is_u64());
+}
+
+#[test]
+fn the_job_summary_counts_with_the_same_words_and_real_plurals() {
+    // #20: "1 finding(s)" was the job summary's own vocabulary.
+    let t = Tree::new();
+    let key = fake_key(70);
+    t.write("a.env", format!("K={key}\n"));
+    t.write("b.env", format!("K={key}\n"));
+    let summary = t.join("summary.md");
+    let out = run(t
+        .cmd()
+        .args([".", "--github", "--no-timing"])
+        .env("GITHUB_EVENT_NAME", "workflow_dispatch")
+        .env_remove("GITHUB_EVENT_PATH")
+        .env_remove("GITHUB_OUTPUT")
+        .env("GITHUB_STEP_SUMMARY", &summary));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        text.contains("**2 findings of 1 key in 2 files**. Revoke each key"),
+        "{text}"
+    );
+    assert!(!text.contains("(s)"), "{text}");
+    assert!(stderr(&out).contains("2 findings of 1 key in 2 files;"));
 }

@@ -440,7 +440,15 @@ fn every_descriptor_has_a_full_description_and_help() {
             ids.push(id.to_string());
         }
     }
-    assert_eq!(ids, ["leadey-api-key", "file-error", "results-truncated"]);
+    assert_eq!(
+        ids,
+        [
+            "leadey-api-key",
+            "file-error",
+            "results-truncated",
+            "incomplete-content"
+        ]
+    );
 }
 
 /// #23: the byte 0xFF and the four characters `\xFF` display alike (`a\xFFb`); their URIs come

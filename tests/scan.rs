@@ -616,3 +616,84 @@ fn a_large_file_is_read_in_chunks_and_a_key_near_its_end_is_found() {
     assert_eq!(locations(&v), vec![("big.log".to_string(), 100_001, 1)]);
     assert_eq!(v["stats"]["bytes_scanned"], text.len() as u64);
 }
+
+// #20: counts and labels that agree.
+
+fn gzip_tar(files: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(&tar(files)).expect("gzip");
+    e.finish().expect("gzip finish")
+}
+
+#[test]
+fn archive_members_are_counted_as_members_and_the_archive_as_one_file() {
+    let t = Tree::new();
+    let (k1, k2) = (fake_key(60), fake_key(61));
+    let (a, b) = (format!("K={k1}\n"), format!("K={k2}\n"));
+    t.write(
+        "app.tgz",
+        gzip_tar(&[("pkg/a.env", a.as_bytes()), ("pkg/b.env", b.as_bytes())]),
+    );
+    t.write("c.env", format!("K={k1}\n"));
+    let out = run(t.cmd().args([".", "--no-timing"]));
+    let e = stderr(&out);
+    assert!(
+        e.contains("3 findings of 2 keys in 2 files (2 archive members); scanned 2 files ("),
+        "{e}"
+    );
+    let (v, _) = json(t.cmd().arg("."));
+    let s = &v["stats"];
+    let counts: Vec<u64> = [
+        "findings",
+        "keys",
+        "files_with_findings",
+        "members_with_findings",
+        "files_scanned",
+    ]
+    .iter()
+    .map(|k| s[*k].as_u64().unwrap())
+    .collect();
+    assert_eq!(counts, vec![3, 2, 2, 2, 2], "{s:#}");
+}
+
+#[test]
+fn history_says_findings_and_keys_and_short_names_the_commit() {
+    let t = Tree::new();
+    t.git_init();
+    let (k1, k2) = (fake_key(62), fake_key(63));
+    t.write("a.env", format!("K={k1}\n"));
+    t.write("b.env", format!("K={k2}\n"));
+    t.git(&["add", "-A"]).git(&["commit", "-qm", "one"]);
+    t.write("c.env", format!("K={k2}\n"));
+    t.git(&["add", "-A"]).git(&["commit", "-qm", "two"]);
+    let out = run(t.cmd().args(["--history", ".", "--no-timing"]));
+    let e = stderr(&out);
+    assert!(e.contains("3 findings of 2 keys in 3 files;"), "{e}");
+    let out = run(t.cmd().args(["--history", ".", "--format", "short", "-q"]));
+    let commit = |rev: &str| {
+        let o = std::process::Command::new("git")
+            .args(["rev-parse", "--short=7", rev])
+            .current_dir(t.path())
+            .output()
+            .unwrap();
+        String::from_utf8(o.stdout).unwrap().trim().to_string()
+    };
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "c.env:1:3: leadey-api-key: {} (Leadey API key) [commit {}]\n",
+            masked(&k2),
+            commit("HEAD")
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "a.env:1:3: leadey-api-key: {} (Leadey API key) [commit {}]\n",
+            masked(&k1),
+            commit("HEAD~1")
+        )),
+        "{text}"
+    );
+}

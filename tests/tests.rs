@@ -24,6 +24,7 @@ mod origin;
 mod precommit;
 mod props;
 mod push;
+mod release;
 mod release_names;
 mod report;
 mod rules;

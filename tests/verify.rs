@@ -180,12 +180,14 @@ fn human_report_shows_live_with_the_organization_and_counts() {
         "{text}"
     );
     assert!(
-        text.contains("= verification: revoked or invalid (HTTP 401)\n"),
+        text.contains(
+            "= verification: does not work: refused by the API (HTTP 401), revoked or never valid\n"
+        ),
         "{text}"
     );
     let err = stderr(&out);
     assert!(
-        err.contains("verified: 1 live, 1 revoked or invalid, 0 unknown"),
+        err.contains("verified 2 keys: 1 live, 1 revoked or invalid, 0 unknown"),
         "{err}"
     );
     assert!(
@@ -397,7 +399,7 @@ fn connection_refused_is_unknown_network_error() {
         "{}",
         stdout(&out)
     );
-    assert!(stderr(&out).contains("verified: 0 live, 0 revoked or invalid, 1 unknown"));
+    assert!(stderr(&out).contains("verified 1 key: 0 live, 0 revoked or invalid, 1 unknown"));
 }
 
 #[test]
@@ -620,4 +622,154 @@ fn no_findings_means_no_request() {
     assert_eq!(code(&out), 0);
     assert_eq!(server.count(), 0);
     assert!(!stderr(&out).contains("verifying"), "{}", stderr(&out));
+}
+
+// ---------------------------------------------------------------------------------------------
+// #20: verification says what it learned.
+
+#[test]
+fn a_refused_key_is_low_and_says_remove_it_not_revoke_it_in_every_format() {
+    let revoked = fake_key(40);
+    let server = Server::start(|_, _| answer(401, r#"{"error":"unauthorized"}"#));
+    let tree = tree_with(&[&revoked]);
+    let out =
+        run_watched(verify_cmd(&tree, &server.base()).args(["--no-timing", "--color", "never"]));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with(&format!(
+            "low[leadey-api-key]: Leadey API key {}\n",
+            masked(&revoked)
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "= verification: does not work: refused by the API (HTTP 401), revoked or never valid\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("= help: the Leadey API refused this key (HTTP 401): it is revoked or was never valid, so there is nothing to revoke; remove it from the code and from the git history\n"),
+        "{text}"
+    );
+    assert!(!text.contains("Revoke the key now"), "{text}");
+
+    let (v, _) = json_report(&mut verify_cmd(&tree, &server.base()));
+    assert_eq!(v["findings"][0]["severity"], "low");
+
+    let out = run_watched(verify_cmd(&tree, &server.base()).args(["--format", "sarif"]));
+    let log: Value = common::stdout_json(&out);
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(result["level"], "note", "{result:#}");
+    let message = result["message"]["text"].as_str().unwrap();
+    assert!(
+        message.contains("Remove it from the code and from the git history"),
+        "{message}"
+    );
+    assert!(!message.contains("Revoke and rotate"), "{message}");
+
+    let out = run_watched(verify_cmd(&tree, &server.base()).args(["--format", "short"]));
+    let text = stdout(&out);
+    assert!(
+        text.contains(" [invalid]\nhelp[invalid]: the Leadey API refused"),
+        "{text}"
+    );
+    assert!(!text.contains("help[leadey-api-key]"), "{text}");
+    assert_eq!(
+        code(&out),
+        1,
+        "--fail-on any still fails on a dead key in the code"
+    );
+}
+
+#[test]
+fn a_live_key_stays_critical_and_names_the_key_the_api_returned() {
+    let live = fake_key(41);
+    let body = json!({"data": {
+        "api_key": {"id": "key_7", "name": "CI deploy\u{1b}[2J"},
+        "organization": {"id": "org_42", "name": "Acme Corp"}
+    }})
+    .to_string();
+    let server = Server::start(move |_, _| answer(200, &body));
+    let tree = tree_with(&[&live]);
+    let out =
+        run_watched(verify_cmd(&tree, &server.base()).args(["--no-timing", "--color", "never"]));
+    let text = stdout(&out);
+    assert!(text.starts_with("critical[leadey-api-key]"), "{text}");
+    assert!(
+        text.contains(
+            "= verification: LIVE, key CI deploy\\u{1b}[2J (id key_7), organization Acme Corp (id org_42)\n"
+        ),
+        "{text}"
+    );
+    let (v, _) = json_report(&mut verify_cmd(&tree, &server.base()));
+    assert_eq!(
+        v["findings"][0]["verification"]["api_key"],
+        json!({"id": "key_7", "name": "CI deploy\u{1b}[2J"})
+    );
+    assert_eq!(v["findings"][0]["severity"], "critical");
+}
+
+#[test]
+fn the_summary_counts_distinct_keys_as_well_as_places() {
+    let (live, revoked) = (fake_key(42), fake_key(43));
+    let live2 = live.clone();
+    let server = Server::start(move |r, _| {
+        if r.authorization == bearer(&live2) {
+            answer(200, &live_body())
+        } else {
+            answer(401, "")
+        }
+    });
+    // One live key in two files, one refused key in one.
+    let tree = tree_with(&[&live, &live, &revoked]);
+    let out = run_watched(verify_cmd(&tree, &server.base()).args(["--no-timing"]));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "leadey-scan: 3 findings of 2 keys in 3 files; scanned 3 files (189 B); 0 skipped; \
+             0 errors; verified 2 keys: 1 live (2 findings), 1 revoked or invalid, 0 unknown\n"
+        ),
+        "{err}"
+    );
+    let (v, _) = json_report(&mut verify_cmd(&tree, &server.base()));
+    assert_eq!(
+        v["stats"]["verified"],
+        json!({
+            "live": {"keys": 1, "findings": 2},
+            "invalid": {"keys": 1, "findings": 1},
+            "unknown": {"keys": 0, "findings": 0}
+        })
+    );
+    assert_eq!(v["stats"]["keys"], 2);
+    assert_eq!(
+        server.count(),
+        4,
+        "each distinct key is sent once a run (two runs)"
+    );
+}
+
+#[test]
+fn a_base_without_v1_gets_a_hint_on_404() {
+    let key = fake_key(44);
+    let server = Server::start(|r, _| {
+        if r.target == "/v1/me" {
+            answer(200, &live_body())
+        } else {
+            answer(404, r#"{"error":"not found"}"#)
+        }
+    });
+    let tree = tree_with(&[&key]);
+    let bare = format!("http://127.0.0.1:{}", server.port);
+    let out = run_watched(verify_cmd(&tree, &bare).args(["--no-timing", "--color", "never"]));
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "= verification: unknown: unexpected answer (HTTP 404, no such endpoint: the API base \
+             has no version; did you mean one ending in /v1 (https://backend.leadey.ai/v1)?)\n"
+        ),
+        "{text}"
+    );
+    let (v, _) = json_report(&mut verify_cmd(&tree, &server.base()));
+    assert_eq!(statuses(&v), vec!["live"]);
 }

@@ -161,15 +161,12 @@ pub fn utc_time(unix_seconds: i64) -> String {
 /// refused (revoked or never valid: nothing left to exploit, but it should leave the
 /// repository), otherwise the rule's severity.
 pub fn severity(rule_severity: Severity, finding: &Finding) -> &'static str {
-    match &finding.verification {
-        Some(v) if v.is_live() => "Critical",
-        Some(v) if v.is_invalid() => "Low",
-        _ => match rule_severity {
-            Severity::Critical => "Critical",
-            Severity::High => "High",
-            Severity::Medium => "Medium",
-            Severity::Low => "Low",
-        },
+    // #20: the one decision (`report::severity`), in GitLab's spelling.
+    match super::severity(rule_severity, finding) {
+        Severity::Critical => "Critical",
+        Severity::High => "High",
+        Severity::Medium => "Medium",
+        Severity::Low => "Low",
     }
 }
 
@@ -206,7 +203,10 @@ fn description(rule: Option<&Rule>, f: &Finding) -> String {
     );
     match f.verification.as_ref().map(|v| v.status()) {
         Some("live") => text.push_str(" The Leadey API accepts it: the key works."),
-        Some("invalid") => text.push_str(" The Leadey API refused it: revoked or never valid."),
+        Some("invalid") => text.push_str(
+            " The Leadey API refused it (revoked or never valid): remove it from the code and \
+             from the git history; there is nothing to revoke.",
+        ),
         Some(_) => text.push_str(" It could not be verified."),
         None => {}
     }
@@ -381,6 +381,7 @@ mod tests {
         live.verification = Some(Verification::Live {
             http_status: 200,
             organization: None,
+            api_key: None,
             data: serde_json::json!({}),
         });
         let mut old = finding_at("old.env");
@@ -402,6 +403,7 @@ mod tests {
             )],
             rules: RuleSet::builtin().expect("built-in rules compile"),
             warnings: vec!["shallow clone: older history not scanned".into()],
+            ignored: Vec::new(),
         };
         let reporter = Gitlab {
             commit: scan_commit.map(str::to_string),
@@ -563,6 +565,7 @@ mod tests {
         f.verification = Some(Verification::Live {
             http_status: 200,
             organization: None,
+            api_key: None,
             data: serde_json::json!({}),
         });
         assert_eq!(severity(Severity::Low, &f), "Critical");

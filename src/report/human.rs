@@ -4,8 +4,9 @@
 use std::collections::BTreeSet;
 use std::io;
 
-use super::{human_bytes, RenderOptions, Report, Reporter};
+use super::{human_bytes, plural, Counts, RenderOptions, Report, Reporter};
 use crate::finding::{Finding, Verification};
+use crate::source::SkipReason;
 use crate::term::{escape, Painter, Style};
 
 /// Renders `--format human`.
@@ -23,7 +24,14 @@ impl Reporter for Human {
         for finding in &report.findings {
             self.render_finding(report, finding, &p, out)?;
         }
-        let used: BTreeSet<&str> = report.findings.iter().map(|f| f.rule_id.as_str()).collect();
+        // #20: a rule's "revoke" help is for keys not known to be dead; a key the API refused
+        // gets its own help line in its block.
+        let used: BTreeSet<&str> = report
+            .findings
+            .iter()
+            .filter(|f| !f.verification.as_ref().is_some_and(|v| v.is_invalid()))
+            .map(|f| f.rule_id.as_str())
+            .collect();
         for id in used {
             if let Some(rule) = report.rules.get(id) {
                 writeln!(
@@ -40,7 +48,7 @@ impl Reporter for Human {
                 out,
                 "{}: {n} suppressed {} (they do not fail the run):\n",
                 p.paint(Style::Help, "note"),
-                plural(n, "finding", "findings")
+                plural(n, "finding")
             )?;
             for finding in &report.suppressed {
                 self.render_finding(report, finding, &p, out)?;
@@ -65,7 +73,7 @@ impl Human {
         let severity = report
             .rules
             .get(&f.rule_id)
-            .map_or("error", |r| r.severity.as_str());
+            .map_or("error", |r| super::severity(r.severity, f).as_str());
         let live = if f.verification.as_ref().is_some_and(|v| v.is_live()) {
             format!(" {}", p.paint(Style::Error, "LIVE"))
         } else {
@@ -143,6 +151,15 @@ impl Human {
                 "{pad} {} verification: {text}",
                 p.paint(Style::Gutter, "=")
             )?;
+            if v.is_invalid() {
+                writeln!(
+                    out,
+                    "{pad} {} {}: {}",
+                    p.paint(Style::Gutter, "="),
+                    p.paint(Style::Help, "help"),
+                    super::INVALID_KEY_HELP
+                )?;
+            }
         }
         if let Some(c) = &f.commit {
             writeln!(
@@ -223,23 +240,41 @@ impl Human {
     }
 }
 
-/// The one-line summary: findings, files with findings, files and bytes scanned, skipped,
-/// errors, and the elapsed time when known.
+/// The one-line summary, from [`Counts`]: findings, keys and files holding them, files and
+/// bytes scanned, skipped, errors, incomplete content by reason, ignored paths, suppressed,
+/// verification by key, and the elapsed time when known.
 pub fn summary(report: &Report) -> String {
-    let s = &report.stats;
+    let c = Counts::of(report);
     let mut line = format!(
-        "{} {} in {} {}; scanned {} {} ({}); {} skipped; {} {}",
-        s.findings,
-        plural(s.findings, "finding", "findings"),
-        s.files_with_findings,
-        plural(s.files_with_findings, "file", "files"),
-        s.files_scanned,
-        plural(s.files_scanned, "file", "files"),
-        human_bytes(s.bytes_scanned),
-        s.skipped,
-        s.errors,
-        plural(s.errors, "error", "errors"),
+        "{}; scanned {} {} ({}); {} skipped; {} {}",
+        c.findings_text(),
+        c.files_scanned,
+        plural(c.files_scanned, "file"),
+        human_bytes(c.bytes_scanned),
+        c.skipped,
+        c.errors,
+        plural(c.errors, "error"),
     );
+    if c.incomplete > 0 {
+        // #20: incomplete content never passes silently, even when it does not fail the run.
+        let reasons: Vec<String> = c
+            .incomplete_by_reason
+            .iter()
+            .map(|(reason, n)| format!("{n} {}", reason_word(*reason)))
+            .collect();
+        line.push_str(&format!(
+            "; {} incomplete ({}: --fail-on-incomplete fails the run)",
+            c.incomplete,
+            reasons.join(", ")
+        ));
+    }
+    if c.ignored > 0 {
+        line.push_str(&format!(
+            "; {} {} left out by ignore rules (--list-skipped lists them, --no-ignore scans them)",
+            c.ignored,
+            plural(c.ignored, "path")
+        ));
+    }
     if !report.suppressed.is_empty() {
         let kinds: Vec<String> = crate::finding::count_by_kind(&report.suppressed)
             .into_iter()
@@ -259,56 +294,64 @@ pub fn summary(report: &Report) -> String {
                 .as_ref()
                 .is_some_and(|s| s.overridden.is_some())
         })
-        .count();
+        .count() as u64;
     if ignored > 0 {
         line.push_str(&format!(
             "; {ignored} {} ignored: live {}",
-            if ignored == 1 {
-                "suppression"
-            } else {
-                "suppressions"
-            },
-            if ignored == 1 { "key" } else { "keys" }
+            plural(ignored, "suppression"),
+            plural(ignored, "key")
         ));
     }
-    let verified: Vec<&Verification> = report
-        .findings
-        .iter()
-        .filter_map(|f| f.verification.as_ref())
-        .collect();
-    if !verified.is_empty() {
-        let count = |pred: fn(&Verification) -> bool| verified.iter().filter(|v| pred(v)).count();
-        line.push_str(&format!(
-            "; verified: {} live, {} revoked or invalid, {} unknown",
-            count(Verification::is_live),
-            count(Verification::is_invalid),
-            count(|v| !v.is_live() && !v.is_invalid()),
-        ));
+    if let Some(text) = c.verified_text() {
+        line.push_str(&format!("; {text}"));
     }
-    if let Some(ms) = s.elapsed_ms {
+    if let Some(ms) = report.stats.elapsed_ms {
         line.push_str(&format!("; {:.2}s", ms as f64 / 1000.0));
     }
     line
+}
+
+/// A skip reason as its stable word (`archive-too-large`), as JSON writes it.
+fn reason_word(reason: SkipReason) -> String {
+    serde_json::to_value(reason)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
 }
 
 /// A verification in words: `LIVE, organization Acme (id org_1)`, `revoked or invalid (HTTP
 /// 401)`, `unknown: rate limit (HTTP 429, after 3 tries)`. Text from the network is escaped.
 pub fn describe_verification(v: &Verification) -> String {
     match v {
-        Verification::Live { organization, .. } => {
-            let org = organization.as_ref().map(|o| match (&o.name, &o.id) {
-                (Some(name), Some(id)) => format!("{} (id {})", escape(name), escape(id)),
-                (Some(name), None) => escape(name).into_owned(),
-                (None, Some(id)) => format!("id {}", escape(id)),
-                (None, None) => String::new(),
-            });
-            match org {
-                Some(org) if !org.is_empty() => format!("LIVE, organization {org}"),
-                _ => "LIVE".to_string(),
+        Verification::Live {
+            organization,
+            api_key,
+            ..
+        } => {
+            let named = |o: &Option<crate::finding::Organization>| {
+                o.as_ref()
+                    .map_or(String::new(), |o| match (&o.name, &o.id) {
+                        (Some(name), Some(id)) => format!("{} (id {})", escape(name), escape(id)),
+                        (Some(name), None) => escape(name).into_owned(),
+                        (None, Some(id)) => format!("id {}", escape(id)),
+                        (None, None) => String::new(),
+                    })
+            };
+            let mut text = "LIVE".to_string();
+            for (what, name) in [
+                ("key", named(api_key)),
+                ("organization", named(organization)),
+            ] {
+                if !name.is_empty() {
+                    text.push_str(&format!(", {what} {name}"));
+                }
             }
+            text
         }
         Verification::Invalid { http_status } => {
-            format!("revoked or invalid (HTTP {http_status})")
+            format!(
+                "does not work: refused by the API (HTTP {http_status}), revoked or never valid"
+            )
         }
         Verification::Unknown {
             http_status,
@@ -329,14 +372,6 @@ pub fn describe_verification(v: &Verification) -> String {
     }
 }
 
-fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
-    if n == 1 {
-        one
-    } else {
-        many
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,6 +385,7 @@ mod tests {
                 id: id.map(String::from),
                 name: name.map(String::from),
             }),
+            api_key: None,
             data: serde_json::Value::Null,
         };
         assert_eq!(
@@ -363,7 +399,20 @@ mod tests {
         assert_eq!(describe_verification(&live(None, None)), "LIVE");
         assert_eq!(
             describe_verification(&Verification::Invalid { http_status: 401 }),
-            "revoked or invalid (HTTP 401)"
+            "does not work: refused by the API (HTTP 401), revoked or never valid"
+        );
+        let key = Verification::Live {
+            http_status: 200,
+            organization: None,
+            api_key: Some(Organization {
+                id: Some("key_7".into()),
+                name: Some("CI \x1b[31mdeploy".into()),
+            }),
+            data: serde_json::Value::Null,
+        };
+        assert_eq!(
+            describe_verification(&key),
+            "LIVE, key CI \\u{1b}[31mdeploy (id key_7)"
         );
         assert_eq!(
             describe_verification(&Verification::Unknown {
@@ -391,6 +440,7 @@ mod tests {
                 id: None,
                 name: Some("Evil\x1b[2J\r\nCorp".into()),
             }),
+            api_key: None,
             data: serde_json::Value::Null,
         };
         let text = describe_verification(&v);

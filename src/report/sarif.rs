@@ -60,6 +60,9 @@ pub const FILE_ERROR_ID: &str = "file-error";
 /// Notification descriptor id for findings left out of the log.
 pub const TRUNCATED_ID: &str = "results-truncated";
 
+/// Notification descriptor id for incomplete content (#20): read, not fully opened.
+pub const INCOMPLETE_ID: &str = "incomplete-content";
+
 /// Caps on what one log holds; [`Limits::default`] is GitHub's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -175,6 +178,27 @@ impl Sarif {
                     )))
                     .build(),
             );
+        }
+        // #20: incomplete content is never silent, in the log too.
+        let incomplete = report.skipped.iter().filter(|s| s.reason.is_incomplete());
+        for skip in incomplete.take(cap) {
+            let mut n = Notification::builder()
+                .level(json!("warning"))
+                .descriptor(descriptor_ref(INCOMPLETE_ID, 2))
+                .message(text_message(&format!(
+                    "{}: {}",
+                    skip.path,
+                    skip.reason.describe()
+                )))
+                .build();
+            n.locations = Some(vec![Location::builder()
+                .physical_location(
+                    PhysicalLocation::builder()
+                        .artifact_location(self.artifact_location(&skip.origin))
+                        .build(),
+                )
+                .build()]);
+            notifications.push(n);
         }
         if selection.truncated > 0 {
             notifications.push(
@@ -294,9 +318,14 @@ impl Sarif {
                  its own layer: the key still needs revoking."
             )
         });
+        // #20: a key the API refused has nothing left to revoke.
+        let todo = if status.as_deref() == Some("invalid") {
+            "Remove it from the code and from the git history; there is nothing to revoke."
+        } else {
+            "Revoke and rotate it: see the rule's help."
+        };
         let message = format!(
-            "Leaked {title} {}{status_text}. Revoke and rotate it: see the rule's \
-             help.{commit_text}{layer_text}{suppression_text}",
+            "Leaked {title} {}{status_text}. {todo}{commit_text}{layer_text}{suppression_text}",
             f.masked_key
         );
 
@@ -339,7 +368,9 @@ impl Sarif {
 
         let mut result = SarifResult::builder()
             .rule_id(f.rule_id.to_string())
-            .level(rule.map_or(ResultLevel::Error, |r| level(r.severity)))
+            .level(rule.map_or(ResultLevel::Error, |r| {
+                level(super::severity(r.severity, f))
+            }))
             .message(text_message(&message))
             .locations(vec![location])
             .partial_fingerprints(fingerprints)
@@ -506,6 +537,17 @@ fn driver(report: &Report) -> ToolComponent {
                    counts the rest in run.properties.truncated.",
             help: "Run leadey-scan with --format json for the complete list of findings, and \
                    revoke the keys it reports; the SARIF log holds only the first ones.",
+            level: "warning",
+        }),
+        notification_descriptor(NotificationText {
+            id: INCOMPLETE_ID,
+            name: "IncompleteContent",
+            short: "Content was read but could not be fully opened, so keys in it may be missed.",
+            full: "An archive member was corrupt, truncated, encrypted or in an unsupported \
+                   codec, or a limit (--max-archive-bytes, --max-archive-depth, the member \
+                   count) was reached. The notification names the member and the reason.",
+            help: "Raise the limit the message names, or check the archive by hand. The run \
+                   passes unless --fail-on-incomplete (or --release) is given.",
             level: "warning",
         }),
     ];
@@ -783,6 +825,7 @@ mod tests {
         Verification::Live {
             http_status: 200,
             organization: None,
+            api_key: None,
             data: serde_json::json!({}),
         }
     }
@@ -830,6 +873,7 @@ mod tests {
             errors: Vec::new(),
             rules: RuleSet::builtin().expect("built-in rules compile"),
             warnings: Vec::new(),
+            ignored: Vec::new(),
         }
     }
 

@@ -37,6 +37,10 @@ impl Short {
         if let Some(v) = &f.verification {
             write!(out, " [{}]", v.status())?;
         }
+        // #20: git scopes name the commit, as the human report does.
+        if let Some(c) = &f.commit {
+            write!(out, " [commit {}]", c.short_id())?;
+        }
         match &f.suppression {
             Some(s) if s.overridden.is_some() => {
                 write!(out, " [{} ignored: the key is live]", s.kind.describe())?;
@@ -66,7 +70,12 @@ impl Reporter for Short {
                 self.line(report, f, out)?;
             }
         }
-        let used: BTreeSet<&str> = report.findings.iter().map(|f| f.rule_id.as_str()).collect();
+        // #20: keys the API refused get their own help, not the rule's "revoke".
+        let (invalid, open): (Vec<&Finding>, Vec<&Finding>) = report
+            .findings
+            .iter()
+            .partition(|f| f.verification.as_ref().is_some_and(|v| v.is_invalid()));
+        let used: BTreeSet<&str> = open.iter().map(|f| f.rule_id.as_str()).collect();
         for id in used {
             if let Some(rule) = report.rules.get(id) {
                 writeln!(
@@ -75,6 +84,9 @@ impl Reporter for Short {
                     escape(&rule.remediation.replace('\n', " "))
                 )?;
             }
+        }
+        if !invalid.is_empty() {
+            writeln!(out, "help[invalid]: {}", super::INVALID_KEY_HELP)?;
         }
         Ok(())
     }

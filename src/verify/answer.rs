@@ -67,6 +67,7 @@ pub fn live_from_body(http_status: u16, body: &[u8], key: &str, masked: &str) ->
     Verification::Live {
         http_status,
         organization: organization_of(&data),
+        api_key: api_key_of(&data),
         data,
     }
 }
@@ -99,6 +100,40 @@ pub fn organization_of(data: &Value) -> Option<Organization> {
         .iter()
         .any(|f| obj.get(*f).and_then(Value::as_str) == Some("organization"));
     if is_org {
+        return org_from(obj, "id", "name");
+    }
+    None
+}
+
+/// The key's own id and name in the dashboard, as far as a `data` value names them (#20): the
+/// `api_key` (or `key`, `token`) object's `id` and `name`, else flat `api_key_id` /
+/// `api_key_name` (or `key_id` / `key_name`), else `data` itself when its `object` or `type` is
+/// `"api_key"`. Anything else (a `key` that is a string, numbers nested deeper, arrays) gives
+/// `None`: the answer is trusted for display only. Call it on `data` after masking: a name that
+/// holds the key shows the mask.
+///
+/// ```
+/// let data = serde_json::json!({"api_key": {"id": "key_7", "name": "CI deploy"}});
+/// let key = leadey_scan::verify::answer::api_key_of(&data).unwrap();
+/// assert_eq!((key.id.as_deref(), key.name.as_deref()), (Some("key_7"), Some("CI deploy")));
+/// assert!(leadey_scan::verify::answer::api_key_of(&serde_json::json!({"key": "x"})).is_none());
+/// ```
+pub fn api_key_of(data: &Value) -> Option<Organization> {
+    let obj = data.as_object()?;
+    for field in ["api_key", "key", "token"] {
+        if let Some(Value::Object(inner)) = obj.get(field) {
+            return org_from(inner, "id", "name");
+        }
+    }
+    for (id, name) in [("api_key_id", "api_key_name"), ("key_id", "key_name")] {
+        if let Some(key) = org_from(obj, id, name) {
+            return Some(key);
+        }
+    }
+    let is_key = ["object", "type"]
+        .iter()
+        .any(|f| matches!(obj.get(*f).and_then(Value::as_str), Some("api_key" | "key")));
+    if is_key {
         return org_from(obj, "id", "name");
     }
     None
@@ -154,6 +189,32 @@ pub fn redact_keys(value: &Value) -> Value {
     }
 }
 
+/// The hint for a 404 on `GET {api_base}/me` whose path `me_path` lacks the API version
+/// (#20): the base is most likely missing its `/v1`.
+///
+/// ```
+/// use leadey_scan::verify::answer::not_found_hint;
+/// assert!(not_found_hint(404, "/me").unwrap().contains("/v1"));
+/// assert_eq!(not_found_hint(404, "/v1/me"), Some("no such endpoint: is the API base right?".into()));
+/// assert_eq!(not_found_hint(403, "/me"), None);
+/// ```
+pub fn not_found_hint(status: u16, me_path: &str) -> Option<String> {
+    if status != 404 {
+        return None;
+    }
+    let versioned = me_path
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('v'))
+        .any(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    Some(if versioned {
+        "no such endpoint: is the API base right?".to_string()
+    } else {
+        "no such endpoint: the API base has no version; did you mean one ending in /v1 \
+         (https://backend.leadey.ai/v1)?"
+            .to_string()
+    })
+}
+
 /// The wait asked for by a `Retry-After` header in seconds (`Retry-After: 2`); `None` when
 /// absent or in the HTTP-date form.
 ///
@@ -205,6 +266,7 @@ mod tests {
                     id: Some("o1".into()),
                     name: Some("Acme".into())
                 }),
+                api_key: None,
                 data: json!({"org":{"id":"o1","name":"Acme"}}),
             }
         );

@@ -323,10 +323,11 @@ impl Job {
                     }
                 }
                 Class::Unexpected => {
-                    let detail = response
-                        .status()
-                        .is_redirection()
-                        .then(|| "redirect not followed".to_string());
+                    let detail = if response.status().is_redirection() {
+                        Some("redirect not followed".to_string())
+                    } else {
+                        answer::not_found_hint(status, self.url.path())
+                    };
                     return unknown(Some(status), UnknownReason::UnexpectedAnswer, detail);
                 }
                 Class::Retry(reason) => {

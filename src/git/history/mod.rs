@@ -238,7 +238,7 @@ mod tests {
             assert_eq!(found, ["ok.env"], "packed: {packed}");
             assert_eq!(report.stats.files_scanned, 1, "packed: {packed}");
             assert_eq!(
-                crate::exit::exit_code(&report, crate::exit::FailOn::Any),
+                crate::exit::exit_code(&report, crate::exit::ExitRule::default()),
                 crate::exit::EXIT_FINDINGS
             );
         }
@@ -252,7 +252,7 @@ mod tests {
         assert!(report.findings.is_empty());
         assert_eq!(report.errors.len(), 1);
         assert_eq!(
-            crate::exit::exit_code(&report, crate::exit::FailOn::Any),
+            crate::exit::exit_code(&report, crate::exit::ExitRule::default()),
             crate::exit::EXIT_ERROR
         );
     }
