@@ -83,17 +83,9 @@ impl Repo {
 /// Pins git's identity, dates and configuration so results do not depend on the machine.
 fn git_env(cmd: &mut Command, epoch: u64) {
     let date = format!("{epoch} +0000");
-    cmd.env("GIT_AUTHOR_NAME", "Ada Lovelace")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-        .env("GIT_COMMITTER_NAME", "Ada Lovelace")
-        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+    common::git_env(cmd)
         .env("GIT_AUTHOR_DATE", &date)
-        .env("GIT_COMMITTER_DATE", &date)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE");
+        .env("GIT_COMMITTER_DATE", &date);
 }
 
 fn git_in(dir: &Path, args: &[&str], epoch: u64) -> String {

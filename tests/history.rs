@@ -1,46 +1,21 @@
 //! `--history` end to end (#20, #23): presence at `HEAD` judged per key, on real repositories
 //! built with the git CLI in temp dirs.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use crate::common::{self, fake_key, masked, stderr, stdout, Tree};
 use serde_json::Value;
 
-/// Runs git in `dir` with a pinned identity and no user or system configuration.
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(["-c", "commit.gpgsign=false"])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "Ada Lovelace")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-        .env("GIT_COMMITTER_NAME", "Ada Lovelace")
-        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
-        .output()
-        .expect("run git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// A new repository with one branch, `main`.
 fn repo() -> Tree {
     let tree = Tree::new();
-    git(tree.path(), &["init", "-q", "-b", "main"]);
+    common::git_in(tree.path(), &["init", "-q", "-b", "main"]);
     tree
 }
 
 fn commit(tree: &Tree, message: &str) {
-    git(tree.path(), &["add", "-A"]);
-    git(tree.path(), &["commit", "-q", "-m", message]);
+    common::git_in(tree.path(), &["add", "-A"]);
+    common::git_in(tree.path(), &["commit", "-q", "-m", message]);
 }
 
 fn history(tree: &Tree, args: &[&str]) -> Output {
@@ -80,8 +55,8 @@ fn git_mv_leaves_the_old_path_present_at_head_under_its_new_name() {
     tree.write("config/old.env", format!("KEY={moved}\n"));
     tree.write("src/gone.env", format!("KEY={gone}\n"));
     commit(&tree, "keys");
-    git(tree.path(), &["mv", "config/old.env", "config/new.env"]);
-    git(tree.path(), &["rm", "-q", "src/gone.env"]);
+    common::git_in(tree.path(), &["mv", "config/old.env", "config/new.env"]);
+    common::git_in(tree.path(), &["rm", "-q", "src/gone.env"]);
     commit(&tree, "move one key, delete the other");
 
     let out = history(&tree, &["--format", "json", "--no-timing"]);
@@ -174,11 +149,11 @@ fn presence_on_a_branch_is_judged_at_the_branch_tip() {
     let tree = repo();
     tree.write("old.env", format!("KEY={key}\n"));
     commit(&tree, "key");
-    git(tree.path(), &["checkout", "-q", "-b", "moved"]);
-    git(tree.path(), &["mv", "old.env", "new.env"]);
+    common::git_in(tree.path(), &["checkout", "-q", "-b", "moved"]);
+    common::git_in(tree.path(), &["mv", "old.env", "new.env"]);
     commit(&tree, "move");
-    git(tree.path(), &["checkout", "-q", "main"]);
-    git(tree.path(), &["rm", "-q", "old.env"]);
+    common::git_in(tree.path(), &["checkout", "-q", "main"]);
+    common::git_in(tree.path(), &["rm", "-q", "old.env"]);
     commit(&tree, "delete on main");
     let run = |args: &[&str]| {
         let mut all = vec!["--format", "json", "--no-timing"];

@@ -1047,17 +1047,9 @@ fn git(dir: &Path, args: &[&str]) -> String {
 }
 
 fn git_env(cmd: &mut Command) {
-    cmd.env("GIT_AUTHOR_NAME", "Ada Lovelace")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-        .env("GIT_COMMITTER_NAME", "Ada Lovelace")
-        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+    crate::common::git_env(cmd)
         .env("GIT_AUTHOR_DATE", "1700000000 +0000")
-        .env("GIT_COMMITTER_DATE", "1700000000 +0000")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE");
+        .env("GIT_COMMITTER_DATE", "1700000000 +0000");
 }
 
 /// A repository whose history holds keys in every place git keeps text: a key committed then

@@ -5,39 +5,9 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-use crate::common::{fake_key, masked, Tree};
-
-/// Runs git in `dir` with a pinned identity and no user or system config.
-fn git_cmd(dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new("git");
-    cmd.args(["-c", "commit.gpgsign=false", "-c", "core.autocrlf=false"])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "Ada Lovelace")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-        .env("GIT_COMMITTER_NAME", "Ada Lovelace")
-        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
-        .env_remove("GIT_OBJECT_DIRECTORY")
-        .env_remove("GIT_ALTERNATE_OBJECT_DIRECTORIES");
-    cmd
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = git_cmd(dir, args).output().expect("run git");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
+use crate::common::{self, fake_key, masked, Tree};
 
 /// A bare repository playing the server.
 struct Server {
@@ -47,7 +17,7 @@ struct Server {
 impl Server {
     fn new() -> Server {
         let tree = Tree::new();
-        git(
+        common::git_in(
             tree.path(),
             &["init", "-q", "--bare", "-b", "main", "srv.git"],
         );
@@ -69,12 +39,12 @@ impl Server {
     }
 
     fn git(&self, args: &[&str]) -> String {
-        git(&self.dir(), args)
+        common::git_in(&self.dir(), args)
     }
 
     /// The server's value of `refname`, if it has it.
     fn rev(&self, refname: &str) -> Option<String> {
-        let out = git_cmd(&self.dir(), &["rev-parse", "-q", "--verify", refname])
+        let out = common::git_command(&self.dir(), &["rev-parse", "-q", "--verify", refname])
             .output()
             .expect("run git");
         out.status
@@ -109,8 +79,8 @@ struct Client {
 impl Client {
     fn of(server: &Server) -> Client {
         let tree = Tree::new();
-        git(tree.path(), &["init", "-q", "-b", "main"]);
-        git(tree.path(), &["remote", "add", "origin", &server.url()]);
+        common::git_in(tree.path(), &["init", "-q", "-b", "main"]);
+        common::git_in(tree.path(), &["remote", "add", "origin", &server.url()]);
         Client {
             tree,
             tmp: Tree::new(),
@@ -127,23 +97,23 @@ impl Client {
     }
 
     fn commit(&self, message: &str) -> String {
-        git(self.path(), &["add", "-A"]);
-        git(
+        common::git_in(self.path(), &["add", "-A"]);
+        common::git_in(
             self.path(),
             &["commit", "-q", "--allow-empty", "-m", message],
         );
-        git(self.path(), &["rev-parse", "HEAD"])
+        common::git_in(self.path(), &["rev-parse", "HEAD"])
     }
 
     fn git(&self, args: &[&str]) -> String {
-        git(self.path(), args)
+        common::git_in(self.path(), args)
     }
 
     /// `git push ARGS`, whatever its outcome.
     fn push(&self, args: &[&str]) -> Output {
         let mut all = vec!["push"];
         all.extend_from_slice(args);
-        git_cmd(self.path(), &all)
+        common::git_command(self.path(), &all)
             .env("TMPDIR", self.tmp.path())
             .output()
             .expect("run git push")
@@ -580,7 +550,7 @@ fn a_fork_borrowing_objects_through_alternates_is_checked() {
     let (server, client) = seeded();
     // A fork shares the upstream's objects (`objects/info/alternates`), as GitLab pools do.
     let fork = server.tree.join("fork.git");
-    git(
+    common::git_in(
         server.tree.path(),
         &["clone", "-q", "--bare", "--shared", "srv.git", "fork.git"],
     );

@@ -326,3 +326,41 @@ pub fn tar(files: &[(&str, &[u8])]) -> Vec<u8> {
     }
     b.into_inner().expect("tar finish")
 }
+
+/// Makes `cmd` (git, or leadey-scan reading a repository) independent of the machine: a pinned
+/// identity, no user or system git configuration, and none of the repository variables a
+/// hook or an outer git would leave behind.
+pub fn git_env(cmd: &mut Command) -> &mut Command {
+    cmd.env("GIT_AUTHOR_NAME", "Ada Lovelace")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+        .env("GIT_COMMITTER_NAME", "Ada Lovelace")
+        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("GIT_OBJECT_DIRECTORY")
+        .env_remove("GIT_ALTERNATE_OBJECT_DIRECTORIES")
+}
+
+/// `git ARGS` in `dir` under `git_env`, without commit signing or line-ending conversion.
+pub fn git_command(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.args(["-c", "commit.gpgsign=false", "-c", "core.autocrlf=false"])
+        .args(args)
+        .current_dir(dir);
+    git_env(&mut cmd);
+    cmd
+}
+
+/// Runs `git_command`, fails the test when git fails, and returns its trimmed standard output.
+pub fn git_in(dir: &Path, args: &[&str]) -> String {
+    let out = git_command(dir, args).output().expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
