@@ -14,7 +14,8 @@ use sha2::{Digest, Sha256};
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-fn b64(data: &[u8]) -> String {
+/// Standard base64 with padding (also for the GitHub annotation tests).
+pub(crate) fn b64(data: &[u8]) -> String {
     let mut out = String::new();
     for chunk in data.chunks(3) {
         let n =

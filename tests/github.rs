@@ -386,28 +386,16 @@ fn a_tag_push_scans_the_working_tree_in_release_mode() {
     );
 }
 
-/// Standard base64 with padding.
-fn b64(data: &[u8]) -> String {
-    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in data.chunks(3) {
-        let n =
-            chunk.iter().fold(0u32, |acc, &b| acc << 8 | u32::from(b)) << (8 * (3 - chunk.len()));
-        for i in 0..=chunk.len() {
-            out.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
-        }
-        out.push_str(&"=".repeat(3 - chunk.len()));
-    }
-    out
-}
-
 #[test]
 fn an_annotation_on_an_encoded_key_names_the_encoding() {
     let t = Tree::new();
     let key = fake_key(216);
     t.write(
         "k8s/secret.yaml",
-        format!("kind: Secret\ndata:\n  key: {}\n", b64(key.as_bytes())),
+        format!(
+            "kind: Secret\ndata:\n  key: {}\n",
+            crate::decode::b64(key.as_bytes())
+        ),
     );
     let r = Runner::new("workflow_dispatch", serde_json::json!({}));
     let out = r.run(&t, &[]);

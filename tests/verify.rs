@@ -91,6 +91,19 @@ fn live_body() -> String {
         .to_string()
 }
 
+/// A fake API that answers 200 (`live_body`) for `live` and 401 with an empty body for any
+/// other key.
+fn live_only(live: &str) -> Server {
+    let live = live.to_string();
+    Server::start(move |r, _| {
+        if r.authorization == bearer(&live) {
+            answer(200, &live_body())
+        } else {
+            answer(401, "")
+        }
+    })
+}
+
 /// A tree with one file per key, named `k<i>.env`.
 fn tree_with(keys: &[&str]) -> Tree {
     let tree = Tree::new();
@@ -155,14 +168,7 @@ fn live_and_revoked_keys_are_classified() {
 #[test]
 fn human_report_shows_live_with_the_organization_and_counts() {
     let (live, revoked) = (fake_key(3), fake_key(4));
-    let live2 = live.clone();
-    let server = Server::start(move |r, _| {
-        if r.authorization == bearer(&live2) {
-            answer(200, &live_body())
-        } else {
-            answer(401, "")
-        }
-    });
+    let server = live_only(&live);
     let tree = tree_with(&[&live, &revoked]);
     let out =
         run_watched(verify_cmd(&tree, &server.base()).args(["--no-timing", "--color", "never"]));
@@ -492,14 +498,7 @@ fn without_verify_the_api_is_never_contacted() {
 #[test]
 fn fail_on_live_passes_revoked_keys_and_fails_live_ones() {
     let (live, revoked) = (fake_key(19), fake_key(20));
-    let live2 = live.clone();
-    let server = Server::start(move |r, _| {
-        if r.authorization == bearer(&live2) {
-            answer(200, &live_body())
-        } else {
-            answer(401, "")
-        }
-    });
+    let server = live_only(&live);
     let only_revoked = tree_with(&[&revoked]);
     let (v, out) =
         json_report(verify_cmd(&only_revoked, &server.base()).args(["--fail-on", "live"]));
@@ -713,14 +712,7 @@ fn a_live_key_stays_critical_and_names_the_key_the_api_returned() {
 #[test]
 fn the_summary_counts_distinct_keys_as_well_as_places() {
     let (live, revoked) = (fake_key(42), fake_key(43));
-    let live2 = live.clone();
-    let server = Server::start(move |r, _| {
-        if r.authorization == bearer(&live2) {
-            answer(200, &live_body())
-        } else {
-            answer(401, "")
-        }
-    });
+    let server = live_only(&live);
     // One live key in two files, one refused key in one.
     let tree = tree_with(&[&live, &live, &revoked]);
     let out = run_watched(verify_cmd(&tree, &server.base()).args(["--no-timing"]));
