@@ -310,10 +310,7 @@ impl Scanner<'_> {
                 true => None,
                 false => Some(self.scan_file(file, len, buf)),
             },
-            Bytes::Memory(data) => match limited && self.is_too_large(data.len() as u64) {
-                true => None,
-                false => Some(Ok(self.scan_bytes(data, TOP_DEPTH, buf))),
-            },
+            Bytes::Memory(data) => self.scan_blob(data, buf).map(Ok),
             // A stream tells its size only by ending: read one byte past the limit at most.
             Bytes::Stream(reader) => match self.max_filesize_bytes {
                 Some(max) => {
@@ -346,6 +343,18 @@ impl Scanner<'_> {
                 Ok(Outcome::Scanned(scan))
             }
         }
+    }
+
+    /// The in-memory part of [`Scanner::scan_input`] for a scope that reads a blob before it
+    /// knows where to report it: `--history` reads each blob once, by id, in its pack pass,
+    /// and records the count, the skip and the archive members left out at the blob's first
+    /// path once the tree walk has named it. Applies `--max-filesize` (`None`: left out) and
+    /// scans (unpacking, decoding) at the top nesting depth; records nothing.
+    pub fn scan_blob(&self, data: &[u8], buf: &mut Vec<u8>) -> Option<StreamScan> {
+        if self.is_too_large(data.len() as u64) {
+            return None;
+        }
+        Some(self.scan_bytes(data, TOP_DEPTH, buf))
     }
 
     /// `scan_input` for an input all of whose keys are findings, unattributed (a file of a

@@ -456,12 +456,6 @@ fn read_object<'b>(
 /// Keys found in one blob.
 type BlobScan = StreamScan;
 
-/// Scans the bytes of a blob (an input itself: nesting depth `TOP_DEPTH`).
-// #23: history moves onto scan_input
-fn scan_bytes(ctx: &Ctx<'_>, data: &[u8], buf: &mut Vec<u8>) -> BlobScan {
-    ctx.scanner.scan_bytes(data, TOP_DEPTH, buf)
-}
-
 /// The size of blob `id` from its object header; `None` when the header cannot be read (the
 /// read that follows reports why).
 fn blob_size(repo: &gix::Repository, id: &gix::oid) -> Option<u64> {
@@ -582,8 +576,9 @@ fn added_between(
         .collect()
 }
 
-/// Whether `--max-filesize` leaves blob `id` out (read from the object header).
-// #23: history moves onto scan_input, which checks the size itself
+/// Whether `--max-filesize` leaves blob `id` out, from its object header: `--history` asks
+/// before reading a blob, as `Scanner::scan_input` asks its size closure (the limit itself is
+/// `Scanner::is_too_large`, the one test).
 fn is_too_large(ctx: &Ctx<'_>, repo: &gix::Repository, id: &gix::oid) -> bool {
     ctx.scanner.max_filesize_bytes.is_some()
         && blob_size(repo, id).is_some_and(|size| ctx.scanner.is_too_large(size))

@@ -11,12 +11,12 @@ use gix::ObjectId;
 
 use super::super::tree::{blob_at, join, read_tree, Kind};
 use super::super::{
-    cached_commit_info, display_path_of, read_commit, read_object, scan_bytes, BlobScan, Ctx,
-    GitError, Outcome,
+    cached_commit_info, display_path_of, read_commit, read_object, BlobScan, Ctx, GitError, Outcome,
 };
 use super::blobs::Scanned;
 use super::commits::{CommitGraph, Tips};
 use super::Introduced;
+use crate::blob::TOP_DEPTH;
 use crate::finding::{Attribution, KeyHash};
 use crate::source::Hit;
 
@@ -227,7 +227,7 @@ impl AtHead {
         } else {
             if !self.scans.contains_key(&blob) {
                 let data = read_object(repo, &blob, &mut self.buf, gix::objs::Kind::Blob)?;
-                let scan = scan_bytes(ctx, data, &mut self.scan_buf);
+                let scan = ctx.scanner.scan_bytes(data, TOP_DEPTH, &mut self.scan_buf);
                 self.scans.insert(blob, scan);
             }
             self.scans.get(&blob)
@@ -277,7 +277,8 @@ impl HeadKeys {
                             if size.is_some_and(|h| !ctx.scanner.is_too_large(h.size())) {
                                 if let Ok(data) = read_object(repo, id, buf, gix::objs::Kind::Blob)
                                 {
-                                    let scan = scan_bytes(ctx, data, &mut scan_buf);
+                                    let scan =
+                                        ctx.scanner.scan_bytes(data, TOP_DEPTH, &mut scan_buf);
                                     keys.add(&join(&prefix, &entry.name), &scan.hits, wanted);
                                 }
                             }

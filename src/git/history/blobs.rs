@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use gix::ObjectId;
 
 use super::super::{
-    is_too_large, read_object, scan_bytes, BlobScan, CommitNode, Ctx, GitError, IdMap, IdSet,
-    Outcome, Phase, Throttle,
+    is_too_large, read_object, BlobScan, CommitNode, Ctx, GitError, IdMap, IdSet, Outcome, Phase,
+    Throttle,
 };
 use super::Introduced;
 use crate::blob::Tally;
@@ -61,17 +61,17 @@ impl Scanned {
     /// Scans blob `id` with `data`, unless `--max-filesize` leaves it out. A scan that panics
     /// leaves an error for `id`: the blob is reported as not scanned.
     pub fn scan(&mut self, ctx: &Ctx<'_>, id: ObjectId, data: &[u8], scan_buf: &mut Vec<u8>) {
-        if ctx.scanner.is_too_large(data.len() as u64) {
-            self.too_large.insert(id);
-            return;
-        }
         let scanned = catch_unwind(AssertUnwindSafe(|| {
             #[cfg(test)]
             tests::inject_fault(data);
-            scan_bytes(ctx, data, scan_buf)
+            ctx.scanner.scan_blob(data, scan_buf)
         }));
         let scan = match scanned {
-            Ok(scan) => scan,
+            Ok(Some(scan)) => scan,
+            Ok(None) => {
+                self.too_large.insert(id);
+                return;
+            }
             Err(panic) => {
                 scan_buf.clear();
                 self.errors.insert(id, stopped_on_blob(&*panic));
