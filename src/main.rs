@@ -125,8 +125,7 @@ fn run(args: Args) -> anyhow::Result<u8> {
         verify(&mut report, config, &out_config)?;
     }
     // After verification, so that a live key is never suppressed.
-    let outcome = suppressor
-        .apply(&mut report)
+    let outcome = leadey_scan::scan::suppress(&mut report, &suppressor)
         .context("cannot update the baseline")?;
     // GitLab's report names the commit a tree scan saw (#16).
     let scanned_commit = (out_config.format == Format::Gitlab)

@@ -485,7 +485,7 @@ fn scan(config: &ScanConfig, suppress: &SuppressOptions) -> Result<Report, Strin
         .rule_set(&config.rule_files)
         .map_err(|e| e.to_string())?;
     let mut report = crate::scan::run_with_rules(config, rules).map_err(|e| e.to_string())?;
-    suppressor.apply(&mut report).map_err(|e| e.to_string())?;
+    crate::scan::suppress(&mut report, &suppressor).map_err(|e| e.to_string())?;
     Ok(report)
 }
 

@@ -349,3 +349,25 @@ fn walk_error(detector: &Detector, root: &ScanRoot, err: &ignore::Error) -> File
         detector.redact(&message).into_owned(),
     )
 }
+
+/// Runs the suppression stage (`Suppressor::apply`) on `report`'s findings (#7): moves what it
+/// accepts to `report.suppressed`, and updates the counts. A baseline is pruned only when no
+/// path failed to be read.
+pub fn suppress(
+    report: &mut Report,
+    suppressor: &crate::suppress::Suppressor,
+) -> Result<crate::suppress::Outcome, crate::suppress::SuppressError> {
+    let findings = std::mem::take(&mut report.findings);
+    let sorted = suppressor.apply(findings, report.errors.is_empty())?;
+    report.findings = sorted.findings;
+    report.suppressed.extend(sorted.suppressed);
+    report.stats.findings = report.findings.len() as u64;
+    report.stats.suppressed = report.suppressed.len() as u64;
+    report.stats.files_with_findings = report
+        .findings
+        .iter()
+        .map(|f| f.location.path.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len() as u64;
+    Ok(sorted.outcome)
+}

@@ -17,7 +17,6 @@ use crate::detect::redact_builtin;
 use crate::finding::{Finding, Fingerprint, Suppression, SuppressionKind};
 pub use crate::origin::ScanRoot;
 use crate::origin::{display_path, Root, MEMBER_SEPARATOR};
-use crate::report::Report;
 use crate::rules::RuleSet;
 use baseline::{Baseline, BaselineError, Entry};
 use config_file::{ConfigError, ConfigFile, RuleSetError, CONFIG_FILE_NAME};
@@ -183,6 +182,17 @@ fn describe_kind(kind: SuppressionKind) -> &'static str {
     }
 }
 
+/// What the suppression stage made of a scan's findings.
+#[derive(Debug)]
+pub struct Sorted {
+    /// Findings that still count (live keys included, even when an allow list names them).
+    pub findings: Vec<Finding>,
+    /// Findings an allow comment, the config file or a baseline accepted, each with its reason.
+    pub suppressed: Vec<Finding>,
+    /// Baseline writes, prunes, stale entries and live overrides, for the user.
+    pub outcome: Outcome,
+}
+
 impl Suppressor {
     /// Loads the config file and baseline `options` name, for a scan of `paths`. A missing
     /// `.leadey-scan.toml` is no error; a missing `--config` or `--baseline` file is.
@@ -232,16 +242,22 @@ impl Suppressor {
         }
     }
 
-    /// Runs the stage on `report`: marks and moves suppressed findings, keeps live keys as
-    /// findings, writes or prunes baselines as asked, and updates the counts.
-    pub fn apply(&self, report: &mut Report) -> Result<Outcome, SuppressError> {
+    /// Runs the stage on a scan's `findings`: marks suppressed ones and sets them apart, keeps
+    /// live keys as findings, and writes or prunes baselines as asked (a baseline is pruned only
+    /// when the scan was `complete`: no path failed to be read, so no entry is lost for one).
+    /// The report's orchestrator (`scan::suppress`) puts the two lists into the report.
+    pub fn apply(&self, findings: Vec<Finding>, complete: bool) -> Result<Sorted, SuppressError> {
         let mut outcome = Outcome::default();
         if self.no_suppress {
             // #16: an audit reports everything; nothing is written or pruned either (clap
             // refuses --write-baseline and --prune-baseline with --no-suppress).
-            return Ok(outcome);
+            return Ok(Sorted {
+                findings,
+                suppressed: Vec::new(),
+                outcome,
+            });
         }
-        let mut all = std::mem::take(&mut report.findings);
+        let mut all = findings;
         for f in all.iter_mut() {
             f.suppression = self.suppression_before_baseline(f);
         }
@@ -306,17 +322,6 @@ impl Suppressor {
                 .as_ref()
                 .is_some_and(|s| s.overridden.is_none())
         });
-        report.findings = findings;
-        report.suppressed.extend(suppressed);
-        report.stats.findings = report.findings.len() as u64;
-        report.stats.suppressed = report.suppressed.len() as u64;
-        report.stats.files_with_findings = report
-            .findings
-            .iter()
-            .map(|f| f.location.path.as_str())
-            .collect::<BTreeSet<_>>()
-            .len() as u64;
-
         if let Some(loaded) = &self.baseline {
             outcome.stale = loaded
                 .entries
@@ -325,7 +330,7 @@ impl Suppressor {
                 .cloned()
                 .collect();
             if self.prune_baseline && !outcome.stale.is_empty() {
-                if report.errors.is_empty() {
+                if complete {
                     let kept = loaded
                         .entries
                         .iter()
@@ -342,7 +347,11 @@ impl Suppressor {
                 }
             }
         }
-        Ok(outcome)
+        Ok(Sorted {
+            findings,
+            suppressed,
+            outcome,
+        })
     }
 
     /// The first suppression of `f` other than a baseline: allow comment, config path,
