@@ -63,7 +63,7 @@ pub struct ExitRule {
 }
 
 /// Whether `report` holds incomplete content: a skip whose reason is
-/// [`SkipReason::is_incomplete`](crate::source::SkipReason::is_incomplete).
+/// [`SkipReason::is_incomplete`](crate::skip::SkipReason::is_incomplete).
 pub fn is_incomplete(report: &Report) -> bool {
     report.skipped.iter().any(|s| s.reason.is_incomplete())
 }
@@ -87,7 +87,7 @@ mod tests {
     use crate::finding::{UnknownReason, Verification};
     use crate::report::Stats;
     use crate::rules::RuleSet;
-    use crate::source::FileError;
+    use crate::skip::FileError;
 
     fn finding(verification: Option<Verification>) -> Finding {
         let mut f = crate::finding::test_finding();
@@ -178,7 +178,7 @@ mod tests {
 
     #[test]
     fn incomplete_content_fails_only_when_asked() {
-        use crate::source::{Skip, SkipReason};
+        use crate::skip::{Skip, SkipReason};
         let skip = |reason| {
             Skip::new(
                 crate::origin::Origin::file("a.tgz".into(), "a.tgz".into()),

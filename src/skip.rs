@@ -1,5 +1,5 @@
-//! What a scan left out on purpose, and why (`Skip`, `SkipReason`): a record of the report
-//! like `Finding`, shared by the sources (fifos, links, `--exclude`, `--max-filesize`) and the
+//! What a scan left out on purpose, and why (`Skip`, `SkipReason`), and what it could not read
+//! (`FileError`): records of the report like `Finding`, shared by the sources (fifos, links, `--exclude`, `--max-filesize`) and the
 //! unpackers (limits, damage, encryption), so it sits below both (#23). Pure data; never prints.
 
 use serde::Serialize;
@@ -123,6 +123,29 @@ impl SkipReason {
             SkipReason::Unsupported => {
                 "archive or compressed stream uses a method or setting the scanner does not read: not unpacked"
             }
+        }
+    }
+}
+
+/// A path that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct FileError {
+    /// Display path (`Origin::display`; empty when the walker named no path).
+    pub path: String,
+    /// Where, structured (#12); `None` when the walker named no path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+    /// What went wrong, without any bytes read from the file.
+    pub message: String,
+}
+
+impl FileError {
+    /// The error `message` about `origin` (`None`: an error the walker could not place).
+    pub fn new(origin: Option<Origin>, message: String) -> FileError {
+        FileError {
+            path: origin.as_ref().map(Origin::display).unwrap_or_default(),
+            origin,
+            message,
         }
     }
 }

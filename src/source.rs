@@ -8,44 +8,20 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
-use serde::Serialize;
 
 use crate::detect::allow::LineAllow;
 use crate::detect::Detector;
 /// Moved to `detect` (#23); re-exported for the scopes that name it here.
 pub use crate::detect::Hit;
-use crate::origin::{display_path, Origin};
+use crate::origin::display_path;
 /// Moved to `skip` (#23), below the unpackers that report them; re-exported for the scopes.
-pub use crate::skip::{Skip, SkipReason};
+pub use crate::skip::{FileError, Skip, SkipReason};
 use crate::unpack::Unpacked;
 /// Moved to `unpack` (#23); re-exported for the scopes that name them here.
 pub use crate::unpack::{Head, IssueKind, MemberIssue};
 
 /// How many leading bytes are looked at to call a file binary (a NUL among them).
 pub const BINARY_SNIFF_BYTES: usize = 8192;
-
-/// A path that could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct FileError {
-    /// Display path (`Origin::display`; empty when the walker named no path).
-    pub path: String,
-    /// Where, structured (#12); `None` when the walker named no path.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub origin: Option<Origin>,
-    /// What went wrong, without any bytes read from the file.
-    pub message: String,
-}
-
-impl FileError {
-    /// The error `message` about `origin` (`None`: an error the walker could not place).
-    pub fn new(origin: Option<Origin>, message: String) -> FileError {
-        FileError {
-            path: origin.as_ref().map(Origin::display).unwrap_or_default(),
-            origin,
-            message,
-        }
-    }
-}
 
 /// An I/O error in words, without the path (reports carry the path separately).
 pub fn io_message(e: &io::Error) -> String {

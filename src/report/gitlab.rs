@@ -354,7 +354,7 @@ mod tests {
     use crate::origin::Origin;
     use crate::report::Stats;
     use crate::rules::RuleSet;
-    use crate::source::FileError;
+    use crate::skip::FileError;
     use serde_json::Value;
 
     const SCAN_COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";

@@ -6,7 +6,7 @@ use std::io;
 
 use super::{human_bytes, plural, Counts, RenderOptions, Report, Reporter};
 use crate::finding::{Finding, Verification};
-use crate::source::SkipReason;
+use crate::skip::SkipReason;
 use crate::term::{escape, Painter, Style};
 
 /// Renders `--format human`.

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{Counts, RenderOptions, Report, Reporter, VerifiedCounts};
 use crate::finding::Finding;
 use crate::ignored::Ignored;
-use crate::source::{FileError, Skip};
+use crate::skip::{FileError, Skip};
 
 /// Version of the JSON schema; bumped on incompatible changes.
 pub const JSON_SCHEMA_VERSION: u32 = 1;

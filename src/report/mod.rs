@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::finding::{Finding, Verification};
 use crate::ignored::Ignored;
 use crate::rules::{RuleSet, Severity};
-use crate::source::{FileError, Skip, SkipReason};
+use crate::skip::{FileError, Skip, SkipReason};
 
 /// Counts for the summary. `elapsed_ms` is `None` when timing is turned off.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

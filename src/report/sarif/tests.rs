@@ -194,7 +194,7 @@ fn file_errors_past_the_cap_are_counted_in_one_notification() {
     let mut r = report(Vec::new());
     for name in ["a", "b", "c"] {
         let at = Origin::file(name.to_string(), name.to_string());
-        r.errors.push(crate::source::FileError::new(
+        r.errors.push(crate::skip::FileError::new(
             Some(at),
             "cannot read: boom".to_string(),
         ));
