@@ -5,14 +5,9 @@
 use crate::common;
 
 use std::path::Path;
-use std::process::Output;
 
-use crate::common::{fake_key, json, listed, masked, run, stderr, stdout, Tree};
+use crate::common::{code, fake_key, json, listed, masked, run, stderr, stdout, Tree};
 use serde_json::{json, Value};
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exit code")
-}
 
 fn read_json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()

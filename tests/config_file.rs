@@ -2,13 +2,7 @@
 //! mistake is an error that names the file, line and column and what was expected, exits 2,
 //! writes no report and never shows a key.
 
-use std::process::Output;
-
-use crate::common::{fake_key, json, masked, run, stderr, stdout, Tree};
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exit code")
-}
+use crate::common::{code, fake_key, json, masked, run, stderr, stdout, Tree};
 
 /// Runs a scan of a tree holding one key and `.leadey-scan.toml` with `config`; returns the
 /// error line of stderr, after checking exit code 2 and an empty stdout.

@@ -7,7 +7,7 @@ use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::common::{fake_key, masked, stderr, stdout, Tree};
+use crate::common::{code, fake_key, masked, stderr, stdout, Tree};
 use leadey_scan::config::{CommitRange, GitScope, ScanConfig};
 use leadey_scan::report::Report;
 use serde_json::Value;
@@ -125,10 +125,6 @@ fn places(v: &Value) -> Vec<(String, u64)> {
             )
         })
         .collect()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exit code")
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,16 +4,10 @@
 
 use crate::common;
 
-use std::process::Output;
-
 use crate::common::http::{answer, without_proxies, Server};
-use crate::common::{fake_key, json, listed, masked, run, stderr, stdout, Tree};
+use crate::common::{code, fake_key, json, listed, masked, run, stderr, stdout, Tree};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exit code")
-}
 
 fn sha256(key: &str) -> String {
     Sha256::digest(key.as_bytes())

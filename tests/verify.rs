@@ -12,7 +12,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::common::http::{answer, without_proxies, Reply, Server};
-use crate::common::{fake_key, masked, stderr, stdout, Tree};
+use crate::common::{code, fake_key, masked, stderr, stdout, Tree};
 use serde_json::{json, Value};
 
 // ---------------------------------------------------------------------------------------------
@@ -59,10 +59,6 @@ fn json_report(cmd: &mut Command) -> (Value, Output) {
     let out = run_watched(cmd.args(["--format", "json", "--no-timing"]));
     let v = common::stdout_json(&out);
     (v, out)
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exit code")
 }
 
 /// The `verification` object of every finding, in report order.

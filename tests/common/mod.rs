@@ -364,3 +364,8 @@ pub fn git_in(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
+
+/// The exit code of a finished run (a test fails when the process was killed by a signal).
+pub fn code(o: &Output) -> i32 {
+    o.status.code().expect("exit code")
+}
