@@ -75,14 +75,15 @@ pub fn run_with_rules_and_progress(
     };
     // #5: a git scope reads the repository's objects instead of walking the paths.
     // #20: what the ignore rules leave out of a tree scan is reported.
-    let ignored = crate::ignored::Shared::new(config.git.is_none() && !config.no_ignore);
+    let ignored =
+        crate::ignored::Shared::new(config.git.is_none() && !config.no_ignore, &config.paths);
     let tally = match &config.git {
         Some(scope) => crate::git::run(scope, config, &scanner, progress)?,
         None => scan_paths(config, &scanner, &ignored),
     };
     let mut report = into_report(tally, rules);
     let root = ScanRoot::of(&config.paths);
-    let named = ignored.finish(&config.paths, |p| file_origin(&detector, &root, p));
+    let named = ignored.finish(|p| file_origin(&detector, &root, p));
     report.add_ignored(named);
     report.stats.elapsed_ms = Some(started.elapsed().as_millis() as u64);
     Ok(report)
@@ -260,7 +261,7 @@ impl ParallelVisitor for Visitor<'_> {
                 self.skip(path, SkipReason::Excluded);
                 return WalkState::Skip;
             }
-            self.ignored.descend(path);
+            self.ignored.descend(path, depth);
             return WalkState::Continue;
         }
         if excludes.is_excluded(path, depth) {
