@@ -220,19 +220,7 @@ pub struct Unpacked {
     pub issues: Vec<MemberIssue>,
 }
 
-/// Unpacks blob `input`, an archive or stream of `format` (as `sniff` said) at nesting `depth`,
-/// and scans its members through `scan`, reusing `buf`. Members are one level deeper; archives
-/// among them are unpacked in turn while `limits.max_depth` allows.
-pub fn unpack(
-    scan: &dyn Scan,
-    limits: &ArchiveLimits,
-    format: Format,
-    input: Input<'_>,
-    depth: u32,
-    buf: &mut Vec<u8>,
-) -> Unpacked {
-    nest::run(scan, limits, format, input, depth, buf)
-}
+pub use nest::unpack;
 
 /// `unpack` for a blob held in memory: read in place, whatever the format.
 pub fn unpack_bytes(

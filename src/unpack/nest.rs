@@ -22,8 +22,10 @@ use crate::skip::SkipReason;
 /// innermost is then scanned as raw bytes.
 const MAX_STREAM_WRAPS: u32 = 3;
 
-/// `unpack::unpack`.
-pub(super) fn run(
+/// Unpacks blob `input`, an archive or stream of `format` (as `sniff` said) at nesting `depth`,
+/// and scans its members through `scan`, reusing `buf`. Members are one level deeper; archives
+/// among them are unpacked in turn while `limits.max_depth` allows.
+pub fn unpack(
     scan: &dyn Scan,
     limits: &ArchiveLimits,
     format: Format,
@@ -702,7 +704,7 @@ mod tests {
                 reader: &mut slice,
             }
         };
-        run(&Blind, &limits(), format, input, 0, &mut buf).issues
+        unpack(&Blind, &limits(), format, input, 0, &mut buf).issues
     }
 
     fn skip(members: &[&str], reason: SkipReason) -> MemberIssue {
