@@ -230,6 +230,7 @@ fn push_hook(args: &Args) -> u8 {
         args: args.push.clone(),
         scan: args.scan_config(),
         suppress: args.suppress_options(),
+        fail_on_incomplete: args.output_config().fail_on_incomplete,
     };
     let decision = run_hook(run, &input, &|k| std::env::var(k).ok());
     eprint!("{}", decision.message);

@@ -295,6 +295,10 @@ pub struct HookRun {
     pub scan: ScanConfig,
     /// Config file and baseline choice.
     pub suppress: SuppressOptions,
+    /// Reject a push whose content could not all be opened (`--fail-on-incomplete`,
+    /// `--release`, or `git config leadey-scan.failOnIncomplete true`); otherwise it is accepted
+    /// with a warning that lists what was not opened.
+    pub fail_on_incomplete: bool,
 }
 
 /// Runs a push hook on `input` (the hook's stdin) in the repository git runs it in (`GIT_DIR`,
@@ -321,6 +325,8 @@ pub fn run_hook(run: HookRun, input: &[u8], var: &dyn Fn(&str) -> Option<String>
         .clone()
         .or_else(|| repo.config_path("leadey-scan.auditLog"));
     let allow_skip = run.args.allow_skip || repo.config_bool("leadey-scan.allowSkip") == Some(true);
+    let fail_on_incomplete =
+        run.fail_on_incomplete || repo.config_bool("leadey-scan.failOnIncomplete") == Some(true);
     let mut notes = String::new();
     if run.hook == Hook::PreReceive {
         if let Some(reason) = skip_request(&push_options(var)) {
@@ -374,9 +380,25 @@ pub fn run_hook(run: HookRun, input: &[u8], var: &dyn Fn(&str) -> Option<String>
     let outcome = scan_with_timeout(&run, range, timeout);
     let mut decision = match outcome {
         Outcome::Done(report) if report.findings.is_empty() && report.errors.is_empty() => {
-            Decision {
-                exit: EXIT_CLEAN,
-                message: String::new(),
+            match incomplete_message(&report, fail_on_incomplete) {
+                None => Decision {
+                    exit: EXIT_CLEAN,
+                    message: String::new(),
+                },
+                Some(message) if fail_on_incomplete => {
+                    let _ = append_audit(
+                        audit_log.as_deref(),
+                        &audit_record("reject-incomplete", "", &updates, var, 0),
+                    );
+                    Decision {
+                        exit: EXIT_ERROR,
+                        message,
+                    }
+                }
+                Some(message) => Decision {
+                    exit: EXIT_CLEAN,
+                    message,
+                },
             }
         }
         Outcome::Done(report) if !report.findings.is_empty() => {
@@ -386,7 +408,8 @@ pub fn run_hook(run: HookRun, input: &[u8], var: &dyn Fn(&str) -> Option<String>
             );
             Decision {
                 exit: EXIT_FINDINGS,
-                message: blocked_message(&report.findings, &run.hook, allow_skip),
+                message: blocked_message(&report.findings, &run.hook, allow_skip)
+                    + &incomplete_message(&report, false).unwrap_or_default(),
             }
         }
         Outcome::Done(report) => {
@@ -487,6 +510,47 @@ fn scan(config: &ScanConfig, suppress: &SuppressOptions) -> Result<Report, Strin
     let mut report = crate::scan::run_with_rules(config, rules).map_err(|e| e.to_string())?;
     crate::scan::suppress(&mut report, &suppressor).map_err(|e| e.to_string())?;
     Ok(report)
+}
+
+/// #20, #21: what a push held that could not be opened (damaged, truncated or encrypted
+/// archives, limits, unsupported codecs), never passed in silence: the first `MAX_LISTED` with
+/// their reason, then a count; a rejection when `reject`, else a warning. `None` when the push
+/// was opened whole.
+fn incomplete_message(report: &Report, reject: bool) -> Option<String> {
+    let incomplete: Vec<_> = report
+        .skipped
+        .iter()
+        .filter(|s| s.reason.is_incomplete())
+        .collect();
+    let n = incomplete.len();
+    if n == 0 {
+        return None;
+    }
+    let mut m = if reject {
+        format!(
+            "leadey-scan: PUSH REJECTED: {n} file(s) of the push could not be opened whole, so \
+             they could not be checked for Leadey API keys (this server rejects such pushes):\n"
+        )
+    } else {
+        format!(
+            "leadey-scan: warning: {n} file(s) of the push could not be opened whole and were \
+             NOT fully checked for Leadey API keys:\n"
+        )
+    };
+    for s in incomplete.iter().take(MAX_LISTED) {
+        let path = escape(&crate::redact_builtin(&s.path)).into_owned();
+        m.push_str(&format!("  {path}  ({})\n", s.reason.describe()));
+    }
+    if n > MAX_LISTED {
+        m.push_str(&format!("  … and {} more\n", n - MAX_LISTED));
+    }
+    if reject {
+        m.push_str(
+            "Push them in a form that can be read (not encrypted, not damaged, within the \
+             archive limits), or ask the server's administrator.\n",
+        );
+    }
+    Some(m)
 }
 
 /// The decision when the hook cannot check the push: reject unless `--on-error accept`.

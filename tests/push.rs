@@ -627,3 +627,101 @@ fn the_pre_push_hook_reads_the_pre_commit_framework_variables() {
     let out = run(&base, &base);
     assert_eq!(out.status.code(), Some(0), "{}", err(&out));
 }
+
+/// A gzip stream of `text` cut in the middle: content the scan cannot open whole.
+fn truncated_gzip(text: &str) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(text.as_bytes()).expect("gzip write");
+    let full = e.finish().expect("gzip finish");
+    full[..full.len() / 2].to_vec()
+}
+
+/// Lines that do not compress away, so that half the stream is a real cut.
+fn noise(lines: usize) -> String {
+    (0..lines)
+        .map(|i| format!("{i} {:x}\n", (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+        .collect()
+}
+
+#[test]
+fn content_that_cannot_be_opened_is_named_and_rejected_only_when_the_server_asks() {
+    let (server, client) = seeded();
+    client
+        .write("dumps/app.log.gz", truncated_gzip(&noise(4000)))
+        .commit("dump");
+    let out = client.push(&["origin", "main"]);
+    accepted(&out);
+    let e = err(&out);
+    assert!(e.contains("NOT fully checked"), "{e}");
+    assert!(e.contains("dumps/app.log.gz"), "{e}");
+
+    client
+        .write("dumps/b.log.gz", truncated_gzip(&noise(3000)))
+        .commit("dump 2");
+    server.git(&["config", "leadey-scan.failOnIncomplete", "true"]);
+    let e = rejected(&client.push(&["origin", "main"]));
+    assert!(e.contains("could not be opened whole"), "{e}");
+    assert!(e.contains("dumps/b.log.gz"), "{e}");
+    assert!(
+        !e.contains("dumps/app.log.gz"),
+        "already on the server: {e}"
+    );
+}
+
+#[test]
+fn the_fail_on_incomplete_flag_rejects_content_that_cannot_be_opened() {
+    let (server, client) = seeded();
+    server.hook(&["--fail-on-incomplete"]);
+    client
+        .write("dumps/app.log.gz", truncated_gzip(&noise(4000)))
+        .commit("dump");
+    let e = rejected(&client.push(&["origin", "main"]));
+    assert!(e.contains("dumps/app.log.gz"), "{e}");
+}
+
+/// #21: a push git keeps as a pack (`receive.unpackLimit`; a large push always is) is read in
+/// one pass over its quarantined pack; the rules are those of a push kept as loose objects.
+#[test]
+fn a_push_kept_as_a_pack_is_judged_as_a_loose_one() {
+    for unpack_limit in ["1", "100000"] {
+        let (server, client) = seeded();
+        server.git(&["config", "receive.unpackLimit", unpack_limit]);
+        // Already on the server, then moved: not added by the push.
+        let old = fake_key(2301);
+        std::fs::remove_file(server.dir().join("hooks/pre-receive")).expect("unhook");
+        client.write("old.env", format!("K={old}\n")).commit("old");
+        accepted(&client.push(&["-q", "origin", "main"]));
+        server.hook(&[]);
+        client.git(&["mv", "old.env", "moved.env"]);
+        client.commit("move");
+        for i in 0..30 {
+            client
+                .write(&format!("gen/{i}.txt"), noise(50 + i))
+                .commit("gen");
+        }
+        let key = fake_key(2302);
+        let added = client.write("tmp.env", format!("K={key}\n")).commit("oops");
+        client.write("tmp.env", "K=from-env\n").commit("remove it");
+        client
+            .write("dumps/app.log.gz", truncated_gzip(&noise(4000)))
+            .commit("dump");
+        let e = rejected(&client.push(&["origin", "main"]));
+        assert!(
+            e.contains(&format!("commit {}  tmp.env:1", &added[..12])),
+            "unpackLimit {unpack_limit}: {e}"
+        );
+        assert!(
+            e.contains("1 Leadey API key"),
+            "unpackLimit {unpack_limit}: {e}"
+        );
+        assert!(
+            !e.contains(&masked(&old)),
+            "unpackLimit {unpack_limit}: {e}"
+        );
+        assert!(
+            e.contains("dumps/app.log.gz"),
+            "unpackLimit {unpack_limit}: {e}"
+        );
+        assert!(!e.contains(&key));
+    }
+}

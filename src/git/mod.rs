@@ -139,13 +139,14 @@ pub(crate) fn run(
     progress: ProgressFn<'_>,
 ) -> Result<Outcome, GitError> {
     // #21: a push hook reads the pushed objects where git's environment says they are.
-    let (repo, _objects) = push::with_object_env(open(config)?)?;
+    let (repo, objects) = push::with_object_env(open(config)?)?;
     let shown = Shown::of(&repo.to_thread_local());
     let ctx = Ctx {
         repo: &repo,
         detector: scanner.detector,
         scanner,
         shown,
+        pushed: objects.as_ref().and_then(|_| push::quarantine()),
     };
     match scope {
         GitScope::Staged => staged::run(&ctx),
@@ -162,6 +163,9 @@ struct Ctx<'a> {
     scanner: &'a Scanner<'a>,
     /// How repository paths are shown (#20).
     shown: Shown,
+    /// #21: the object directory that holds only what a push brings (git's quarantine, during
+    /// a pre-receive hook), whose packs are read in one pass.
+    pushed: Option<std::path::PathBuf>,
 }
 
 impl Ctx<'_> {

@@ -133,6 +133,15 @@ fn split_alternates(list: &OsStr) -> Vec<PathBuf> {
     out
 }
 
+/// The quarantine directory of a push during its pre-receive hook (`GIT_QUARANTINE_PATH`, an
+/// absolute path git sets only then): it holds exactly the objects the push brings.
+pub(super) fn quarantine() -> Option<PathBuf> {
+    std::env::var_os("GIT_QUARANTINE_PATH")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute() && p.is_dir())
+}
+
 /// Replaces the object store of `repo` with an object view when git's environment names other
 /// object directories (a hook during a push); otherwise returns `repo` as it is. Keep the view
 /// alive as long as `repo` reads objects.

@@ -11,9 +11,11 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use gix::bstr::BString;
 use gix::ObjectId;
 
+use rayon::prelude::*;
+
 use super::tree::{diff_trees, Change};
 use super::{
-    added_hits, cached_commit_info, display_path_of, is_excluded, is_partial_clone,
+    added_hits, cached_commit_info, display_path_of, history, is_excluded, is_partial_clone,
     partial_clone_warning, read_commit, read_object, rename_source, resolve_commit, scan_blob,
     shallow_commits, shallow_warning, topo_order, BlobScan, CommitNode, Ctx, GitError, IdMap,
     Outcome,
@@ -26,7 +28,7 @@ use crate::source::{FileError, Hit, Skip, SkipReason};
 /// Scans the commits of `range`. An empty set (no tip, or every commit hidden) is an empty
 /// outcome; a revision that does not resolve to a commit is an error.
 pub(super) fn run(ctx: &Ctx<'_>, range: &CommitRange) -> Result<Outcome, GitError> {
-    let repo = ctx.repo.to_thread_local();
+    let repo = with_pack_cache(ctx.repo.to_thread_local());
     let set = Set::resolve(&repo, range)?;
     let shallow = shallow_commits(&repo)?;
     let mut buf = Vec::new();
@@ -36,38 +38,61 @@ pub(super) fn run(ctx: &Ctx<'_>, range: &CommitRange) -> Result<Outcome, GitErro
         out.warnings.push(shallow_warning());
     }
     let order = topo_order(&nodes);
+    // #21: the packs of a push hold exactly its objects: read them in one pass.
+    let mut prescan = match &ctx.pushed {
+        Some(objects) if !order.is_empty() => {
+            Some(history::scan_packs_in(ctx, &repo, objects, &shallow))
+        }
+        _ => None,
+    };
+    if let Some(p) = prescan.as_mut() {
+        out.merge(std::mem::take(&mut p.counted));
+    }
 
     let mut state = State {
         scans: HashMap::new(),
         best: HashMap::new(),
         skipped: BTreeSet::new(),
         missing: HashSet::new(),
+        prescan,
         new_buf: Vec::new(),
         old_buf: Vec::new(),
         scan_buf: Vec::new(),
     };
+    // The trees of parents outside the set (the commits the set starts from).
     let mut parent_trees: HashMap<ObjectId, ObjectId> = HashMap::new();
-    for (k, id) in order.iter().enumerate() {
-        let Some(node) = nodes.get(id) else { continue };
-        let mut diffs = Vec::with_capacity(node.parents.len().max(1));
-        if node.parents.is_empty() {
-            diffs.push(diff_trees(&repo, None, Some(node.tree), &mut buf)?);
-        }
+    for node in nodes.values() {
         for parent in &node.parents {
-            let tree = match nodes.get(parent) {
-                Some(p) => p.tree,
-                None => match parent_trees.get(parent) {
-                    Some(t) => *t,
-                    None => {
-                        let t = read_commit(&repo, *parent, &shallow, &mut buf)?.tree;
-                        parent_trees.insert(*parent, t);
-                        t
-                    }
-                },
-            };
-            diffs.push(diff_trees(&repo, Some(tree), Some(node.tree), &mut buf)?);
+            if !nodes.contains_key(parent) && !parent_trees.contains_key(parent) {
+                let tree = read_commit(&repo, *parent, &shallow, &mut buf)?.tree;
+                parent_trees.insert(*parent, tree);
+            }
         }
-        state.commit(ctx, &repo, k, &diffs, &mut out)?;
+    }
+    // #21: commits are compared with their parents in parallel, a slice of consecutive commits
+    // per thread (they share trees, and so the delta bases in each thread's cache), a chunk at a
+    // time so that memory holds one chunk's changes; the keys are then taken in order.
+    let threads = rayon::current_num_threads().max(1);
+    for (c, chunk) in order.chunks(DIFF_CHUNK).enumerate() {
+        let per_thread = chunk.len().div_ceil(threads).max(1);
+        let diffs: Vec<Result<Vec<Vec<Vec<Change>>>, GitError>> = chunk
+            .par_chunks(per_thread)
+            .map(|slice| {
+                let repo = with_pack_cache(ctx.repo.to_thread_local());
+                let mut buf = Vec::new();
+                slice
+                    .iter()
+                    .map(|id| commit_diffs(&repo, &nodes, &parent_trees, id, &mut buf))
+                    .collect()
+            })
+            .collect();
+        let mut k = c * DIFF_CHUNK;
+        for slice in diffs {
+            for commit in slice? {
+                state.commit(ctx, &repo, k, &commit, &mut out)?;
+                k += 1;
+            }
+        }
     }
 
     let State {
@@ -106,6 +131,51 @@ pub(super) fn run(ctx: &Ctx<'_>, range: &CommitRange) -> Result<Outcome, GitErro
     }
     out.skipped.extend(std::mem::take(&mut skipped));
     Ok(out)
+}
+
+/// Commits compared with their parents per parallel step, at most.
+const DIFF_CHUNK: usize = 4096;
+
+/// `repo` with a delta-base cache that keeps consecutive reads from inflating the same delta
+/// chains again (gix's default keeps 64 entries).
+fn with_pack_cache(mut repo: gix::Repository) -> gix::Repository {
+    repo.objects.set_pack_cache(|| {
+        Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+            PACK_CACHE_BYTES,
+        ))
+    });
+    repo
+}
+
+/// Delta-base cache of each thread that compares commits.
+const PACK_CACHE_BYTES: usize = 32 << 20;
+
+/// How commit `id` differs from each of its parents (from nothing, for a root commit).
+fn commit_diffs(
+    repo: &gix::Repository,
+    nodes: &IdMap<ObjectId, CommitNode>,
+    parent_trees: &HashMap<ObjectId, ObjectId>,
+    id: &ObjectId,
+    buf: &mut Vec<u8>,
+) -> Result<Vec<Vec<Change>>, GitError> {
+    let Some(node) = nodes.get(id) else {
+        return Ok(Vec::new());
+    };
+    let mut diffs = Vec::with_capacity(node.parents.len().max(1));
+    if node.parents.is_empty() {
+        diffs.push(diff_trees(repo, None, Some(node.tree), buf)?);
+    }
+    for parent in &node.parents {
+        let tree = match nodes.get(parent) {
+            Some(p) => p.tree,
+            None => match parent_trees.get(parent) {
+                Some(t) => *t,
+                None => return Err(GitError::read(&format!("commit {parent}"), "not read")),
+            },
+        };
+        diffs.push(diff_trees(repo, Some(tree), Some(node.tree), buf)?);
+    }
+    Ok(diffs)
 }
 
 /// A commit set with its revisions resolved: the commits reachable from a tip and from no
@@ -248,6 +318,8 @@ struct State {
     skipped: BTreeSet<Skip>,
     /// Blobs not in the repository (a partial clone), each reported once.
     missing: HashSet<ObjectId>,
+    /// #21: the blobs of a push's packs, scanned in one pass beforehand.
+    prescan: Option<history::Scanned>,
     new_buf: Vec<u8>,
     old_buf: Vec<u8>,
     scan_buf: Vec<u8>,
@@ -323,6 +395,20 @@ impl State {
             self.skipped
                 .insert(Skip::new(ctx.origin(path, None), SkipReason::Excluded));
             return Ok(None);
+        }
+        if let Some(p) = self
+            .prescan
+            .as_ref()
+            .filter(|p| !self.scans.contains_key(&new_id) && p.done.contains(&new_id))
+        {
+            // Scanned and counted by the pack pass; its member issues are recorded here, at
+            // the path, as the road records them.
+            let scan = p.hits.get(&new_id).cloned().unwrap_or_default();
+            if !scan.issues.is_empty() {
+                ctx.scanner
+                    .record_issues(out, &ctx.origin(path, None), &scan.issues);
+            }
+            self.scans.insert(new_id, scan);
         }
         if !self.scans.contains_key(&new_id) {
             // #23: the road checks the size, reads, scans and counts; a blob too large is

@@ -24,7 +24,7 @@ const PACK_CACHE_BYTES: usize = 64 << 20;
 
 /// What the blob scans found.
 #[derive(Default)]
-pub(super) struct Scanned {
+pub(in crate::git) struct Scanned {
     /// Blobs with keys, or with archive members left out or unreadable (#13).
     pub hits: IdMap<ObjectId, BlobScan>,
     /// Every blob read and scanned.

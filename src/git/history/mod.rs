@@ -40,6 +40,8 @@ use crate::source::{FileError, Skip, SkipReason};
 use commits::{CommitGraph, Tips};
 use pages::Pages;
 
+pub(super) use blobs::Scanned;
+
 /// Scans the history reachable from every ref, or from `branch` only.
 pub(super) fn run(
     ctx: &Ctx<'_>,
@@ -85,6 +87,33 @@ pub(super) fn run(
     )?;
     background.finish(&mut out);
     Ok(out)
+}
+
+/// #21: the blobs of the packs in object directory `objects` (the packs a push brings, in its
+/// quarantine), each inflated once by the pack pass and scanned on all threads. A push's
+/// commit-by-commit comparison then takes their scans from here instead of reading each blob
+/// by id, which inflates the same delta chains again and again (most of a large push's time).
+/// Blobs the pass could not read are not in `done`: the caller reads those itself.
+pub(super) fn scan_packs_in(
+    ctx: &Ctx<'_>,
+    repo: &gix::Repository,
+    objects: &std::path::Path,
+    shallow: &[ObjectId],
+) -> Scanned {
+    let quiet = |_: &super::Progress| {};
+    let throttle = Throttle::new(&quiet);
+    let pass = pack::pass_over(
+        ctx,
+        repo,
+        pack::pack_indices_in(objects),
+        shallow,
+        &throttle,
+    );
+    let mut background = Background::default();
+    background.drop(pass.trees);
+    background.drop(pass.commits);
+    background.drop(pass.packs);
+    pass.scanned
 }
 
 /// Threads the history uses: those of the current rayon pool.

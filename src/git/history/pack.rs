@@ -20,7 +20,7 @@ use super::thread_count;
 const TREE_MEMORY_BYTES: u64 = 32 << 20;
 
 /// The result of reading the packs.
-pub(super) struct PackPass {
+pub(in crate::git) struct PackPass {
     /// The packs traversed whole, for the tree walk to read trees from.
     pub packs: Vec<gix::odb::pack::Bundle>,
     /// Raw trees (up to `TREE_MEMORY_BYTES`), for the tree walk.
@@ -33,7 +33,12 @@ pub(super) struct PackPass {
 
 /// The pack files of the repository (`objects/pack/*.idx`, sorted).
 fn pack_indices(repo: &gix::Repository) -> Vec<std::path::PathBuf> {
-    let dir = repo.common_dir().join("objects").join("pack");
+    pack_indices_in(&repo.common_dir().join("objects"))
+}
+
+/// The pack files of object directory `objects` (`pack/*.idx`, sorted).
+pub(in crate::git) fn pack_indices_in(objects: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let dir = objects.join("pack");
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .map(|rd| {
             rd.filter_map(Result::ok)
@@ -86,6 +91,17 @@ pub(super) fn pass(
     shallow: &[ObjectId],
     throttle: &Throttle<'_>,
 ) -> PackPass {
+    pass_over(ctx, repo, pack_indices(repo), shallow, throttle)
+}
+
+/// [`pass`] over the packs of index files `indices` only (#21: the packs a push brings).
+pub(in crate::git) fn pass_over(
+    ctx: &Ctx<'_>,
+    repo: &gix::Repository,
+    indices: Vec<std::path::PathBuf>,
+    shallow: &[ObjectId],
+    throttle: &Throttle<'_>,
+) -> PackPass {
     let mut pass = PackPass {
         packs: Vec::new(),
         trees: IdMap::default(),
@@ -97,7 +113,7 @@ pub(super) fn pass(
     let bytes = AtomicU64::new(0);
     let inflated = AtomicU64::new(0);
     let tree_bytes = AtomicU64::new(0);
-    let indices: Vec<_> = pack_indices(repo)
+    let indices: Vec<_> = indices
         .into_iter()
         .filter_map(|path| {
             let index = gix::odb::pack::index::File::at(&path, repo.object_hash()).ok()?;
