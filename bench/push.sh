@@ -16,7 +16,9 @@
 #
 # Every push is rejected, so the server is unchanged and each run sees the same push. The hook
 # times itself (from its start to its exit, inside git's pre-receive); the push's own cost
-# (pack-objects, index-pack) is not in that number. RUNS (default 3) pushes per case; the
+# (pack-objects, index-pack) is not in that number. The hook's CPU seconds (user + system, its
+# children's, from the shell's `times`) are printed too: on a shared, loaded machine they move
+# less than the wall time. RUNS (default 3) pushes per case; the
 # median and the slowest are printed. The hook runs with `--timeout 600` so that the time to
 # decide is measured instead of the policy; the default `--timeout 4` is what a server uses.
 # Env: LEADEY_BIN (else `cargo build --release`), WORK (default target/bench/push), RUNS.
@@ -85,7 +87,11 @@ done | '$BIN' - --quiet --format short" ;;
 start=\$(date +%s.%N)
 $cmd
 rc=\$?
-echo "\$start \$(date +%s.%N) \$rc" >>"$WORK/hook-times"
+# CPU seconds of the hook's children (user + system), from the shell's own \`times\`.
+# (\`times\` in a command substitution would report the subshell's children, none.)
+times >"$WORK/hook-cpu"
+cpu=\$(tail -n 1 "$WORK/hook-cpu" | awk '{t = 0; for (i = 1; i <= 2; i++) { split(\$i, p, "m"); t += p[1] * 60 + p[2] } printf "%.3f", t}')
+echo "\$start \$(date +%s.%N) \$rc \$cpu" >>"$WORK/hook-times"
 exit \$rc
 EOF
   chmod +x "$server/hooks/pre-receive"
@@ -93,7 +99,7 @@ EOF
 
 # measure NAME CLIENT SERVER KIND TAILS...: RUNS pushes of refs/heads/bench; prints a table row.
 measure() {
-  local name="$1" client="$2" server="$3" kind="$4" i times median max rc named=0 tail
+  local name="$1" client="$2" server="$3" kind="$4" i times median max cpu rc named=0 tail
   shift 4
   hook "$server" "$kind"
   rm -f "$WORK/hook-times"
@@ -103,11 +109,12 @@ measure() {
   times="$(awk '{printf "%.3f\n", $2 - $1}' "$WORK/hook-times" | sort -n)"
   median="$(echo "$times" | awk -v n="$RUNS" 'NR == int((n + 1) / 2)')"
   max="$(echo "$times" | tail -n 1)"
+  cpu="$(awk '{print $4}' "$WORK/hook-times" | sort -n | awk -v n="$RUNS" 'NR == int((n + 1) / 2)')"
   rc="$(awk 'END {print $3}' "$WORK/hook-times")"
   for tail in "$@"; do
     grep -q "••••$tail" "$WORK/push-$name-$kind.err" && named=$((named + 1))
   done
-  echo "| $name | $kind | $median | $max | $rc | $named/$# |"
+  echo "| $name | $kind | $median | $max | $cpu | $rc | $named/$# |"
   if [ "$kind" = leadey ] && { [ "$rc" = 0 ] || [ "$named" != "$#" ]; }; then STATUS=1; fi
 }
 
@@ -131,8 +138,8 @@ git clone -q --bare --shared "$large" "$WORK/client.git"
 mapfile -t large_tails < <(plant "$WORK/client.git" 1 2200)
 large_commits="$(git -C "$large" rev-list --count HEAD)"
 
-echo "| push | hook | median s | slowest s | exit | planted keys named |"
-echo "| --- | --- | --- | --- | --- | --- |"
+echo "| push | hook | median s | slowest s | median CPU s | exit | planted keys named |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
 for kind in leadey naive; do
   measure "history ($commits commits) to an empty server" "$big" "$WORK/empty.git" "$kind" "${big_tails[@]}"
   measure "1 commit onto $large_commits (alternates)" "$WORK/client.git" "$WORK/fork.git" "$kind" "${large_tails[@]}"
