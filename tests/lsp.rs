@@ -456,6 +456,30 @@ fn each_workspace_folder_uses_its_own_config_file() {
     c.stop();
 }
 
+#[test]
+fn a_buffer_over_max_filesize_is_reported_as_not_scanned_never_passed_in_silence() {
+    let settings = Settings {
+        scan: leadey_scan::ScanConfig {
+            max_filesize_bytes: Some(100),
+            ..Default::default()
+        },
+        ..Settings::default()
+    };
+    let mut c = Client::start_with(settings, json!({}), &[], Vec::new());
+    let key = fake_key(2411);
+    c.open("untitled:big", "plaintext", 1, &format!("{key}\n{}", "x".repeat(200)));
+    let p = c.diagnostics();
+    let d = diags(&p);
+    assert_eq!(d.len(), 1, "{p}");
+    assert_eq!(d[0]["severity"], 2, "Warning");
+    assert_eq!(d[0]["code"], "incomplete");
+    assert!(d[0]["message"].as_str().unwrap().contains("not fully scanned"));
+    c.change("untitled:big", 2, json!([{"text": format!("k={key}")}]));
+    let p = c.diagnostics();
+    assert_eq!(diags(&p)[0]["code"], "leadey-api-key", "{p}");
+    c.stop();
+}
+
 /// Writes the parity fixture: every supported way a key shows in a text buffer, and keys the
 /// allow comment, the config file and the baseline accept. Returns the keys.
 fn parity_tree(t: &Tree) -> Vec<String> {
