@@ -316,7 +316,9 @@ pub struct ActionArgs {
     /// comments and `.leadey-scan.toml` of each workspace folder (and --rules, --baseline,
     /// --config, taken from the folder when relative). Never sends anything over the network.
     #[arg(long, help_heading = "Editors",
-          conflicts_with_all = ["generate", "install_hook", "verify", "write_baseline", "prune_baseline"])]
+          conflicts_with_all = ["generate", "install_hook", "verify", "write_baseline",
+                                "prune_baseline", "staged", "since", "range", "history",
+                                "pre_commit", "github", "pre_receive", "pre_push"])]
     pub lsp: bool,
 }
 
@@ -855,6 +857,8 @@ mod tests {
         assert_eq!(action(&["--lsp"]).unwrap(), Action::Lsp);
         assert!(action(&["--lsp", "--verify"]).is_err());
         assert!(action(&["--lsp", "--write-baseline", "b.json"]).is_err());
+        assert!(action(&["--lsp", "--history"]).is_err());
+        assert!(action(&["--lsp", "--pre-receive"]).is_err());
         let args = Args::parse_from(["leadey-scan", "--lsp", "--baseline", "b.json"]);
         assert_eq!(
             args.lsp_settings().suppress.baseline,

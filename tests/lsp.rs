@@ -467,13 +467,21 @@ fn a_buffer_over_max_filesize_is_reported_as_not_scanned_never_passed_in_silence
     };
     let mut c = Client::start_with(settings, json!({}), &[], Vec::new());
     let key = fake_key(2411);
-    c.open("untitled:big", "plaintext", 1, &format!("{key}\n{}", "x".repeat(200)));
+    c.open(
+        "untitled:big",
+        "plaintext",
+        1,
+        &format!("{key}\n{}", "x".repeat(200)),
+    );
     let p = c.diagnostics();
     let d = diags(&p);
     assert_eq!(d.len(), 1, "{p}");
     assert_eq!(d[0]["severity"], 2, "Warning");
     assert_eq!(d[0]["code"], "incomplete");
-    assert!(d[0]["message"].as_str().unwrap().contains("not fully scanned"));
+    assert!(d[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not fully scanned"));
     c.change("untitled:big", 2, json!([{"text": format!("k={key}")}]));
     let p = c.diagnostics();
     assert_eq!(diags(&p)[0]["code"], "leadey-api-key", "{p}");
