@@ -310,6 +310,16 @@ pub struct ActionArgs {
     /// With --install-hook: replace an existing pre-commit hook that leadey-scan did not write.
     #[arg(long, requires = "install_hook", help_heading = "Hooks")]
     pub force: bool,
+
+    /// Run a language server on standard input and output, for editors (docs/editors.md): keys
+    /// are flagged in unsaved buffers as they are typed, with the rules, decoders, allow
+    /// comments and `.leadey-scan.toml` of each workspace folder (and --rules, --baseline,
+    /// --config, taken from the folder when relative). Never sends anything over the network.
+    #[arg(long, help_heading = "Editors",
+          conflicts_with_all = ["generate", "install_hook", "verify", "write_baseline",
+                                "prune_baseline", "staged", "since", "range", "history",
+                                "pre_commit", "github", "pre_receive", "pre_push"])]
+    pub lsp: bool,
 }
 
 /// `--generate`: what to print.
@@ -336,6 +346,8 @@ pub enum Action {
     Scan,
     /// `--generate KIND`.
     Generate(Generate),
+    /// `--lsp` (#24).
+    Lsp,
     /// `--install-hook [REPO]` (with `--force`).
     InstallHook {
         /// The repository.
@@ -437,6 +449,8 @@ impl Args {
     pub fn action(&self) -> Action {
         if let Some(kind) = self.action.generate {
             Action::Generate(kind)
+        } else if self.action.lsp {
+            Action::Lsp
         } else if let Some(repo) = &self.action.install_hook {
             Action::InstallHook {
                 repo: repo.clone(),
@@ -464,6 +478,14 @@ impl Args {
     /// The suppression settings (#7): config file choice and baselines.
     pub fn suppress_options(&self) -> SuppressOptions {
         self.suppression.to_options()
+    }
+
+    /// The language server's settings (`--lsp`, #24): the scan and suppression flags.
+    pub fn lsp_settings(&self) -> crate::lsp::Settings {
+        crate::lsp::Settings {
+            scan: self.scan_config(),
+            suppress: self.suppress_options(),
+        }
     }
 
     /// The verification settings when `--verify` is given, `None` otherwise (see
@@ -831,6 +853,17 @@ mod tests {
             "--force needs --install-hook"
         );
         assert!(action(&["--generate", "man", "--install-hook"]).is_err());
+        // #24: the language server is a flag too, and never verifies.
+        assert_eq!(action(&["--lsp"]).unwrap(), Action::Lsp);
+        assert!(action(&["--lsp", "--verify"]).is_err());
+        assert!(action(&["--lsp", "--write-baseline", "b.json"]).is_err());
+        assert!(action(&["--lsp", "--history"]).is_err());
+        assert!(action(&["--lsp", "--pre-receive"]).is_err());
+        let args = Args::parse_from(["leadey-scan", "--lsp", "--baseline", "b.json"]);
+        assert_eq!(
+            args.lsp_settings().suppress.baseline,
+            Some(PathBuf::from("b.json"))
+        );
     }
 
     #[test]

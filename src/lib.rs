@@ -15,6 +15,7 @@ pub mod git;
 pub mod github;
 pub mod hook;
 pub mod ignored;
+pub mod lsp;
 pub mod origin;
 pub mod problem;
 pub mod push;

@@ -48,6 +48,10 @@ fn run(args: Args) -> anyhow::Result<u8> {
     setup_process(&args.scan_config())?;
     match args.action() {
         Action::Scan => {}
+        Action::Lsp => {
+            leadey_scan::lsp::run_stdio(args.lsp_settings()).context("--lsp")?;
+            return Ok(EXIT_CLEAN);
+        }
         Action::Generate(kind) => {
             kind.write(&mut io::stdout().lock())
                 .context("cannot write to standard output")?;

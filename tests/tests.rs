@@ -20,6 +20,7 @@ mod gitlab;
 mod history;
 mod hostile;
 mod leak;
+mod lsp;
 mod origin;
 mod precommit;
 mod props;
