@@ -1,0 +1,415 @@
+//! Strings in compiled artifacts (#22): a key stored right after a length byte that is a letter
+//! or digit is glued to it in the raw bytes and missed; the string tables of `.pyc`, Java
+//! classes, dex, Android binary XML, `resources.arsc` and .NET assemblies are read as separate
+//! strings (one a line of a member named `constants`, `strings` or `#US`). Each test builds its
+//! file itself (Python's own `py_compile` for `.pyc`, bytes laid out by hand for the rest) with
+//! a key whose length byte is alphanumeric, shows the raw scan alone (`--max-archive-depth 0`)
+//! misses it, finds it with its member chain and line, leaves a placeholder alone, and turns
+//! damaged or lying tables into an incomplete skip without losing the raw scan.
+
+use std::io::{Cursor, Write};
+use std::process::Command;
+
+use crate::common::*;
+use serde_json::Value;
+
+/// A key of 53 characters: a length byte of 53 is `5`, a digit that glues to the key.
+fn glued_key(seed: u64) -> String {
+    let key = fake_key_len(seed, 38);
+    assert_eq!(key.len(), 0x35);
+    key
+}
+
+/// A placeholder of the same length, which the rule rejects.
+fn placeholder() -> String {
+    format!("{PREFIX}{}", "X".repeat(38))
+}
+
+fn scan(t: &Tree, args: &[&str]) -> (Value, std::process::Output) {
+    json(t.cmd().args(args))
+}
+
+/// `(path, line, column, masked key)` of the findings.
+fn found(v: &Value) -> Vec<(String, u64, u64, String)> {
+    v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+                f["masked_key"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// `(path, reason)` of the skips.
+fn skips(v: &Value) -> Vec<(String, String)> {
+    v["skipped"]
+        .as_array()
+        .expect("skipped")
+        .iter()
+        .map(|s| {
+            (
+                s["path"].as_str().unwrap_or_default().to_string(),
+                s["reason"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn zip(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    for (name, data) in files {
+        w.start_file(*name, opts).expect("zip start");
+        w.write_all(data).expect("zip write");
+    }
+    w.finish().expect("zip finish").into_inner()
+}
+
+/// Asserts that `name` in `t` gives exactly `want` (path, line, column, key) and no skip, and
+/// that the raw bytes alone (no unpacking) give nothing: the key is found by the string table.
+fn assert_found_only_by_table(t: &Tree, want: (&str, u64, u64, &str)) {
+    let (v, out) = scan(t, &["."]);
+    let (path, line, column, key) = want;
+    assert_eq!(
+        found(&v),
+        vec![(path.to_string(), line, column, masked(key))],
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(skips(&v), vec![], "{v:#}");
+    assert_eq!(out.status.code(), Some(1));
+    let (raw, _) = scan(t, &["--max-archive-depth", "0", "."]);
+    assert_eq!(
+        found(&raw),
+        vec![],
+        "the raw bytes alone miss the glued key"
+    );
+}
+
+/// Asserts that `name` in `t` gives no finding, no skip and exit 0.
+fn assert_clean(t: &Tree) {
+    let (v, out) = scan(t, &["."]);
+    assert_eq!(found(&v), vec![], "{v:#}");
+    assert_eq!(skips(&v), vec![], "{v:#}");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// Asserts that damaged variants of `data` (cut at several places, bytes at `lies` made to lie
+/// as 0xFF, 0x7F or 0x80), each a file `v<i>-<name>` of one tree, end without a panic or hang,
+/// with incomplete skips (of those files only) and never an error.
+fn assert_damage_is_reported(name: &str, data: &[u8], lies: &[usize]) {
+    let mut variants: Vec<Vec<u8>> = (1..8)
+        .map(|i| data[..data.len() * i / 8].to_vec())
+        .collect();
+    for &at in lies {
+        for byte in [0xFF, 0x7F, 0x80] {
+            let mut lying = data.to_vec();
+            lying[at] = byte;
+            variants.push(lying);
+        }
+    }
+    let t = Tree::new();
+    for (i, variant) in variants.iter().enumerate() {
+        t.write(&format!("v{i}-{name}"), variant);
+    }
+    let out = run_limited(
+        t.cmd().args(["--format", "json", "--no-timing", "."]),
+        None,
+        std::time::Duration::from_secs(60),
+    );
+    let v = stdout_json(&out);
+    assert_eq!(v["errors"], serde_json::json!([]), "{v:#}");
+    assert_eq!(v["stats"]["files_scanned"], variants.len(), "{v:#}");
+    for (path, reason) in skips(&v) {
+        assert!(path.ends_with(name), "{path}");
+        assert!(
+            ["corrupt", "truncated", "unsupported"].contains(&reason.as_str()),
+            "{path}: {reason}"
+        );
+    }
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Python marshal (.pyc)
+
+/// Compiles `source` with the machine's own Python into `dir/name` (a real `.pyc`).
+fn py_compile(dir: &std::path::Path, source: &str, name: &str) -> Vec<u8> {
+    let py = dir.join("src.py");
+    std::fs::write(&py, source).expect("write source");
+    let pyc = dir.join(name);
+    let status = Command::new("python3")
+        .args(["-c", "import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)"])
+        .arg(&py)
+        .arg(&pyc)
+        .status()
+        .expect("python3 runs");
+    assert!(status.success());
+    std::fs::remove_file(&py).expect("remove source");
+    std::fs::read(&pyc).expect("read pyc")
+}
+
+/// The 1-based line of `needle` in the `constants` member: which string of the marshal data
+/// it is, counted by the machine's own Python walking the same objects in the same order.
+fn pyc_line(data: &[u8], needle: &str) -> u64 {
+    let script = r#"
+import marshal, sys
+data = open(sys.argv[1], 'rb').read()
+out = []
+seen = set()
+def walk(o):
+    if isinstance(o, (str, bytes)):
+        # marshal writes an object met again as a reference, which is no new string.
+        if id(o) not in seen:
+            seen.add(id(o))
+            out.append(o)
+    elif isinstance(o, (tuple, list, frozenset, set)):
+        for x in o: walk(x)
+    elif isinstance(o, dict):
+        for k, x in o.items(): walk(k); walk(x)
+    elif hasattr(o, 'co_code'):
+        # marshal's own order of a code object's objects.
+        walk(o.co_code); walk(o.co_consts); walk(o.co_names)
+        if sys.version_info >= (3, 11):
+            walk(o.co_varnames + o.co_cellvars + o.co_freevars); out.append(b'kinds')
+            walk(o.co_filename); walk(o.co_name); walk(o.co_qualname)
+            walk(o.co_linetable); walk(o.co_exceptiontable)
+        else:
+            walk(o.co_varnames); walk(o.co_freevars); walk(o.co_cellvars)
+            walk(o.co_filename); walk(o.co_name)
+walk(marshal.loads(data[16:]))
+for i, s in enumerate(out):
+    if (s if isinstance(s, str) else s.decode('latin-1')) == sys.argv[2]:
+        print(i + 1)
+        break
+"#;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("x.pyc");
+    std::fs::write(&path, data).expect("write");
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(&path)
+        .arg(needle)
+        .output()
+        .expect("python3 runs");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("the key is among the strings")
+}
+
+#[test]
+fn a_key_in_a_python_constant_is_found_in_the_pyc_constants() {
+    let key = glued_key(2201);
+    let t = Tree::new();
+    let source = format!("import os\nKEY = \"{key}\"\n\ndef url():\n    return os.environ.get('X', 'https://api.example.com')\n");
+    let data = py_compile(t.path(), &source, "app.pyc");
+    // Python stores the key as a short ASCII string: its length byte `5` precedes it.
+    let at = data
+        .windows(15)
+        .position(|w| w == PREFIX.as_bytes())
+        .unwrap();
+    assert_eq!(data[at - 1], b'5');
+    let line = pyc_line(&data, &key);
+    assert_found_only_by_table(&t, ("app.pyc!constants", line, 1, &key));
+}
+
+#[test]
+fn a_pyc_in_a_zip_is_named_through_the_zip() {
+    let key = glued_key(2202);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = format!("def f():\n    return {{'token': \"{key}\"}}\n");
+    let data = py_compile(dir.path(), &source, "mod.pyc");
+    let line = pyc_line(&data, &key);
+    let t = Tree::new();
+    t.write(
+        "app.pyz",
+        zip(&[("__main__.py", b"import mod\n"), ("pkg/mod.pyc", &data)]),
+    );
+    assert_found_only_by_table(&t, ("app.pyz!pkg/mod.pyc!constants", line, 1, &key));
+}
+
+#[test]
+fn a_key_glued_to_the_next_strings_type_byte_is_read_with_its_own_length() {
+    // A key of 47 characters (length byte `/`) followed by a string used once: its type byte
+    // `z` follows the key, so the raw bytes give a key one character too long.
+    let key = fake_key_len(2204, 32);
+    let t = Tree::new();
+    let data = py_compile(t.path(), &format!("X = (\"{key}\", \"a b\")\n"), "app.pyc");
+    let at = data
+        .windows(15)
+        .position(|w| w == PREFIX.as_bytes())
+        .unwrap();
+    assert_eq!(data[at + key.len()], b'z');
+    let line = pyc_line(&data, &key);
+    let (v, _) = scan(&t, &["."]);
+    assert_eq!(
+        found(&v),
+        vec![("app.pyc!constants".to_string(), line, 1, masked(&key))],
+        "the wrong raw key is replaced by the string's"
+    );
+    let (raw, _) = scan(&t, &["--max-archive-depth", "0", "."]);
+    let raw: Vec<_> = found(&raw).into_iter().map(|f| f.3).collect();
+    assert_eq!(raw.len(), 1);
+    assert_ne!(raw[0], masked(&key), "the raw bytes alone give a wrong key");
+}
+
+#[test]
+fn a_placeholder_in_a_pyc_is_not_reported() {
+    let t = Tree::new();
+    let source = format!("KEY = \"{}\"\n", placeholder());
+    py_compile(t.path(), &source, "app.pyc");
+    assert_clean(&t);
+}
+
+#[test]
+fn a_damaged_pyc_is_incomplete_and_its_raw_bytes_are_still_scanned() {
+    let key = fake_key(2203);
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A key after a space: the raw scan finds it whatever happens to the marshal data.
+    let source = format!("A = \"x {key}\"\nB = ['a', 'b', ('c', 1.5, 2**70)]\n");
+    let data = py_compile(dir.path(), &source, "app.pyc");
+    let cut = &data[..data.len() - 20];
+    let t = Tree::new();
+    t.write("app.pyc", cut);
+    let (v, _) = scan(&t, &["."]);
+    assert_eq!(
+        skips(&v),
+        vec![("app.pyc".to_string(), "truncated".to_string())]
+    );
+    let paths: Vec<_> = found(&v).into_iter().map(|f| f.0).collect();
+    assert_eq!(
+        paths,
+        vec!["app.pyc".to_string()],
+        "one finding: the raw one"
+    );
+    // Lying lengths and cuts everywhere: no panic, no hang, no error.
+    let lies: Vec<usize> = (16..data.len()).step_by(5).collect();
+    assert_damage_is_reported("app.pyc", &data, &lies);
+}
+
+#[test]
+fn a_deeply_nested_pyc_stops_at_the_depth_limit() {
+    // Hand-made marshal: a 3.12 code object whose constants nest 200 000 small tuples.
+    let mut data = vec![0xCB, 0x0D, b'\r', b'\n'];
+    data.extend([0u8; 12]);
+    data.push(0xE3);
+    data.extend([0u8; 20]);
+    data.extend(b"s\0\0\0\0");
+    data.extend(b")\x01".repeat(200_000));
+    data.push(b'N');
+    let t = Tree::new();
+    t.write("deep.pyc", &data);
+    let (v, out) = scan(&t, &["."]);
+    assert_eq!(
+        skips(&v),
+        vec![("deep.pyc".to_string(), "unsupported".to_string())]
+    );
+    assert_eq!(out.status.code(), Some(0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Java classes
+
+/// A class file `public class App { static final String KEY = "<value>"; }` as javac lays it
+/// out (constant pool, one field with a ConstantValue, a SourceFile attribute); `value` is the
+/// 6th CONSTANT_Utf8 entry. Major version 65 (Java 21).
+fn class_file(value: &str) -> Vec<u8> {
+    fn utf8(c: &mut Vec<u8>, s: &str) {
+        c.push(1);
+        c.extend((s.len() as u16).to_be_bytes());
+        c.extend(s.as_bytes());
+    }
+    let mut c = vec![0xCA, 0xFE, 0xBA, 0xBE, 0, 0, 0, 65];
+    c.extend(14u16.to_be_bytes());
+    utf8(&mut c, "App"); // 1
+    c.extend([7, 0, 1]); // 2: Class App
+    utf8(&mut c, "java/lang/Object"); // 3
+    c.extend([7, 0, 3]); // 4
+    utf8(&mut c, "KEY"); // 5
+    utf8(&mut c, "Ljava/lang/String;"); // 6
+    utf8(&mut c, "ConstantValue"); // 7
+    c.extend([8, 0, 9]); // 8: String #9
+    utf8(&mut c, value); // 9
+    c.extend([5, 0, 0, 0, 0, 0, 0, 0, 42]); // 10 and 11: Long 42
+    utf8(&mut c, "SourceFile"); // 12
+    utf8(&mut c, "App.java"); // 13
+    c.extend([0x00, 0x21, 0, 2, 0, 4, 0, 0]); // public super; this, super; no interfaces
+    c.extend([0, 1, 0x00, 0x19, 0, 5, 0, 6, 0, 1, 0, 7, 0, 0, 0, 2, 0, 8]); // the field
+    c.extend([0, 0]); // no methods
+    c.extend([0, 1, 0, 12, 0, 0, 0, 2, 0, 13]); // SourceFile
+    c
+}
+
+#[test]
+fn a_key_in_a_class_constant_is_found_in_the_class_constants() {
+    let key = glued_key(2211);
+    let t = Tree::new();
+    let data = class_file(&key);
+    let at = data
+        .windows(15)
+        .position(|w| w == PREFIX.as_bytes())
+        .unwrap();
+    assert_eq!(&data[at - 2..at], b"\x005");
+    t.write("App.class", &data);
+    assert_found_only_by_table(&t, ("App.class!constants", 6, 1, &key));
+}
+
+#[test]
+fn a_class_in_a_jar_is_named_through_the_jar() {
+    let key = glued_key(2212);
+    let t = Tree::new();
+    let manifest = b"Manifest-Version: 1.0\r\nMain-Class: App\r\n\r\n";
+    t.write(
+        "app.jar",
+        zip(&[
+            ("META-INF/MANIFEST.MF", manifest),
+            ("com/example/App.class", &class_file(&key)),
+        ]),
+    );
+    assert_found_only_by_table(&t, ("app.jar!com/example/App.class!constants", 6, 1, &key));
+}
+
+#[test]
+fn a_placeholder_in_a_class_is_not_reported() {
+    let t = Tree::new();
+    t.write("App.class", class_file(&placeholder()));
+    assert_clean(&t);
+}
+
+#[test]
+fn a_mach_o_universal_binary_is_not_read_as_a_class() {
+    // `CAFEBABE` then two architectures: scanned as raw bytes, a key after a space found there.
+    let key = fake_key(2213);
+    let mut fat = vec![0xCA, 0xFE, 0xBA, 0xBE, 0, 0, 0, 2];
+    fat.extend([0u8; 40]);
+    fat.extend(format!(" {key} ").as_bytes());
+    let t = Tree::new();
+    t.write("tool", &fat);
+    let (v, _) = scan(&t, &["."]);
+    let paths: Vec<_> = found(&v).into_iter().map(|f| f.0).collect();
+    assert_eq!(paths, vec!["tool".to_string()]);
+    assert_eq!(skips(&v), vec![]);
+}
+
+#[test]
+fn a_damaged_class_is_incomplete_and_never_fails_the_scan() {
+    let data = class_file(&glued_key(2214));
+    let t = Tree::new();
+    let mut unknown = data.clone();
+    unknown[10] = 2; // no constant has tag 2
+    t.write("App.class", &unknown);
+    let (v, _) = scan(&t, &["."]);
+    assert_eq!(
+        skips(&v),
+        vec![("App.class".to_string(), "corrupt".to_string())]
+    );
+    let lies: Vec<usize> = (8..data.len()).collect();
+    assert_damage_is_reported("App.class", &data, &lies);
+}
