@@ -413,3 +413,294 @@ fn a_damaged_class_is_incomplete_and_never_fails_the_scan() {
     let lies: Vec<usize> = (8..data.len()).collect();
     assert_damage_is_reported("App.class", &data, &lies);
 }
+
+// ---------------------------------------------------------------------------------------------
+// dex
+
+/// ULEB128 of `n`.
+fn uleb128(mut n: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let byte = (n & 0x7F) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return out;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// A dex file (version 035) whose string table is `strings` (in id order), laid out as `d8`
+/// does: header, string ids, type ids (one), then the string data section; the map and the
+/// other sections are left empty. Strings of 53 characters have the length byte `5`.
+fn dex_file(strings: &[&str]) -> Vec<u8> {
+    let ids_off = 0x70;
+    let types_off = ids_off + 4 * strings.len();
+    let data_off = types_off + 4;
+    let mut data = Vec::new();
+    let mut ids = Vec::new();
+    for s in strings {
+        ids.extend(((data_off + data.len()) as u32).to_le_bytes());
+        data.extend(uleb128(s.encode_utf16().count() as u32));
+        data.extend(s.as_bytes());
+        data.push(0);
+    }
+    let mut d = b"dex\n035\0".to_vec();
+    d.resize(0x70, 0);
+    let file_size = (data_off + data.len()) as u32;
+    d[32..36].copy_from_slice(&file_size.to_le_bytes());
+    d[36..40].copy_from_slice(&0x70u32.to_le_bytes());
+    d[40..44].copy_from_slice(&0x1234_5678u32.to_le_bytes());
+    d[56..60].copy_from_slice(&(strings.len() as u32).to_le_bytes());
+    d[60..64].copy_from_slice(&(ids_off as u32).to_le_bytes());
+    d[64..68].copy_from_slice(&1u32.to_le_bytes());
+    d[68..72].copy_from_slice(&(types_off as u32).to_le_bytes());
+    d[104..108].copy_from_slice(&(data.len() as u32).to_le_bytes());
+    d[108..112].copy_from_slice(&(data_off as u32).to_le_bytes());
+    d.extend(ids);
+    d.extend(0u32.to_le_bytes());
+    d.extend(data);
+    d
+}
+
+fn dex_strings(value: &str) -> Vec<String> {
+    [
+        "<init>",
+        "API_KEY",
+        "Lcom/example/App;",
+        "Ljava/lang/Object;",
+        "Ljava/lang/String;",
+        "V",
+        value,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+#[test]
+fn a_key_in_dex_string_data_is_found_in_the_dex_strings() {
+    let key = glued_key(2221);
+    let strings = dex_strings(&key);
+    let refs: Vec<&str> = strings.iter().map(String::as_str).collect();
+    let data = dex_file(&refs);
+    let at = data
+        .windows(15)
+        .position(|w| w == PREFIX.as_bytes())
+        .unwrap();
+    assert_eq!(data[at - 1], b'5');
+    let t = Tree::new();
+    t.write("classes.dex", &data);
+    assert_found_only_by_table(&t, ("classes.dex!strings", 7, 1, &key));
+}
+
+#[test]
+fn a_placeholder_in_dex_is_not_reported() {
+    let strings = dex_strings(&placeholder());
+    let refs: Vec<&str> = strings.iter().map(String::as_str).collect();
+    let t = Tree::new();
+    t.write("classes.dex", dex_file(&refs));
+    assert_clean(&t);
+}
+
+#[test]
+fn a_damaged_dex_is_incomplete_and_never_fails_the_scan() {
+    let strings = dex_strings(&glued_key(2222));
+    let refs: Vec<&str> = strings.iter().map(String::as_str).collect();
+    let data = dex_file(&refs);
+    let t = Tree::new();
+    let mut lying = data.clone();
+    lying[56..60].copy_from_slice(&0x4000_0000u32.to_le_bytes());
+    t.write("classes.dex", &lying);
+    let (v, _) = scan(&t, &["."]);
+    assert_eq!(
+        skips(&v),
+        vec![("classes.dex".to_string(), "truncated".to_string())]
+    );
+    let mut lies: Vec<usize> = (56..64).collect();
+    lies.extend(0x70..data.len());
+    assert_damage_is_reported("classes.dex", &data, &lies);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Android binary XML and resources.arsc
+
+/// A string pool chunk of `strings`, UTF-8 (as aapt2 writes resources.arsc) or UTF-16 (as it
+/// writes AndroidManifest.xml).
+fn pool_chunk(strings: &[&str], utf8: bool) -> Vec<u8> {
+    let mut data = Vec::new();
+    let mut offsets = Vec::new();
+    for s in strings {
+        offsets.extend((data.len() as u32).to_le_bytes());
+        if utf8 {
+            data.push(s.encode_utf16().count() as u8);
+            data.push(s.len() as u8);
+            data.extend(s.as_bytes());
+            data.push(0);
+        } else {
+            data.extend((s.encode_utf16().count() as u16).to_le_bytes());
+            data.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+            data.extend([0, 0]);
+        }
+    }
+    while data.len() % 4 != 0 {
+        data.push(0);
+    }
+    let start = 0x1C + offsets.len();
+    let mut c = vec![0x01, 0x00, 0x1C, 0x00];
+    c.extend(((start + data.len()) as u32).to_le_bytes());
+    c.extend((strings.len() as u32).to_le_bytes());
+    c.extend(0u32.to_le_bytes());
+    c.extend((if utf8 { 0x100u32 } else { 0 }).to_le_bytes());
+    c.extend((start as u32).to_le_bytes());
+    c.extend(0u32.to_le_bytes());
+    c.extend(offsets);
+    c.extend(data);
+    c
+}
+
+/// `<manifest package="com.example"><application><meta-data android:name="api_key"
+/// android:value="<value>"/></application></manifest>` as aapt2 compiles it: an XML chunk with
+/// a UTF-16 string pool (the value is string 8, line 9), a resource map, then the namespace
+/// and element chunks (reduced here to the namespace start and end).
+fn manifest(value: &str) -> Vec<u8> {
+    let pool = pool_chunk(
+        &[
+            "name",
+            "value",
+            "android",
+            "http://schemas.android.com/apk/res/android",
+            "",
+            "package",
+            "manifest",
+            "com.example",
+            value,
+            "application",
+            "meta-data",
+        ],
+        false,
+    );
+    let mut body = pool;
+    // Resource map: android:name and android:value.
+    body.extend([0x80, 0x01, 0x08, 0x00, 0x10, 0, 0, 0]);
+    body.extend(0x0101_0003u32.to_le_bytes());
+    body.extend(0x0101_0024u32.to_le_bytes());
+    for kind in [0x0100u16, 0x0101] {
+        body.extend(kind.to_le_bytes());
+        body.extend(0x10u16.to_le_bytes());
+        body.extend(0x18u32.to_le_bytes());
+        body.extend(1u32.to_le_bytes()); // line
+        body.extend(u32::MAX.to_le_bytes()); // comment
+        body.extend(2u32.to_le_bytes()); // prefix
+        body.extend(3u32.to_le_bytes()); // uri
+    }
+    let mut d = vec![0x03, 0x00, 0x08, 0x00];
+    d.extend(((8 + body.len()) as u32).to_le_bytes());
+    d.extend(body);
+    d
+}
+
+/// A resource table with one package (header only) whose global pool holds `values` (UTF-8).
+fn resources(values: &[&str]) -> Vec<u8> {
+    let pool = pool_chunk(values, true);
+    let mut package = vec![0x00, 0x02, 0x20, 0x01];
+    package.extend(0x120u32.to_le_bytes());
+    package.extend(0x7Fu32.to_le_bytes());
+    package.resize(0x120, 0);
+    let mut d = vec![0x02, 0x00, 0x0C, 0x00];
+    d.extend(((12 + pool.len() + package.len()) as u32).to_le_bytes());
+    d.extend(1u32.to_le_bytes());
+    d.extend(pool);
+    d.extend(package);
+    d
+}
+
+#[test]
+fn a_key_in_a_binary_manifest_is_found_in_its_string_pool() {
+    let key = glued_key(2231);
+    let data = manifest(&key);
+    let at = data.windows(8).position(|w| w == b"l\0e\0a\0d\0").unwrap();
+    assert_eq!(
+        &data[at - 2..at],
+        b"5\0",
+        "UTF-16 length 53 is the character `5`"
+    );
+    let t = Tree::new();
+    t.write("AndroidManifest.xml", &data);
+    assert_found_only_by_table(&t, ("AndroidManifest.xml!strings", 9, 1, &key));
+}
+
+#[test]
+fn a_key_in_resources_arsc_is_found_in_its_global_pool() {
+    let key = glued_key(2232);
+    let t = Tree::new();
+    t.write(
+        "resources.arsc",
+        resources(&["res/layout/main.xml", "My App", &key]),
+    );
+    assert_found_only_by_table(&t, ("resources.arsc!strings", 3, 1, &key));
+}
+
+#[test]
+fn an_apk_is_opened_down_to_its_string_tables() {
+    let (k1, k2, k3) = (glued_key(2233), glued_key(2234), glued_key(2235));
+    let strings = dex_strings(&k1);
+    let refs: Vec<&str> = strings.iter().map(String::as_str).collect();
+    let t = Tree::new();
+    t.write(
+        "app.apk",
+        zip(&[
+            ("AndroidManifest.xml", &manifest(&k2)),
+            ("classes.dex", &dex_file(&refs)),
+            ("resources.arsc", &resources(&["My App", &k3])),
+            ("META-INF/CERT.SF", b"Signature-Version: 1.0\r\n"),
+        ]),
+    );
+    let (v, out) = scan(&t, &["."]);
+    let mut want = vec![
+        (
+            "app.apk!AndroidManifest.xml!strings".to_string(),
+            9,
+            1,
+            masked(&k2),
+        ),
+        ("app.apk!classes.dex!strings".to_string(), 7, 1, masked(&k1)),
+        (
+            "app.apk!resources.arsc!strings".to_string(),
+            2,
+            1,
+            masked(&k3),
+        ),
+    ];
+    want.sort();
+    let mut got = found(&v);
+    got.sort();
+    assert_eq!(got, want, "{}", stderr(&out));
+    assert_eq!(skips(&v), vec![]);
+}
+
+#[test]
+fn placeholders_in_android_string_pools_are_not_reported() {
+    let t = Tree::new();
+    t.write("AndroidManifest.xml", manifest(&placeholder()));
+    t.write("resources.arsc", resources(&["My App", &placeholder()]));
+    assert_clean(&t);
+}
+
+#[test]
+fn damaged_android_string_pools_are_incomplete_and_never_fail_the_scan() {
+    let data = manifest(&glued_key(2236));
+    let t = Tree::new();
+    t.write("AndroidManifest.xml", &data[..60]);
+    let (v, _) = scan(&t, &["."]);
+    assert_eq!(
+        skips(&v),
+        vec![("AndroidManifest.xml".to_string(), "truncated".to_string())]
+    );
+    let lies: Vec<usize> = (8..data.len().min(200)).collect();
+    assert_damage_is_reported("AndroidManifest.xml", &data, &lies);
+    let data = resources(&["My App", &glued_key(2237)]);
+    let lies: Vec<usize> = (12..data.len().min(200)).collect();
+    assert_damage_is_reported("resources.arsc", &data, &lies);
+}

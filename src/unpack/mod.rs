@@ -9,8 +9,12 @@
 //!
 //! Adding a format is a module with a `pub const FORMAT: Format` and one line in `FORMATS`.
 
+mod arsc;
+mod axml;
 mod bzip2;
 mod class;
+mod dex;
+mod dotnet;
 mod gzip;
 pub mod image;
 mod nest;
@@ -39,6 +43,10 @@ pub const FORMATS: &[Format] = &[
     bzip2::FORMAT,
     pyc::FORMAT,
     class::FORMAT,
+    dex::FORMAT,
+    axml::FORMAT,
+    arsc::FORMAT,
+    dotnet::FORMAT,
     tar::FORMAT,
 ];
 
