@@ -704,3 +704,165 @@ fn damaged_android_string_pools_are_incomplete_and_never_fail_the_scan() {
     let lies: Vec<usize> = (12..data.len().min(200)).collect();
     assert_damage_is_reported("resources.arsc", &data, &lies);
 }
+
+// ---------------------------------------------------------------------------------------------
+// .NET assemblies
+
+/// A .NET class library (PE32, one `.text` section) as the C# compiler lays it out: DOS stub,
+/// PE and optional headers with the CLI header in data directory 14, then the CLI header and
+/// a metadata root with the five usual streams. `literals` are the `#US` heap (string literals
+/// of the code), in order; the tables stream is left empty.
+fn assembly(literals: &[&str]) -> Vec<u8> {
+    const SECTION_RVA: u32 = 0x2000;
+    const SECTION_RAW: usize = 0x200;
+    // The section: 8 bytes of import address table, the CLI header, then the metadata.
+    let mut us = vec![0u8];
+    for s in literals {
+        let units: Vec<u8> = s.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let len = units.len() + 1;
+        if len < 0x80 {
+            us.push(len as u8);
+        } else {
+            us.extend([0x80 | (len >> 8) as u8, len as u8]);
+        }
+        us.extend(units);
+        us.push(0);
+    }
+    while us.len() % 4 != 0 {
+        us.push(0);
+    }
+    let strings_heap = b"\0<Module>\0App.dll\0App\0System.Runtime\0Object\0\0\0".to_vec();
+    let tables = vec![0u8; 24];
+    let guid = vec![0x11u8; 16];
+    let blob = vec![0u8; 4];
+    let streams: [(&str, &[u8]); 5] = [
+        ("#~", &tables),
+        ("#Strings", &strings_heap),
+        ("#US", &us),
+        ("#GUID", &guid),
+        ("#Blob", &blob),
+    ];
+    let mut headers = Vec::new();
+    let mut heaps: Vec<u8> = Vec::new();
+    let version = b"v4.0.30319\0\0";
+    let headers_len: usize = streams.iter().map(|(n, _)| 8 + (n.len() + 4) / 4 * 4).sum();
+    let first_heap = 16 + version.len() + 4 + headers_len;
+    for (name, heap) in streams {
+        headers.extend(((first_heap + heaps.len()) as u32).to_le_bytes());
+        headers.extend((heap.len() as u32).to_le_bytes());
+        let mut n = name.as_bytes().to_vec();
+        n.resize((name.len() + 4) / 4 * 4, 0);
+        headers.extend(n);
+        heaps.extend(heap);
+    }
+    let mut metadata = b"BSJB".to_vec();
+    metadata.extend(1u16.to_le_bytes());
+    metadata.extend(1u16.to_le_bytes());
+    metadata.extend(0u32.to_le_bytes());
+    metadata.extend((version.len() as u32).to_le_bytes());
+    metadata.extend(version);
+    metadata.extend(0u16.to_le_bytes());
+    metadata.extend(5u16.to_le_bytes());
+    metadata.extend(headers);
+    metadata.extend(heaps);
+    let cli_rva = SECTION_RVA + 8;
+    let metadata_rva = cli_rva + 0x48;
+    let mut section = vec![0u8; 8];
+    section.extend(0x48u32.to_le_bytes());
+    section.extend(2u16.to_le_bytes());
+    section.extend(5u16.to_le_bytes());
+    section.extend(metadata_rva.to_le_bytes());
+    section.extend((metadata.len() as u32).to_le_bytes());
+    section.extend(1u32.to_le_bytes()); // ILONLY
+    section.resize(8 + 0x48, 0);
+    section.extend(&metadata);
+    while section.len() % 0x200 != 0 {
+        section.push(0);
+    }
+
+    let mut pe = vec![0u8; 0x80];
+    pe[..2].copy_from_slice(b"MZ");
+    pe[0x3C] = 0x80;
+    let stub = b"This program cannot be run in DOS mode.\r\r\n$";
+    pe[0x4E..0x4E + stub.len()].copy_from_slice(stub);
+    pe.extend(b"PE\0\0");
+    pe.extend(0x14Cu16.to_le_bytes()); // i386
+    pe.extend(1u16.to_le_bytes()); // one section
+    pe.extend([0u8; 12]);
+    pe.extend(0xE0u16.to_le_bytes());
+    pe.extend(0x2102u16.to_le_bytes()); // DLL
+    let mut optional = vec![0u8; 0xE0];
+    optional[..2].copy_from_slice(&0x10Bu16.to_le_bytes());
+    optional[92..96].copy_from_slice(&16u32.to_le_bytes());
+    optional[96 + 8 * 14..100 + 8 * 14].copy_from_slice(&cli_rva.to_le_bytes());
+    optional[100 + 8 * 14..104 + 8 * 14].copy_from_slice(&0x48u32.to_le_bytes());
+    pe.extend(optional);
+    let mut header = b".text\0\0\0".to_vec();
+    header.extend((section.len() as u32).to_le_bytes());
+    header.extend(SECTION_RVA.to_le_bytes());
+    header.extend((section.len() as u32).to_le_bytes());
+    header.extend((SECTION_RAW as u32).to_le_bytes());
+    header.extend([0u8; 12]);
+    header.extend(0x6000_0020u32.to_le_bytes());
+    pe.extend(header);
+    pe.resize(SECTION_RAW, 0);
+    pe.extend(section);
+    pe
+}
+
+#[test]
+fn a_key_in_a_dotnet_string_literal_is_found_in_the_user_strings() {
+    // A literal of 64 characters or more has a 2-byte length: every literal after it sits at
+    // an odd offset, where the raw UTF-16 scan does not find it.
+    let key = glued_key(2241);
+    let message = "The Leadey API rejected the request; check the key and the account settings.";
+    assert!(message.len() >= 64);
+    let t = Tree::new();
+    t.write(
+        "bin/App.dll",
+        assembly(&["https://api.leadey.example", message, &key, "Authorization"]),
+    );
+    assert_found_only_by_table(&t, ("bin/App.dll!#US", 3, 1, &key));
+}
+
+#[test]
+fn a_key_the_raw_bytes_give_is_reported_once_where_it_was() {
+    // After short literals the key is at an even offset: the raw UTF-16 scan finds it, and
+    // the same key in `#US` is not reported a second time.
+    let key = glued_key(2243);
+    let t = Tree::new();
+    t.write("App.dll", assembly(&["Hello", &key]));
+    let (raw, _) = scan(&t, &["--max-archive-depth", "0", "."]);
+    let (v, _) = scan(&t, &["."]);
+    assert_eq!(found(&raw).len(), 1);
+    assert_eq!(found(&v), found(&raw));
+    assert_eq!(found(&v)[0].0, "App.dll");
+}
+
+#[test]
+fn a_placeholder_in_a_dotnet_literal_is_not_reported() {
+    let t = Tree::new();
+    t.write("App.dll", assembly(&["x", &placeholder()]));
+    assert_clean(&t);
+}
+
+#[test]
+fn a_damaged_assembly_is_incomplete_and_never_fails_the_scan() {
+    let data = assembly(&["Hello", &glued_key(2242)]);
+    let t = Tree::new();
+    let mut lying = data.clone();
+    // The #US heap's size, made larger than the file.
+    let at = data.windows(4).position(|w| w == b"#US\0").unwrap() - 4;
+    lying[at..at + 4].copy_from_slice(&0x00FF_FFFFu32.to_le_bytes());
+    t.write("App.dll", &lying);
+    let (v, _) = scan(&t, &["."]);
+    assert_eq!(
+        skips(&v),
+        vec![("App.dll".to_string(), "truncated".to_string())]
+    );
+    let metadata = data.windows(4).position(|w| w == b"BSJB").unwrap();
+    let mut lies: Vec<usize> = (0x3C..0x40).chain(0x80..0x1A0).collect();
+    lies.extend(0x208..0x210);
+    lies.extend(metadata..data.len().min(metadata + 200));
+    assert_damage_is_reported("App.dll", &data, &lies);
+}
