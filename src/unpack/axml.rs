@@ -132,7 +132,7 @@ pub(super) mod tests {
                 data.extend([0, 0]);
             }
         }
-        while data.len() % 4 != 0 {
+        while !data.len().is_multiple_of(4) {
             data.push(0);
         }
         let start = 0x1C + 4 * strings.len();
