@@ -212,6 +212,74 @@ impl Bytes for [u8] {
 mod tests {
     use super::*;
 
+    use std::io::{self, Read};
+
+    use crate::config::ArchiveLimits;
+    use crate::unpack::{Head, IssueKind, MemberIssue, Scan};
+
+    /// A scanner that reads everything and finds nothing.
+    struct Blind;
+
+    impl Scan for Blind {
+        fn read_head(&self, reader: &mut dyn Read, buf: &mut Vec<u8>) -> io::Result<Head> {
+            buf.resize(4096, 0);
+            let mut filled = 0;
+            while filled < buf.len() {
+                match reader.read(&mut buf[filled..])? {
+                    0 => return Ok(Head { filled, eof: true }),
+                    n => filled += n,
+                }
+            }
+            Ok(Head { filled, eof: false })
+        }
+
+        fn scan_plain(
+            &self,
+            reader: &mut dyn Read,
+            _: &mut Vec<u8>,
+            _: Head,
+        ) -> io::Result<(Vec<Hit>, bool)> {
+            io::copy(reader, &mut io::sink())?;
+            Ok((Vec::new(), false))
+        }
+
+        fn redact(&self, text: &str) -> String {
+            text.to_string()
+        }
+
+        fn display_name(&self, raw: &[u8]) -> String {
+            String::from_utf8_lossy(raw).into_owned()
+        }
+
+        fn is_too_large(&self, _: u64) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn a_file_over_the_buffer_limit_is_scanned_raw_and_reported() {
+        // A class file whose constant pool is one long string.
+        let mut class = vec![0xCA, 0xFE, 0xBA, 0xBE, 0, 0, 0, 65, 0, 2, 1, 0xFF, 0xFF];
+        class.extend([b'a'; 0xFFFF]);
+        let format = crate::unpack::sniff(&class).expect("a class");
+        let limits = |max_zip_buffer_bytes| ArchiveLimits {
+            max_depth: 3,
+            max_inflated_bytes: 1 << 30,
+            max_members: 10,
+            max_zip_buffer_bytes,
+        };
+        let mut buf = Vec::new();
+        let whole =
+            crate::unpack::unpack_bytes(&Blind, &limits(1 << 20), format, &class, 0, &mut buf);
+        assert_eq!(whole.issues, vec![]);
+        let over = crate::unpack::unpack_bytes(&Blind, &limits(1000), format, &class, 0, &mut buf);
+        let skip = MemberIssue {
+            members: vec![],
+            kind: IssueKind::Skip(SkipReason::ZipTooLarge),
+        };
+        assert_eq!(over.issues, vec![skip]);
+    }
+
     #[test]
     fn strings_are_lines_with_breaks_and_nuls_as_spaces() {
         let mut t = Table::new("strings", 100);
