@@ -62,12 +62,18 @@ fn strings(data: &[u8], table: &mut Table) -> Result<(), SkipReason> {
     }
     for i in 0..count {
         let off = data.u32le(ids + 4 * i).ok_or(SkipReason::Truncated)? as usize;
-        let start = skip_uleb128(data, off).ok_or(SkipReason::Truncated)?;
+        let (units, start) = uleb128(data, off).ok_or(SkipReason::Truncated)?;
         let rest = data.get(start..).ok_or(SkipReason::Truncated)?;
-        let len = rest
-            .iter()
-            .position(|&b| b == 0)
-            .ok_or(SkipReason::Truncated)?;
+        // The NUL is looked for only as far as the claimed length allows (3 bytes a UTF-16
+        // unit at most), so the search costs no more than the string it finds.
+        let window = (units as usize).saturating_mul(3).saturating_add(1);
+        let Some(len) = rest.iter().take(window).position(|&b| b == 0) else {
+            return Err(if rest.len() < window {
+                SkipReason::Truncated
+            } else {
+                SkipReason::Corrupt
+            });
+        };
         if !table.push_bytes(start, &rest[..len]) {
             return Err(SkipReason::Corrupt);
         }
@@ -75,11 +81,14 @@ fn strings(data: &[u8], table: &mut Table) -> Result<(), SkipReason> {
     Ok(())
 }
 
-/// The offset after the ULEB128 number at `at` (at most 5 bytes for 32 bits).
-fn skip_uleb128(data: &[u8], at: usize) -> Option<usize> {
+/// The ULEB128 number at `at` (at most 5 bytes for 32 bits) and the offset after it.
+fn uleb128(data: &[u8], at: usize) -> Option<(u32, usize)> {
+    let mut value = 0u32;
     for i in 0..5 {
-        if data.u8_at(at.checked_add(i)?)? & 0x80 == 0 {
-            return Some(at + i + 1);
+        let byte = data.u8_at(at.checked_add(i)?)?;
+        value |= u32::from(byte & 0x7F) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((value, at + i + 1));
         }
     }
     None
@@ -141,6 +150,14 @@ mod tests {
         let d = dex(&[b"abc"]);
         let cut = &d[..d.len() - 1];
         assert_eq!(read(cut).incomplete, Some(SkipReason::Truncated), "no NUL");
+        let mut d = dex(&[b"abc", &[b'd'; 20]]);
+        let first = d.iter().position(|&b| b == 3).unwrap();
+        d[first + 4] = b'x';
+        assert_eq!(
+            read(&d).incomplete,
+            Some(SkipReason::Corrupt),
+            "no NUL where claimed"
+        );
     }
 
     #[test]

@@ -11,7 +11,10 @@
 //! dex ids pointing at one string, cannot multiply the input); a parser allocates nothing in
 //! proportion to a claimed count, and stops at the first damage with the reason kept.
 
+use std::collections::{HashMap, HashSet};
+
 use crate::detect::Hit;
+use crate::finding::Key;
 use crate::skip::SkipReason;
 
 /// The strings read from one blob, rendered as lines, and what stopped the read, if anything.
@@ -136,22 +139,31 @@ impl Table {
     ///   key): the finding stays where it was before string tables were read.
     /// - A raw hit at the very place of a strings hit with another key (the raw bytes glued
     ///   the next string's length or type byte to the key) is dropped: the string's is right.
+    /// Work is linear in the hits and the text (keys and places are looked up in hash maps;
+    /// positions in a UTF-16 string are counted on from the previous hit in the same string).
     pub fn dedupe(&self, hits: &mut Vec<Hit>, raw_from: usize, strings_from: usize) {
         let raw_end = strings_from.min(hits.len());
         let raw_from = raw_from.min(raw_end);
         let mut keep = vec![true; hits.len()];
-        for (i, s) in hits.iter().enumerate().skip(raw_end) {
+        {
             let raw = hits.get(raw_from..raw_end).unwrap_or_default();
-            if raw.iter().any(|r| r.candidate.key == s.candidate.key) {
-                keep[i] = false;
-                continue;
-            }
-            let Some(at) = self.raw_offset(s) else {
-                continue;
-            };
+            let keys: HashSet<&Key> = raw.iter().map(|r| &r.candidate.key).collect();
+            let mut places: HashMap<u64, Vec<usize>> = HashMap::new();
             for (j, r) in raw.iter().enumerate() {
-                if r.candidate.offset == at {
-                    keep[raw_from + j] = false;
+                places
+                    .entry(r.candidate.offset)
+                    .or_default()
+                    .push(raw_from + j);
+            }
+            let mut cursor = Cursor::default();
+            for (i, s) in hits.iter().enumerate().skip(raw_end) {
+                if keys.contains(&s.candidate.key) {
+                    keep[i] = false;
+                    continue;
+                }
+                let at = self.raw_offset(s, &mut cursor);
+                for &j in at.and_then(|at| places.get(&at)).into_iter().flatten() {
+                    keep[j] = false;
                 }
             }
         }
@@ -160,18 +172,48 @@ impl Table {
     }
 
     /// The offset in the blob of the first byte of strings hit `hit`, when its line is known.
-    fn raw_offset(&self, hit: &Hit) -> Option<u64> {
+    fn raw_offset(&self, hit: &Hit, cursor: &mut Cursor) -> Option<u64> {
         let index = usize::try_from(hit.line.checked_sub(1)?).ok()?;
         let line = self.lines.get(index)?;
         let at = usize::try_from(hit.candidate.offset).ok()?;
-        let before = self.text.get(line.start..at)?;
+        if at < line.start {
+            return None;
+        }
         let delta = if line.wide {
-            String::from_utf8_lossy(before).encode_utf16().count() * 2
+            let (from, units) = if cursor.line == index && (line.start..=at).contains(&cursor.at) {
+                (cursor.at, cursor.units)
+            } else {
+                (line.start, 0)
+            };
+            // UTF-16 units of the UTF-8 text before the key: one per character, two for a
+            // character outside the BMP (a 4-byte sequence).
+            let units = units
+                + self
+                    .text
+                    .get(from..at)?
+                    .iter()
+                    .map(|&b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
+                    .sum::<usize>();
+            *cursor = Cursor {
+                line: index,
+                at,
+                units,
+            };
+            units * 2
         } else {
-            before.len()
+            at - line.start
         };
         Some(line.raw.saturating_add(delta) as u64)
     }
+}
+
+/// Where the last position in a UTF-16 string was counted: line index, offset in the text,
+/// UTF-16 units from the line's start.
+#[derive(Debug, Default)]
+struct Cursor {
+    line: usize,
+    at: usize,
+    units: usize,
 }
 
 /// Little-endian and big-endian reads that fail (`None`) past the end of `data`.
