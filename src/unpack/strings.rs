@@ -139,6 +139,7 @@ impl Table {
     ///   key): the finding stays where it was before string tables were read.
     /// - A raw hit at the very place of a strings hit with another key (the raw bytes glued
     ///   the next string's length or type byte to the key) is dropped: the string's is right.
+    ///
     /// Work is linear in the hits and the text (keys and places are looked up in hash maps;
     /// positions in a UTF-16 string are counted on from the previous hit in the same string).
     pub fn dedupe(&self, hits: &mut Vec<Hit>, raw_from: usize, strings_from: usize) {
