@@ -31,5 +31,6 @@ mod report;
 mod rules;
 mod sarif;
 mod scan;
+mod strings;
 mod suppress;
 mod verify;

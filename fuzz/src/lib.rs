@@ -17,6 +17,10 @@
 //! - `baseline`: baseline parsing on arbitrary text: no panic; errors and the messages that
 //!   list its entries (`--prune-baseline`) hold no key; a loaded baseline reads back the same
 //!   after being written.
+//! - `strings` (fuzz/src/strings.rs): the string-table readers of compiled artifacts (#22).
+
+#[path = "strings.rs"]
+pub mod strings;
 
 use std::io::Read;
 use std::path::Path;

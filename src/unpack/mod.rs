@@ -9,10 +9,17 @@
 //!
 //! Adding a format is a module with a `pub const FORMAT: Format` and one line in `FORMATS`.
 
+mod arsc;
+mod axml;
 mod bzip2;
+mod class;
+mod dex;
+mod dotnet;
 mod gzip;
 pub mod image;
 mod nest;
+mod pyc;
+pub mod strings;
 mod tar;
 mod xz;
 mod zip;
@@ -34,6 +41,12 @@ pub const FORMATS: &[Format] = &[
     zstd::FORMAT,
     zip::FORMAT,
     bzip2::FORMAT,
+    pyc::FORMAT,
+    class::FORMAT,
+    dex::FORMAT,
+    axml::FORMAT,
+    arsc::FORMAT,
+    dotnet::FORMAT,
     tar::FORMAT,
 ];
 
@@ -70,6 +83,10 @@ pub enum Reader {
     /// another archive is held in memory up to `ArchiveLimits::max_zip_buffer_bytes`. Members
     /// inflate, so their bytes count against the budget.
     Seekable(fn(&mut dyn ReadSeek, &mut dyn Visit)),
+    /// #22: a compiled artifact whose string table is read (`strings`): the blob is read into
+    /// memory (up to `ArchiveLimits::max_zip_buffer_bytes`), its raw bytes are scanned as the
+    /// blob itself and its strings as one member, one string a line.
+    Strings(fn(&[u8]) -> strings::Table),
 }
 
 impl Format {

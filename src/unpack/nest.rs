@@ -372,6 +372,7 @@ impl Nest<'_, '_> {
                 }
                 self.seekable(walk, &mut io::Cursor::new(&data[..]), depth);
             }
+            Reader::Strings(parse) => self.strings(parse, reader),
             Reader::Stream(open) => {
                 let decoded = match open(reader) {
                     Ok(d) => d,
@@ -387,6 +388,47 @@ impl Nest<'_, '_> {
                 self.stream_content(&mut metered, depth, wraps + 1, name.unwrap_or_default());
             }
         }
+    }
+
+    /// #22: scans the compiled artifact `reader` as raw bytes (as the blob itself) and the
+    /// strings `parse` reads from it as member `Table::member`, one string a line, keeping one
+    /// finding per key and place (`Table::dedupe`). Over the zip buffer limit it is scanned as
+    /// raw bytes only, and reported; a table read in part is reported with its reason.
+    fn strings(&mut self, parse: fn(&[u8]) -> super::strings::Table, reader: &mut dyn Read) {
+        let limit = self.limits.max_zip_buffer_bytes;
+        let mut data = Vec::new();
+        let read = reader.take(limit.saturating_add(1)).read_to_end(&mut data);
+        let first = self.out.hits.len();
+        if let Err(e) = read {
+            self.plain_bytes(&data);
+            return self.fail(None, &e, false);
+        }
+        if data.len() as u64 > limit {
+            let mut all = io::Cursor::new(&data[..]).chain(reader);
+            let (head, mut rest) = self.read_head(&mut all);
+            self.plain(&mut rest, head);
+            return self.issue(None, IssueKind::Skip(SkipReason::ZipTooLarge));
+        }
+        self.plain_bytes(&data);
+        let table = parse(&data);
+        if let Some(reason) = table.incomplete {
+            self.issue(None, IssueKind::Skip(reason));
+        }
+        if table.is_empty() {
+            return;
+        }
+        let strings_from = self.out.hits.len();
+        self.chain.push(table.member.to_string());
+        self.plain_bytes(table.text());
+        self.chain.pop();
+        table.dedupe(&mut self.out.hits, first, strings_from);
+    }
+
+    /// Scans `data` as the content of the member at the end of the chain.
+    fn plain_bytes(&mut self, data: &[u8]) {
+        let mut reader = data;
+        let (head, mut rest) = self.read_head(&mut reader);
+        self.plain(&mut rest, head);
     }
 
     /// Walks the random-access container `reader` with `walk`; its members are scanned at
