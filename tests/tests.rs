@@ -30,5 +30,6 @@ mod report;
 mod rules;
 mod sarif;
 mod scan;
+mod streams;
 mod suppress;
 mod verify;
