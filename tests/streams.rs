@@ -196,7 +196,11 @@ fn a_packfile_yields_its_objects_and_resolves_deltas() {
     // The blob holding the key is stored as a delta: the test exercises delta resolution.
     let verify = git_in(
         repo.path(),
-        &["verify-pack", "-v", &pack.with_extension("idx").to_string_lossy()],
+        &[
+            "verify-pack",
+            "-v",
+            &pack.with_extension("idx").to_string_lossy(),
+        ],
     );
     let line = verify
         .lines()
@@ -229,9 +233,15 @@ fn a_packfile_yields_its_objects_and_resolves_deltas() {
 fn a_bundle_yields_its_objects_and_a_thin_bundle_says_what_it_could_not_resolve() {
     let key = fake_key(2212);
     let (repo, old, _) = repo_with_history(&key);
-    git_in(repo.path(), &["bundle", "create", "-q", "all.bundle", "--all"]);
+    git_in(
+        repo.path(),
+        &["bundle", "create", "-q", "all.bundle", "--all"],
+    );
     let t = Tree::new();
-    t.write("all.bundle", std::fs::read(repo.join("all.bundle")).unwrap());
+    t.write(
+        "all.bundle",
+        std::fs::read(repo.join("all.bundle")).unwrap(),
+    );
     let (v, out) = scan(&t, &["."]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(found(&v), vec![at(&format!("all.bundle!blob {old}"))]);
@@ -254,7 +264,10 @@ fn a_bundle_yields_its_objects_and_a_thin_bundle_says_what_it_could_not_resolve(
         &["bundle", "create", "-q", "thin.bundle", "HEAD~1..HEAD"],
     );
     let t = Tree::new();
-    t.write("thin.bundle", std::fs::read(repo2.join("thin.bundle")).unwrap());
+    t.write(
+        "thin.bundle",
+        std::fs::read(repo2.join("thin.bundle")).unwrap(),
+    );
     let (v, out) = scan(&t, &["."]);
     let s = skips(&v);
     let whole = found(&v);
@@ -567,4 +580,48 @@ fn a_damaged_pyinstaller_archive_is_incomplete() {
     let s = skips(&v);
     assert!(!s.is_empty(), "{v:#}");
     assert!(s.iter().all(|(p, _)| p.starts_with("cut-app")), "{s:?}");
+}
+
+// ---------------------------------------------------------------- hostile input
+
+#[test]
+fn hostile_streams_end_as_skips_without_hanging() {
+    let key = fake_key(2251);
+    let t = Tree::new();
+    // A PDF of 200,000 stream keywords, each after a dictionary with no filter: the search
+    // for dictionaries stays linear.
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    for i in 0..200_000 {
+        pdf.extend_from_slice(format!("{i} 0 obj\n<< >>\nstream\nx\nendstream\nendobj\n").as_bytes());
+    }
+    pdf.extend_from_slice(format!("1 0 obj\n<< /Author (TOKEN={key}) >>\nendobj\n").as_bytes());
+    t.write("many.pdf", &pdf);
+    // A pack whose header claims a million objects and holds one.
+    let mut pack = b"PACK\0\0\0\x02\0\x0f\x42\x40".to_vec();
+    let blob = b"hello\n";
+    pack.push(0x30 | blob.len() as u8); // type 3 (blob), size 6
+    pack.extend_from_slice(&zlib(blob));
+    t.write("lying.pack", &pack);
+    // An object whose header says 512 MiB and that inflates to 6 bytes.
+    let mut big = b"PACK\0\0\0\x02\0\0\0\x01".to_vec();
+    big.extend_from_slice(&[0xb0, 0x80, 0x80, 0x80, 0x10]);
+    big.extend_from_slice(&zlib(blob));
+    t.write("lying-size.pack", &big);
+    // A PYZ whose table of contents is a list of two million Nones.
+    let mut pyz = b"PYZ\0\xa7\x0d\x0d\x0a\0\0\0\x10\0\0\0\0".to_vec();
+    pyz.push(b'[');
+    pyz.extend_from_slice(&2_000_000i32.to_le_bytes());
+    pyz.extend(std::iter::repeat_n(b'N', 2_000_000));
+    t.write("toc-bomb.pyz", &pyz);
+    let (v, out) = scan(&t, &["."]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(found(&v), vec![("many.pdf".into(), 1_200_003, 19)]);
+    assert_eq!(
+        skips(&v),
+        vec![
+            ("lying-size.pack!blob@12".into(), "corrupt".into()),
+            ("lying.pack".into(), "truncated".into()),
+            ("toc-bomb.pyz".into(), "corrupt".into()),
+        ]
+    );
 }

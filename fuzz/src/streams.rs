@@ -78,15 +78,24 @@ pub fn streams(data: &[u8]) {
     let detector = super::builtin();
     for hit in &unpacked.hits {
         for member in &hit.members {
-            assert!(detector.scan(member.as_bytes()).is_empty(), "a key in a name");
+            assert!(
+                detector.scan(member.as_bytes()).is_empty(),
+                "a key in a name"
+            );
         }
     }
     for issue in &unpacked.issues {
         for member in &issue.members {
-            assert!(detector.scan(member.as_bytes()).is_empty(), "a key in a name");
+            assert!(
+                detector.scan(member.as_bytes()).is_empty(),
+                "a key in a name"
+            );
         }
         if let IssueKind::Error(message) = &issue.kind {
-            assert!(detector.scan(message.as_bytes()).is_empty(), "a key in a message");
+            assert!(
+                detector.scan(message.as_bytes()).is_empty(),
+                "a key in a message"
+            );
         }
     }
 }

@@ -24,9 +24,7 @@ use crate::skip::SkipReason;
 /// The git packfile format.
 pub const PACK: Format = Format {
     name: "git-pack",
-    sniff: |head| {
-        head.starts_with(b"PACK") && matches!(head.get(4..8), Some([0, 0, 0, 2 | 3]))
-    },
+    sniff: |head| head.starts_with(b"PACK") && matches!(head.get(4..8), Some([0, 0, 0, 2 | 3])),
     reader: Reader::Seekable(pack),
     suffixes: &[],
     content_name: |_| None,
@@ -116,7 +114,8 @@ impl<R: BufRead> Counted<R> {
 
     fn byte(&mut self) -> io::Result<u8> {
         let mut b = [0u8; 1];
-        self.read_exact(&mut b).map_err(|_| cut("pack ends early"))?;
+        self.read_exact(&mut b)
+            .map_err(|_| cut("pack ends early"))?;
         Ok(b[0])
     }
 }
@@ -295,6 +294,7 @@ impl<'v> Walk<'v> {
         let mut inflated = Sized {
             inner: super::zlib::Inflate::new(&mut *input),
             left: size,
+            failed: false,
         };
         match (base, kind_name(kind)) {
             (None, Some(kind)) if size <= MAX_HELD_BYTES => {
@@ -304,11 +304,19 @@ impl<'v> Walk<'v> {
             }
             (None, Some(kind)) => {
                 let name = format!("{kind}@{offset}");
-                let flow = self.visit.member(name.as_bytes(), Some(size), &mut inflated);
-                if flow.is_continue() {
-                    inflated.finish()?;
+                let flow = self
+                    .visit
+                    .member(name.as_bytes(), Some(size), &mut inflated);
+                if flow.is_break() {
+                    return Ok(flow);
                 }
-                Ok(flow)
+                let reported = inflated.failed;
+                match inflated.finish() {
+                    // The pack cannot be walked past it; the member's skip says so.
+                    Err(_) if reported => Ok(std::ops::ControlFlow::Break(())),
+                    Err(e) => Err(e),
+                    Ok(()) => Ok(flow),
+                }
             }
             (Some(base), _) => {
                 let name = format!("delta@{offset}");
@@ -348,7 +356,12 @@ impl<'v> Walk<'v> {
     }
 
     /// Visits an object held in memory, named by its id, and keeps it as a possible base.
-    fn held(&mut self, offset: u64, kind: &'static str, data: Rc<[u8]>) -> std::ops::ControlFlow<()> {
+    fn held(
+        &mut self,
+        offset: u64,
+        kind: &'static str,
+        data: Rc<[u8]>,
+    ) -> std::ops::ControlFlow<()> {
         let mut hasher = Sha1::new();
         hasher.update(format!("{kind} {}\0", data.len()).as_bytes());
         hasher.update(&data);
@@ -367,6 +380,8 @@ impl<'v> Walk<'v> {
 struct Sized<R> {
     inner: R,
     left: u64,
+    /// Whether a read already failed (and the member's reader reported it).
+    failed: bool,
 }
 
 impl<R: Read> Sized<R> {
@@ -381,15 +396,29 @@ impl<R: Read> Read for Sized<R> {
         if self.left == 0 {
             // The stream must end here: read its checksum.
             let mut extra = [0u8; 1];
-            return match self.inner.read(&mut extra)? {
-                0 => Ok(0),
-                _ => Err(invalid("object longer than its header says")),
+            return match self.inner.read(&mut extra) {
+                Ok(0) => Ok(0),
+                Ok(_) => {
+                    self.failed = true;
+                    Err(invalid("object longer than its header says"))
+                }
+                Err(e) => {
+                    self.failed = true;
+                    Err(e)
+                }
             };
         }
-        let max = usize::try_from(self.left).unwrap_or(usize::MAX).min(out.len());
-        let n = self.inner.read(out.get_mut(..max).unwrap_or_default())?;
+        let max = usize::try_from(self.left)
+            .unwrap_or(usize::MAX)
+            .min(out.len());
+        let n = self
+            .inner
+            .read(out.get_mut(..max).unwrap_or_default())
+            .inspect_err(|_| self.failed = true)?;
         if n == 0 && max > 0 {
-            return Err(cut("object shorter than its header says"));
+            // The zlib stream ended (a cut input is the inflater's own error).
+            self.failed = true;
+            return Err(invalid("object shorter than its header says"));
         }
         self.left -= n as u64;
         Ok(n)
@@ -431,7 +460,10 @@ fn apply_delta(base: &[u8], delta: &[u8]) -> io::Result<Vec<u8>> {
         return Err(invalid("delta base has another size"));
     }
     if size > MAX_HELD_BYTES {
-        return Err(io::Error::new(io::ErrorKind::Unsupported, "delta result too large"));
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "delta result too large",
+        ));
     }
     let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     while let Some(&op) = delta.get(at) {
@@ -488,11 +520,17 @@ mod tests {
         // base size 11, result size 11: copy 6 bytes from 0, insert "there".
         let delta = [11, 11, 0x90, 6, 5, b't', b'h', b'e', b'r', b'e'];
         assert_eq!(apply_delta(base, &delta).unwrap(), b"hello there");
-        assert!(apply_delta(base, &[11, 11, 0x90, 60]).is_err(), "past the base");
+        assert!(
+            apply_delta(base, &[11, 11, 0x90, 60]).is_err(),
+            "past the base"
+        );
         assert!(apply_delta(base, &[11, 3, 2, b'a']).is_err(), "cut insert");
         assert!(apply_delta(base, &[10, 0]).is_err(), "wrong base size");
         assert!(apply_delta(base, &[11, 5, 0]).is_err(), "instruction 0");
-        assert!(apply_delta(base, &[11, 2, 1, b'a']).is_err(), "result too short");
+        assert!(
+            apply_delta(base, &[11, 2, 1, b'a']).is_err(),
+            "result too short"
+        );
     }
 
     #[test]

@@ -59,6 +59,8 @@ fn members(reader: &mut dyn ReadSeek, visit: &mut dyn Visit) {
         buf: Vec::new(),
         pos: 0,
         eof: false,
+        base: 0,
+        floor: 0,
     };
     if let Err(e) = streams(&mut window, visit) {
         visit.issue(None, Issue::Error(e));
@@ -80,6 +82,11 @@ struct Window<'r> {
     buf: Vec<u8>,
     pos: usize,
     eof: bool,
+    /// The file offset of `buf[0]`.
+    base: u64,
+    /// Where the last stream's data ended: the next dictionary is after it, so no byte is
+    /// searched for a dictionary twice (a file of a million `stream` keywords stays linear).
+    floor: usize,
 }
 
 impl Window<'_> {
@@ -93,6 +100,8 @@ impl Window<'_> {
         if drop > 0 {
             self.buf.drain(..drop);
             self.pos -= drop;
+            self.floor = self.floor.saturating_sub(drop);
+            self.base += drop as u64;
         }
         let old = self.buf.len();
         self.buf.resize(old + READ_BYTES, 0);
@@ -286,7 +295,7 @@ fn streams(window: &mut Window<'_>, visit: &mut dyn Visit) -> io::Result<()> {
         };
         window.pos = start + 6 + eol;
         // The dictionary: from the last `obj` before the keyword.
-        let from = start.saturating_sub(LOOKBACK_BYTES);
+        let from = start.saturating_sub(LOOKBACK_BYTES).max(window.floor);
         let look = window.buf.get(from..start).unwrap_or_default();
         let (dict, number) = match memmem::rfind(look, b"obj") {
             Some(o) => (
@@ -296,7 +305,7 @@ fn streams(window: &mut Window<'_>, visit: &mut dyn Visit) -> io::Result<()> {
             None => (look, None),
         };
         let plan = plan(dict);
-        let offset = start as u64;
+        let offset = window.base + start as u64;
         let name = match number {
             Some(n) => format!("obj {n}"),
             None => format!("stream@{offset}"),
@@ -323,6 +332,7 @@ fn streams(window: &mut Window<'_>, visit: &mut dyn Visit) -> io::Result<()> {
             }
         }
         io::copy(&mut data, &mut io::sink())?;
+        window.floor = window.pos;
     }
 }
 
@@ -551,7 +561,10 @@ mod tests {
 
     #[test]
     fn text_filters_decode() {
-        assert_eq!(run(AsciiHex::default(), b"48 65 6c6C6f>").unwrap(), b"Hello");
+        assert_eq!(
+            run(AsciiHex::default(), b"48 65 6c6C6f>").unwrap(),
+            b"Hello"
+        );
         assert_eq!(run(AsciiHex::default(), b"414>").unwrap(), b"A@");
         assert!(run(AsciiHex::default(), b"4x>").is_err());
         // "Hello, world" in ASCII85, as Python's base64.a85encode writes it.

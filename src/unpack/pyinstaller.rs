@@ -90,7 +90,10 @@ fn read_at(reader: &mut dyn ReadSeek, at: u64, len: u64) -> io::Result<Vec<u8>> 
     let mut data = Vec::new();
     reader.take(len).read_to_end(&mut data)?;
     if (data.len() as u64) < len {
-        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "archive ends early"));
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "archive ends early",
+        ));
     }
     Ok(data)
 }
@@ -137,7 +140,10 @@ fn entries(reader: &mut dyn ReadSeek, visit: &mut dyn Visit) -> io::Result<()> {
             return Err(bad("table of contents entry cut"));
         };
         at += entry_len;
-        let name_len = raw_name.iter().position(|&b| b == 0).unwrap_or(raw_name.len());
+        let name_len = raw_name
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(raw_name.len());
         let name = raw_name.get(..name_len).unwrap_or_default();
         // 'd' names a dependency in another archive, 'o' a runtime option, 'n' a symbolic
         // link: no content.
@@ -190,6 +196,8 @@ fn pyz_entries(reader: &mut dyn ReadSeek, visit: &mut dyn Visit) -> io::Result<(
         at: 0,
         refs: Vec::new(),
         depth: 0,
+        made: 0,
+        text: 0,
     };
     let value = unmarshal.value()?;
     let pairs: Vec<(Value, Value)> = match value {
@@ -253,11 +261,23 @@ struct Unmarshal<'d> {
     at: usize,
     refs: Vec<Value>,
     depth: u32,
+    /// Values made, and bytes of strings made, so far.
+    made: usize,
+    text: usize,
 }
+
+/// The most values one TOC may hold (a module is 6: the pair, the name, the entry, 3 numbers).
+const MAX_VALUES: usize = 1 << 20;
+
+/// The most bytes of strings one TOC may make.
+const MAX_TEXT_BYTES: usize = 32 << 20;
 
 impl Unmarshal<'_> {
     fn take(&mut self, n: usize) -> io::Result<&[u8]> {
-        let end = self.at.checked_add(n).ok_or_else(|| bad("length overflows"))?;
+        let end = self
+            .at
+            .checked_add(n)
+            .ok_or_else(|| bad("length overflows"))?;
         let part = self
             .data
             .get(self.at..end)
@@ -339,17 +359,39 @@ impl Unmarshal<'_> {
             }
             b'r' => {
                 let i = usize::try_from(self.i32()?).map_err(|_| bad("negative ref"))?;
-                self.refs.get(i).cloned().ok_or_else(|| bad("unknown ref"))?
+                self.refs
+                    .get(i)
+                    .cloned()
+                    .ok_or_else(|| bad("unknown ref"))?
             }
             _ => {
                 let e = "marshal type not in a table of contents";
                 return Err(io::Error::new(io::ErrorKind::Unsupported, e));
             }
         };
+        // A TOC refers back only to strings (interned names); a reference to a container
+        // gives `Other`, so references cannot multiply a large list.
         if let Some(slot) = slot.and_then(|s| self.refs.get_mut(s)) {
-            *slot = v.clone();
+            *slot = match &v {
+                Value::Str(_) | Value::Int(_) => v.clone(),
+                _ => Value::Other,
+            };
         }
+        self.spend(&v)?;
         Ok(v)
+    }
+
+    /// Counts `v` against what one TOC may make: `MAX_VALUES` values and `MAX_TEXT_BYTES`
+    /// bytes of strings (references copy strings).
+    fn spend(&mut self, v: &Value) -> io::Result<()> {
+        self.made += 1;
+        if let Value::Str(text) = v {
+            self.text += text.len();
+        }
+        if self.made > MAX_VALUES || self.text > MAX_TEXT_BYTES {
+            return Err(bad("table of contents too large"));
+        }
+        Ok(())
     }
 
     fn values(&mut self, n: usize) -> io::Result<Vec<Value>> {
@@ -374,6 +416,8 @@ mod tests {
             at: 0,
             refs: Vec::new(),
             depth: 0,
+            made: 0,
+            text: 0,
         };
         let Value::List(items) = u.value().unwrap() else {
             panic!("a list")
@@ -391,6 +435,8 @@ mod tests {
             at: 0,
             refs: Vec::new(),
             depth: 0,
+            made: 0,
+            text: 0,
         };
         assert!(cut.value().is_err());
     }

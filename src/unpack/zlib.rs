@@ -66,6 +66,10 @@ pub(super) fn inflates(data: &[u8], zlib: bool) -> bool {
             Err(_) => return false,
         }
         produced += d.total_out() - before_out;
+        if produced >= 64 << 10 {
+            // Highly compressed and still going: deflate data, and no need to inflate more.
+            return true;
+        }
         let progressed = d.total_in() > before_in || d.total_out() > before_out;
         if d.total_in() as usize >= input.len() || !progressed {
             return produced > 0;
@@ -79,9 +83,9 @@ fn decode(reader: &mut dyn Read) -> io::Result<Box<dyn Read + '_>> {
 }
 
 /// A zlib stream read from `inner`, consuming exactly its bytes (what follows it stays in
-/// `inner`, as a git pack needs). Unlike flate2's readers, input that ends before the stream
-/// does is an error (`UnexpectedEof`: truncated, #20), never a quiet end; damage is
-/// `InvalidData`.
+/// `inner`, as a git pack needs). Input that ends before the stream does is `UnexpectedEof`
+/// (truncated, #20); damage is `InvalidData`, given after the bytes inflated before it (flate2's
+/// readers drop the output of the read that meets damage, and a key with it).
 pub(super) struct Inflate<R> {
     inner: R,
     state: Decompress,
@@ -141,7 +145,10 @@ impl<R: io::BufRead> Read for Inflate<R> {
                 return Err(io::Error::new(io::ErrorKind::UnexpectedEof, e));
             }
             if consumed == 0 {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, "zlib stream stalls"));
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "zlib stream stalls",
+                ));
             }
         }
     }
@@ -166,7 +173,8 @@ fn content_name(head: &[u8]) -> Option<Vec<u8>> {
     let mut first = [0u8; 32];
     let mut d = Decompress::new(true);
     let input = head.get(..TRIAL_INPUT_BYTES).unwrap_or(head);
-    d.decompress(input, &mut first, FlushDecompress::None).ok()?;
+    d.decompress(input, &mut first, FlushDecompress::None)
+        .ok()?;
     let n = usize::try_from(d.total_out()).ok()?;
     let (kind, _) = git_header(first.get(..n)?)?;
     Some(kind.as_bytes().to_vec())
@@ -244,7 +252,10 @@ mod tests {
         let mut fast = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
         fast.write_all(b"x").unwrap();
         assert!(sniff(&fast.finish().unwrap()), "78 01");
-        assert!(!sniff(b"x^2 + y^2 = z^2\n"), "text that passes the header check");
+        assert!(
+            !sniff(b"x^2 + y^2 = z^2\n"),
+            "text that passes the header check"
+        );
         assert!(!sniff(b"x\x9c this is not deflate data at all, no"));
         assert!(!sniff(b"plain text"));
         assert!(!sniff(b"\x78"));
