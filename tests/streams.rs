@@ -592,7 +592,9 @@ fn hostile_streams_end_as_skips_without_hanging() {
     // for dictionaries stays linear.
     let mut pdf = b"%PDF-1.4\n".to_vec();
     for i in 0..200_000 {
-        pdf.extend_from_slice(format!("{i} 0 obj\n<< >>\nstream\nx\nendstream\nendobj\n").as_bytes());
+        pdf.extend_from_slice(
+            format!("{i} 0 obj\n<< >>\nstream\nx\nendstream\nendobj\n").as_bytes(),
+        );
     }
     pdf.extend_from_slice(format!("1 0 obj\n<< /Author (TOKEN={key}) >>\nendobj\n").as_bytes());
     t.write("many.pdf", &pdf);
