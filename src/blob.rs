@@ -119,16 +119,19 @@ impl Scanner<'_> {
         buf: &mut Vec<u8>,
     ) -> io::Result<StreamScan> {
         let head = source::read_head(&mut reader, self.detector, buf, self.chunk_size_bytes)?;
-        self.scan_after_head(reader, head, depth, buf)
+        let format = self.archive_format(buf.get(..head.filled).unwrap_or_default(), depth);
+        self.scan_after_head(reader, head, depth, format, buf)
     }
 
     /// Scans the first `len` bytes of `file` (a file of a tree, an input itself) like
     /// `scan_reader`, except that a zip is read in place with seeks instead of being buffered,
-    /// whatever its size.
+    /// whatever its size. `origin` names the file for the one format chosen by name (#22:
+    /// brotli, `unpack::by_name`), asked only when the first bytes are no known format.
     pub fn scan_file(
         &self,
         mut file: std::fs::File,
         len: u64,
+        origin: &dyn Fn() -> Origin,
         buf: &mut Vec<u8>,
     ) -> io::Result<StreamScan> {
         let head = source::read_head(
@@ -138,13 +141,14 @@ impl Scanner<'_> {
             self.chunk_size_bytes,
         )?;
         let data = buf.get(..head.filled).unwrap_or_default();
-        let Some(format) = self
+        let format = self
             .archive_format(data, TOP_DEPTH)
-            .filter(|f| f.is_seekable())
-        else {
+            .or_else(|| self.named_format(data, TOP_DEPTH, origin));
+        let Some(format) = format.filter(|f| f.is_seekable()) else {
             // Read front to back: the rest is read on from where the head ended.
             let read = head.filled as u64;
-            return self.scan_after_head(file.take(len.saturating_sub(read)), head, TOP_DEPTH, buf);
+            let rest = file.take(len.saturating_sub(read));
+            return self.scan_after_head(rest, head, TOP_DEPTH, format, buf);
         };
         let mut file = io::BufReader::new(file);
         let unpacked = unpack::unpack(
@@ -158,16 +162,18 @@ impl Scanner<'_> {
         Ok(StreamScan::unpacked(unpacked, len, TOP_DEPTH))
     }
 
-    /// `scan_reader` for a reader whose first chunk `head` is already in `buf`.
+    /// `scan_reader` for a reader whose first chunk `head` is already in `buf` and is in
+    /// `format`, if any.
     fn scan_after_head<R: Read>(
         &self,
         reader: R,
         head: Head,
         depth: u32,
+        format: Option<Format>,
         buf: &mut Vec<u8>,
     ) -> io::Result<StreamScan> {
         let data = buf.get(..head.filled).unwrap_or_default();
-        let Some(format) = self.archive_format(data, depth) else {
+        let Some(format) = format else {
             let mut scan = source::scan_stream_after(
                 reader,
                 self.detector,
@@ -217,6 +223,17 @@ impl Scanner<'_> {
             return None;
         }
         unpack::sniff(head)
+    }
+
+    /// #22: the format of a blob whose first bytes `head` are no known format, chosen by the
+    /// name `origin` gives (`unpack::by_name`: brotli). Text pays nothing: the name is asked
+    /// for only when a byte of the first 16 is not printable ASCII.
+    fn named_format(&self, head: &[u8], depth: u32, origin: &dyn Fn() -> Origin) -> Option<Format> {
+        let texty = |b: &u8| matches!(b, b'\t' | b'\n' | b'\r' | 0x20..=0x7e);
+        if depth >= self.archives.max_depth || head.iter().take(16).all(texty) {
+            return None;
+        }
+        unpack::by_name(origin().outer_display(), head)
     }
 
     /// `origin` with the member chain `members` below it. A member without a name (the content
@@ -308,7 +325,7 @@ impl Scanner<'_> {
             // us. A zip is read in place (#13).
             Bytes::File(file, len) => match limited && self.is_too_large(len) {
                 true => None,
-                false => Some(self.scan_file(file, len, buf)),
+                false => Some(self.scan_file(file, len, origin, buf)),
             },
             Bytes::Memory(data) => self.scan_blob(data, buf).map(Ok),
             // A stream tells its size only by ending: read one byte past the limit at most.

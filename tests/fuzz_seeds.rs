@@ -57,3 +57,8 @@ fn config_file_parsing_holds_on_the_seeds() {
 fn baseline_parsing_holds_on_the_seeds() {
     assert!(run_corpus("baseline", bodies::baseline) >= 5);
 }
+
+#[test]
+fn stream_unpackers_hold_on_the_seeds() {
+    assert!(run_corpus("streams", bodies::streams::streams) >= 10);
+}

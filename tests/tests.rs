@@ -31,6 +31,7 @@ mod report;
 mod rules;
 mod sarif;
 mod scan;
+mod streams;
 mod strings;
 mod suppress;
 mod verify;

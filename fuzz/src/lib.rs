@@ -22,6 +22,9 @@
 #[path = "strings.rs"]
 pub mod strings;
 
+#[path = "streams.rs"]
+pub mod streams;
+
 use std::io::Read;
 use std::path::Path;
 use std::sync::OnceLock;

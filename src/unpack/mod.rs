@@ -11,18 +11,24 @@
 
 mod arsc;
 mod axml;
+mod brotli;
 mod bzip2;
 mod class;
 mod dex;
 mod dotnet;
+mod gitpack;
 mod gzip;
 pub mod image;
+mod lz4;
 mod nest;
+mod pdf;
 mod pyc;
+mod pyinstaller;
 pub mod strings;
 mod tar;
 mod xz;
 mod zip;
+mod zlib;
 mod zstd;
 
 use std::fmt;
@@ -41,12 +47,22 @@ pub const FORMATS: &[Format] = &[
     zstd::FORMAT,
     zip::FORMAT,
     bzip2::FORMAT,
+    // #22: string tables of compiled files.
     pyc::FORMAT,
     class::FORMAT,
     dex::FORMAT,
     axml::FORMAT,
     arsc::FORMAT,
     dotnet::FORMAT,
+    // #22: codecs and embedded streams.
+    zlib::FORMAT,
+    gitpack::PACK,
+    gitpack::BUNDLE,
+    lz4::FORMAT,
+    brotli::FORMAT,
+    pdf::FORMAT,
+    pyinstaller::CARCHIVE,
+    pyinstaller::PYZ,
     tar::FORMAT,
 ];
 
@@ -132,6 +148,25 @@ impl<T: Read + Seek + ?Sized> ReadSeek for T {}
 /// ```
 pub fn sniff(head: &[u8]) -> Option<Format> {
     FORMATS.iter().find(|f| (f.sniff)(head)).copied()
+}
+
+/// #22: the format a blob named `name` is in when its content has no magic bytes to say so,
+/// asked only when `sniff` found nothing: brotli (`*.br`), the one format chosen by name, and
+/// only when its first bytes `head` look like brotli (`brotli::is_brotli`), so a text file
+/// named `x.br` stays text.
+///
+/// ```
+/// use leadey_scan::unpack::by_name;
+/// // brotli of `hi\n` in one uncompressed meta-block
+/// let br = b"\x20\x00\x10hi\n\x03";
+/// assert_eq!(by_name("dist/app.js.br", br).map(|f| f.name), Some("brotli"));
+/// assert_eq!(by_name("notes.br", b"plain text, not brotli").map(|f| f.name), None);
+/// assert_eq!(by_name("app.js", br).map(|f| f.name), None);
+/// ```
+pub fn by_name(name: &str, head: &[u8]) -> Option<Format> {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    let is_br = base.len() > 3 && base.get(base.len() - 3..)?.eq_ignore_ascii_case(".br");
+    (is_br && brotli::is_brotli(head)).then_some(brotli::FORMAT)
 }
 
 /// The name of the content of compressed stream `name` whose header names none: its last path
@@ -294,6 +329,11 @@ pub trait Visit {
 
     /// Whether another member may be read (the member-count limit): called before each one.
     fn has_room(&mut self) -> bool;
+
+    /// #22: the container's own bytes (a PDF's text, the executable around a PyInstaller
+    /// archive), scanned as plain content under the container's own name (no member is added
+    /// to the chain) and never unpacked again.
+    fn own_bytes(&mut self, reader: &mut dyn Read);
 }
 
 /// Something a container could not give.

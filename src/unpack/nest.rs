@@ -368,7 +368,12 @@ impl Nest<'_, '_> {
                     return self.fail(None, &e, false);
                 }
                 if data.len() as u64 > limit {
-                    return self.issue(None, IssueKind::Skip(SkipReason::ZipTooLarge));
+                    self.issue(None, IssueKind::Skip(SkipReason::ZipTooLarge));
+                    // #22: its bytes are still scanned as they are (a PDF's text, an
+                    // executable's strings), as an archive nested too deep is.
+                    let mut whole = io::Cursor::new(data).chain(reader);
+                    let (head, mut rest) = self.read_head(&mut whole);
+                    return self.plain(&mut rest, head);
                 }
                 self.seekable(walk, &mut io::Cursor::new(&data[..]), depth);
             }
@@ -518,7 +523,8 @@ impl Nest<'_, '_> {
         let (head, mut rest) = self.read_head(reader);
         let reader: &mut dyn Read = &mut rest;
         let data = self.buf.get(..head.filled).unwrap_or_default();
-        match super::sniff(data) {
+        let named = || super::by_name(self.chain.last()?, data);
+        match super::sniff(data).or_else(named) {
             Some(format) if depth < self.limits.max_depth => {
                 let data = data.to_vec();
                 let name = self.content_name(format, &data);
@@ -657,6 +663,12 @@ impl Visit for Container<'_, '_, '_, '_> {
     fn has_room(&mut self) -> bool {
         self.members += 1;
         self.members <= self.nest.limits.max_members
+    }
+
+    fn own_bytes(&mut self, reader: &mut dyn Read) {
+        let nest = &mut *self.nest;
+        let (head, mut rest) = nest.read_head(reader);
+        nest.plain(&mut rest, head);
     }
 }
 
