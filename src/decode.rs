@@ -16,6 +16,8 @@
 //! - at depth 2, base64 of each base64 needle and of the UTF-16LE prefix (a docker `auth`
 //!   inside a Kubernetes Secret, a PowerShell `-EncodedCommand`).
 
+pub mod packed;
+
 /// Deepest nesting of encodings `--max-decode-depth` accepts: each level multiplies the base64
 /// needles by three, and the one-pass search slows down with many needles.
 pub const MAX_DECODE_DEPTH: u32 = 2;
@@ -57,7 +59,8 @@ pub(crate) enum Layer {
 
 /// An encoding a key was found in, as reports name it (#14; #23: typed, not text). Serializes
 /// as that name: `base64`, `utf-16le`, `utf-16be`, `hex`, `percent`, `escape` (`\u005f`,
-/// `\x5f`) or `html-entity`.
+/// `\x5f`), `html-entity`, `quoted-printable`, `c-bytes` (#22), or the name of a compressed
+/// stream that base64 held (`gzip`, #22).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Encoding {
     /// Base64, either alphabet, padded or not, wrapped or not.
@@ -74,11 +77,18 @@ pub enum Encoding {
     Escape,
     /// HTML numeric entities (`&#95;`, `&#x5f;`).
     HtmlEntity,
+    /// Quoted-printable (`=5F`, soft line breaks `=\r\n`), as mail bodies are (#22).
+    QuotedPrintable,
+    /// A C byte array (`0x6c, 0x65, …`, as `xxd -i` writes it) (#22).
+    CBytes,
+    /// A compressed stream held in base64, by its format's name (`gzip`, `xz`; #22): the key
+    /// was in its content.
+    Compressed(&'static str),
 }
 
 impl Encoding {
-    /// Every encoding, in declaration order.
-    pub const ALL: [Encoding; 7] = [
+    /// Every encoding of text, in declaration order (`Compressed` names any stream format).
+    pub const ALL: [Encoding; 9] = [
         Encoding::Base64,
         Encoding::Utf16Le,
         Encoding::Utf16Be,
@@ -86,6 +96,8 @@ impl Encoding {
         Encoding::Percent,
         Encoding::Escape,
         Encoding::HtmlEntity,
+        Encoding::QuotedPrintable,
+        Encoding::CBytes,
     ];
 
     /// The name reports show (lowercase).
@@ -98,6 +110,9 @@ impl Encoding {
             Encoding::Percent => "percent",
             Encoding::Escape => "escape",
             Encoding::HtmlEntity => "html-entity",
+            Encoding::QuotedPrintable => "quoted-printable",
+            Encoding::CBytes => "c-bytes",
+            Encoding::Compressed(name) => name,
         }
     }
 }
@@ -135,6 +150,9 @@ pub(crate) enum Form {
     Trigger,
     /// The prefix under these layers, outermost first.
     Encoded(Vec<Layer>),
+    /// The start of a base64 run, this many layers deep, that holds a compressed stream or an
+    /// archive (#22, `packed`): not read by the detector, handed on as a run start.
+    Packed(u8),
 }
 
 /// One byte string to search for, and how a match of it is read.
@@ -776,9 +794,12 @@ mod tests {
                 "\"hex\"",
                 "\"percent\"",
                 "\"escape\"",
-                "\"html-entity\""
+                "\"html-entity\"",
+                "\"quoted-printable\"",
+                "\"c-bytes\""
             ]
         );
         assert_eq!(Encoding::Utf16Le.to_string(), "utf-16le");
+        assert_eq!(Encoding::Compressed("gzip").to_string(), "gzip");
     }
 }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
+use crate::decode::packed::{Run, Runs};
 use crate::detect::allow::LineAllow;
 use crate::detect::Detector;
 /// Moved to `detect` (#23); re-exported for the scopes that name it here.
@@ -176,6 +177,9 @@ pub struct StreamScan {
     pub depth: u32,
     /// Members of archives inside the stream that were skipped or could not be read (#13).
     pub issues: Vec<MemberIssue>,
+    /// Base64 runs in the stream that may hold a compressed stream or an archive, decoded
+    /// (#22): the scanner unpacks them (`blob::Scanner`).
+    pub packed: Vec<Run>,
 }
 
 impl StreamScan {
@@ -188,6 +192,7 @@ impl StreamScan {
             hits: unpacked.hits,
             depth,
             issues: unpacked.issues,
+            packed: Vec::new(),
         }
     }
 }
@@ -253,6 +258,8 @@ pub fn scan_stream_after<R: Read>(
     // Absolute offset up to which bytes were looked at for a NUL: a chunk smaller than
     // `BINARY_SNIFF_BYTES` must not change the answer (#8, found by tests/props.rs).
     let mut sniffed = 0u64;
+    let mut runs = Runs::default();
+    let mut run_starts = Vec::new();
     loop {
         // A head that is not the end may be short (its read failed): fill the rest first.
         let eof = match head_eof.take() {
@@ -275,7 +282,22 @@ pub fn scan_stream_after<R: Read>(
             sniffed = base + to as u64;
         }
         let accept_to = if eof { filled } else { filled - overlap };
-        detector.scan_chunk(chunk, base, accept_from..accept_to, &mut candidates);
+        detector.scan_chunk_runs(
+            chunk,
+            base,
+            accept_from..accept_to,
+            &mut candidates,
+            &mut run_starts,
+        );
+        if !run_starts.is_empty() || runs.is_active() {
+            // #22: runs are placed by a copy of the tracker (it is behind every start here).
+            let mut at = tracker.clone();
+            runs.feed(chunk, base, &run_starts, eof, &mut |start| {
+                at.advance_to(chunk, base, start);
+                (at.line, at.column())
+            });
+            run_starts.clear();
+        }
         allow.resolve_open(chunk, base, eof, &mut out.hits);
         let mut last_newline = None;
         for mut candidate in candidates.drain(..) {
@@ -294,6 +316,7 @@ pub fn scan_stream_after<R: Read>(
         }
         if eof {
             allow.finish(&mut out.hits);
+            out.packed = std::mem::take(&mut runs.finished);
             out.bytes = base + filled as u64;
             return Ok(out);
         }
