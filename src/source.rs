@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 use crate::decode::packed::{Run, Runs};
+use crate::decode::Encoding;
 use crate::detect::allow::LineAllow;
 use crate::detect::Detector;
 /// Moved to `detect` (#23); re-exported for the scopes that name it here.
@@ -270,6 +271,7 @@ pub fn scan_stream_after<R: Read>(
         if first {
             first = false;
             tracker.bom = chunk.starts_with(b"\xEF\xBB\xBF");
+            tracker.bom16 = chunk.starts_with(b"\xFF\xFE") || chunk.starts_with(b"\xFE\xFF");
         }
         let sniff_end = BINARY_SNIFF_BYTES as u64;
         if sniffed < sniff_end && !out.binary {
@@ -305,9 +307,15 @@ pub fn scan_stream_after<R: Read>(
             let last = *last_newline.get_or_insert_with(|| memchr::memrchr(b'\n', chunk));
             let line = (tracker.line_start, tracker.line, last);
             allow.place(chunk, base, line, !eof, &mut candidate, out.hits.len());
+            // #22: in UTF-16 text, columns count its characters.
+            let column = match candidate.encoding.first() {
+                Some(Encoding::Utf16Le) => tracker.utf16_column(false),
+                Some(Encoding::Utf16Be) => tracker.utf16_column(true),
+                _ => tracker.column(),
+            };
             out.hits.push(Hit {
                 line: tracker.line,
-                column: tracker.column(),
+                column,
                 candidate,
                 members: Vec::new(),
                 member_binary: false,
@@ -360,6 +368,14 @@ struct LineTracker {
     /// An incomplete UTF-8 sequence at `pos`, completed by later bytes.
     pending: Vec<u8>,
     bom: bool,
+    /// Whether the input starts with a UTF-16 byte-order mark (#22).
+    bom16: bool,
+    /// Bytes from `line_start` to `pos` that are the high byte of a UTF-16 low surrogate
+    /// (`DC`–`DF`), at even and at odd input offsets (#22: a character outside the BMP is one
+    /// column).
+    low_surrogates: [u64; 2],
+    /// The byte at `line_start`, once passed.
+    line_first: Option<u8>,
 }
 
 impl Default for LineTracker {
@@ -372,6 +388,9 @@ impl Default for LineTracker {
             valid: true,
             pending: Vec::new(),
             bom: false,
+            bom16: false,
+            low_surrogates: [0; 2],
+            line_first: None,
         }
     }
 }
@@ -385,18 +404,30 @@ impl LineTracker {
         let from = usize::try_from(self.pos - base).unwrap_or(usize::MAX);
         let to = usize::try_from(target - base).unwrap_or(usize::MAX);
         let seg = chunk.get(from..to).unwrap_or_default();
-        let tail = match memchr::memrchr(b'\n', seg) {
+        let (tail, tail_at) = match memchr::memrchr(b'\n', seg) {
             Some(i) => {
                 self.line += memchr::memchr_iter(b'\n', seg).count() as u64;
                 self.line_start = self.pos + i as u64 + 1;
                 self.chars = 0;
                 self.valid = true;
                 self.pending.clear();
-                seg.get(i + 1..).unwrap_or_default()
+                self.low_surrogates = [0; 2];
+                self.line_first = None;
+                (seg.get(i + 1..).unwrap_or_default(), self.line_start)
             }
-            None => seg,
+            None => (seg, self.pos),
         };
         self.chars += tail.iter().filter(|&&b| b & 0xC0 != 0x80).count() as u64;
+        if tail_at == self.line_start {
+            if let Some(&b) = tail.first() {
+                self.line_first = Some(b);
+            }
+        }
+        for (j, b) in tail.iter().enumerate() {
+            if (0xDC..=0xDF).contains(b) {
+                self.low_surrogates[usize::from((tail_at + j as u64) % 2 == 1)] += 1;
+            }
+        }
         if self.valid {
             let joined;
             let data = if self.pending.is_empty() {
@@ -417,6 +448,27 @@ impl LineTracker {
             }
         }
         self.pos = target;
+    }
+
+    /// The column at `pos`, the first byte of a UTF-16 code unit of text in that byte order
+    /// (`big`): code units from the line's first one, a surrogate pair and the byte-order mark
+    /// at the start of the input not counted (#22). The line starts after the `\n` byte, which
+    /// is the second byte of its unit in UTF-16LE.
+    fn utf16_column(&self, big: bool) -> u64 {
+        let unit_start = self.line_start + (self.pos - self.line_start) % 2;
+        let units = (self.pos - unit_start) / 2;
+        // The high byte of a unit is its second in UTF-16LE, its first in UTF-16BE.
+        let high_parity = (unit_start + u64::from(!big)) % 2;
+        let mut pairs = self.low_surrogates[usize::from(high_parity == 1)];
+        // The byte before the first unit (the `\n` unit's second) is no unit's.
+        if unit_start != self.line_start
+            && self.line_start % 2 == high_parity
+            && self.line_first.is_some_and(|b| (0xDC..=0xDF).contains(&b))
+        {
+            pairs = pairs.saturating_sub(1);
+        }
+        let bom = u64::from(self.bom16 && unit_start == 0);
+        units.saturating_sub(pairs + bom) + 1
     }
 
     fn column(&self) -> u64 {

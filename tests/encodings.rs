@@ -372,3 +372,247 @@ print("blob: " + base64.b64encode(bytes(gz)).decode())
     assert_eq!(s[0].0, "damaged.yaml");
     assert!(s[0].1 == "corrupt" || s[0].1 == "truncated", "{s:?}");
 }
+
+#[test]
+fn keys_in_a_quoted_printable_mail_body_are_found_across_soft_line_breaks() {
+    let k: Vec<String> = (0..4).map(|i| fake_key(2210 + i)).collect();
+    // Python's encoder breaks the long line inside the key (`=\n` every 76 characters); the
+    // second key's `_` and `=` are encoded as some clients do (`=5F`, `=3D`).
+    let pad = "x".repeat(30);
+    let body = format!(
+        "Hi,\n\nthe production key: {pad} {} (rotate monthly)\nLEADEY_API_KEY={}\nexample: leadey_sk_live_YOUR_KEY_HERE\n",
+        k[0], k[1]
+    );
+    let script = r#"
+import quopri, sys
+from email.message import EmailMessage
+from email import policy
+body, second = sys.argv[1], sys.argv[2]
+msg = EmailMessage()
+msg["Subject"] = "keys"
+msg.set_content(body, cte="quoted-printable")
+raw = msg.as_bytes(policy=policy.SMTP)
+raw = raw.replace(second.encode(), second.replace("_", "=5F").encode())
+sys.stdout.buffer.write(raw)
+"#;
+    let mail = py(script, &[&body, &k[1]]);
+    let text = String::from_utf8_lossy(&mail).into_owned();
+    assert!(text.contains("=\r\n"), "a soft line break: {text}");
+    assert!(
+        !text.contains(&k[0]),
+        "the first key is cut by a soft break: {text}"
+    );
+    assert!(text.contains("KEY=3Dleadey=5Fsk=5Flive=5F"), "{text}");
+    let t = Tree::new();
+    t.write("mail/keys.eml", &mail);
+    // A hand-made body: a key cut inside its prefix by an LF soft break at 76 characters.
+    let pad = "t".repeat(60);
+    t.write(
+        "mail/lf.txt",
+        format!("{pad} {}=\n{}\n", &k[2][..9], &k[2][9..]),
+    );
+    // A short line that ends in `=` is text: the key before it is whole.
+    t.write("mail/short.txt", format!("a {}=\nb\n", k[3]));
+    let v = scan(&t, &[]);
+    let line = |needle: &str| {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .map(|i| i as u64 + 1)
+            .unwrap()
+    };
+    let col = |needle: &str| {
+        let l = text.lines().find(|l| l.contains(needle)).unwrap();
+        l.find(needle).unwrap() as u64 + 1
+    };
+    let first = &k[0][..10];
+    assert_eq!(
+        found(&v),
+        vec![
+            (
+                "mail/keys.eml".into(),
+                line(first),
+                col(first),
+                masked(&k[0]),
+                chain(&["quoted-printable"])
+            ),
+            (
+                "mail/keys.eml".into(),
+                line("leadey=5Fsk"),
+                col("leadey=5Fsk"),
+                masked(&k[1]),
+                chain(&["quoted-printable"])
+            ),
+            (
+                "mail/lf.txt".into(),
+                1,
+                62,
+                masked(&k[2]),
+                chain(&["quoted-printable"])
+            ),
+            ("mail/short.txt".into(), 1, 3, masked(&k[3]), vec![]),
+        ]
+    );
+    // The key's hash is the whole key's, not the part before the break.
+    let hashes: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["key_sha256"].as_str().unwrap())
+        .collect();
+    let plain = Tree::new();
+    plain.write("k.txt", format!("{}\n{}\n{}\n{}\n", k[0], k[1], k[2], k[3]));
+    let pv = scan(&plain, &[]);
+    for f in pv["findings"].as_array().unwrap() {
+        assert!(hashes.contains(&f["key_sha256"].as_str().unwrap()));
+    }
+}
+
+#[test]
+fn a_double_percent_encoded_key_in_an_access_log_is_found_and_253d_is_a_boundary() {
+    let (k1, k2) = (fake_key(2220), fake_key(2221));
+    let log = format!(
+        "10.0.0.7 - - [01/Jan/2024:10:00:00 +0000] \"GET /login?next=%2Fcb%3Fkey%253D{} HTTP/1.1\" 302 0\n\
+         10.0.0.8 - - [01/Jan/2024:10:00:01 +0000] \"GET /r?u=%2Fapi%3Ftoken%253D{} HTTP/1.1\" 200 12\n\
+         10.0.0.9 - - [01/Jan/2024:10:00:02 +0000] \"GET /r?u=%2Fapi%3Ftoken%253Dleadey%255Fsk%255Flive%255Fyour%255Fkey%255Fhere HTTP/1.1\" 200 12\n",
+        k1.replace('_', "%255F"),
+        k2
+    );
+    let t = Tree::new();
+    t.write("access.log", &log);
+    let v = scan(&t, &[]);
+    let col = |line: &str, needle: &str| line.find(needle).unwrap() as u64 + 1;
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(
+        found(&v),
+        vec![
+            (
+                "access.log".into(),
+                1,
+                col(lines[0], "leadey%255F"),
+                masked(&k1),
+                chain(&["percent", "percent"])
+            ),
+            (
+                "access.log".into(),
+                2,
+                col(lines[1], &k2),
+                masked(&k2),
+                vec![]
+            ),
+        ]
+    );
+}
+
+#[test]
+fn ansi_colour_sequences_around_a_key_are_boundaries_in_ci_logs_and_notebooks() {
+    let k: Vec<String> = (0..4).map(|i| fake_key(2230 + i)).collect();
+    let log = format!(
+        "\x1b[0;36m[ci]\x1b[0m deploying\n\
+         \x1b[1;32mLEADEY_API_KEY\x1b[0m=\x1b[33m{}\x1b[0m\n\
+         \x1b[31m{}\x1b[0m\n\
+         \x1b[1mnext\x1b[0m{}\n\
+         \x1b[33mleadey_sk_live_YOUR_KEY_HERE_XXXXXXXX\x1b[0m\n",
+        k[0], k[1], k[3]
+    );
+    // A Jupyter traceback stores the escapes JSON-escaped.
+    let notebook = format!(
+        "{{\"outputs\": [{{\"output_type\": \"error\", \"traceback\": [\"\\u001b[0;31mValueError\\u001b[0m: bad key \\u001b[1;32m{}\\u001b[0m\"]}}]}}\n",
+        k[2]
+    );
+    let t = Tree::new();
+    t.write("ci.log", &log);
+    t.write("debug.ipynb", &notebook);
+    let v = scan(&t, &[]);
+    let col = |text: &str, key: &str| {
+        let l = text.lines().find(|l| l.contains(key)).unwrap();
+        l[..l.find(key).unwrap()].chars().count() as u64 + 1
+    };
+    let got = found(&v);
+    assert_eq!(
+        got,
+        vec![
+            ("ci.log".into(), 2, col(&log, &k[0]), masked(&k[0]), vec![]),
+            ("ci.log".into(), 3, col(&log, &k[1]), masked(&k[1]), vec![]),
+            ("ci.log".into(), 4, col(&log, &k[3]), masked(&k[3]), vec![]),
+            (
+                "debug.ipynb".into(),
+                1,
+                col(&notebook, &k[2]),
+                masked(&k[2]),
+                vec![]
+            ),
+        ]
+    );
+    // Found with the right length: the hash is the key's (the `\x1b[0m` after it is not part).
+    let plain = Tree::new();
+    plain.write("k.txt", format!("{}\n", k[0]));
+    assert_eq!(
+        scan(&plain, &[])["findings"][0]["key_sha256"],
+        v["findings"][0]["key_sha256"]
+    );
+}
+
+#[test]
+fn a_key_in_a_c_byte_array_as_xxd_writes_it_is_found() {
+    let k = fake_key(2240);
+    let script = r#"
+import sys
+def xxd_i(name, data):
+    out = "unsigned char %s[] = {\n" % name
+    lines = []
+    for i in range(0, len(data), 12):
+        lines.append("  " + ", ".join("0x%02x" % b for b in data[i:i + 12]))
+    out += ",\n".join(lines) + "\n};\nunsigned int %s_len = %d;\n" % (name, len(data))
+    return out
+key = sys.argv[1]
+print(xxd_i("config_env", ("HOST=api.example.com\nLEADEY_API_KEY=" + key + "\nDEBUG=0\n").encode()))
+print(xxd_i("example_env", b"LEADEY_API_KEY=leadey_sk_live_YOUR_KEY_GOES_HERE_OK\n"))
+"#;
+    let t = Tree::new();
+    t.write("src/embedded.h", py(script, &[&k]));
+    let v = scan(&t, &[]);
+    // 21 bytes of `HOST=…\n` and 15 of `LEADEY_API_KEY=`: the key is item 36 (from 0), the
+    // first of the fourth line of items (line 5), after 2 characters of indentation.
+    assert_eq!(
+        found(&v),
+        vec![(
+            "src/embedded.h".into(),
+            5,
+            3,
+            masked(&k),
+            chain(&["c-bytes"])
+        )]
+    );
+}
+
+#[test]
+fn columns_in_utf16_text_count_characters() {
+    let k = fake_key(2250);
+    let ini = format!(
+        "; Leadey client\r\n[api]\r\nendpoint=https://api.leadey.com/\r\nkey={k}\r\n; café 🙂 ok={k}\r\n"
+    );
+    let mut le = vec![0xFF, 0xFE];
+    le.extend(ini.encode_utf16().flat_map(u16::to_le_bytes));
+    let mut be = vec![0xFE, 0xFF];
+    be.extend(ini.encode_utf16().flat_map(u16::to_be_bytes));
+    let no_bom: Vec<u8> = format!("key={k}\n")
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let t = Tree::new();
+    t.write("le.ini", le);
+    t.write("be.ini", be);
+    t.write("nobom.ini", no_bom);
+    let v = scan(&t, &[]);
+    // `; café 🙂 ok=` is 12 characters (the emoji is a surrogate pair: one character).
+    let want = |path: &str, enc: &str| {
+        vec![
+            (path.to_string(), 4, 5, masked(&k), chain(&[enc])),
+            (path.to_string(), 5, 13, masked(&k), chain(&[enc])),
+        ]
+    };
+    let mut all = want("be.ini", "utf-16be");
+    all.extend(want("le.ini", "utf-16le"));
+    all.push(("nobom.ini".into(), 1, 5, masked(&k), chain(&["utf-16le"])));
+    assert_eq!(found(&v), all);
+}

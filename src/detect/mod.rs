@@ -252,6 +252,16 @@ impl Detector {
             Form::Trigger => {
                 let rest = chunk.get(pos..).unwrap_or_default();
                 if rest.starts_with(&rule.prefix) {
+                    // #22: a quoted-printable soft line break may cut the key; read it joined.
+                    if decode::has_soft_break(chunk, pos, rule.max_key_len() + 1)
+                        && !glued_before(chunk, pos)
+                    {
+                        let joined =
+                            decode::unescape(chunk, pos, want).and_then(|d| self.accept(needle, d));
+                        if joined.is_some() {
+                            return joined;
+                        }
+                    }
                     return plain(pos);
                 }
                 if glued_before(chunk, pos) {
