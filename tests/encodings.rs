@@ -616,3 +616,22 @@ fn columns_in_utf16_text_count_characters() {
     all.push(("nobom.ini".into(), 1, 5, masked(&k), chain(&["utf-16le"])));
     assert_eq!(found(&v), all);
 }
+
+#[test]
+fn the_encodings_fuzz_body_holds_on_its_seeds() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/encodings");
+    let mut seeds = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let data = std::fs::read(&path).unwrap();
+        let result = std::panic::catch_unwind(|| {
+            crate::bodies::encodings::encodings(&data);
+            for cut in (0..data.len()).step_by(11) {
+                crate::bodies::encodings::encodings(&data[..cut]);
+            }
+        });
+        assert!(result.is_ok(), "seed {} fails", path.display());
+        seeds += 1;
+    }
+    assert!(seeds >= 6);
+}

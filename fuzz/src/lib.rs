@@ -18,6 +18,9 @@
 //!   list its entries (`--prune-baseline`) hold no key; a loaded baseline reads back the same
 //!   after being written.
 
+#[path = "encodings.rs"]
+pub mod encodings;
+
 use std::io::Read;
 use std::path::Path;
 use std::sync::OnceLock;
