@@ -766,10 +766,13 @@ pub(crate) fn unescape(buf: &[u8], at: usize, want: usize) -> Option<Decoded> {
 /// with a soft line break: RFC 2045 allows 76 characters (Python's `email` writes 78), and
 /// encoders fill lines up to that (a little less to keep an `=XX` whole). A shorter line
 /// ending in `=` is text, not a wrap.
-const QP_WRAP: std::ops::RangeInclusive<usize> = 70..=78;
+const QP_WRAP: std::ops::RangeInclusive<usize> = 70..=QP_MAX_LINE_BYTES;
+
+/// Longest line of quoted-printable text read back over, its `=` included.
+pub(crate) const QP_MAX_LINE_BYTES: usize = 78;
 
 /// The length of a quoted-printable soft line break (`=\r\n` or `=\n`) at `i` of `buf`, when
-/// the line it ends has the length of a wrapped one (`QP_WRAP`).
+/// the line it ends has the length of a wrapped one (`QP_WRAP`) and holds only printable ASCII.
 fn soft_break_len(buf: &[u8], i: usize) -> Option<usize> {
     let len = match buf.get(i..)? {
         [b'=', b'\r', b'\n', ..] => 3,
@@ -779,11 +782,15 @@ fn soft_break_len(buf: &[u8], i: usize) -> Option<usize> {
     let from = i.saturating_sub(*QP_WRAP.end());
     let before = buf.get(from..i)?;
     let line = match memchr::memrchr(b'\n', before) {
-        Some(nl) => before.len() - nl - 1,
-        None if from == 0 => before.len(),
+        Some(nl) => before.get(nl + 1..)?,
+        None if from == 0 => before,
         None => return None,
     };
-    QP_WRAP.contains(&(line + 1)).then_some(len)
+    // Quoted-printable text is 7-bit: anything else is encoded.
+    let ascii = line
+        .iter()
+        .all(|&b| b == b'\t' || (0x20..0x7F).contains(&b));
+    (ascii && QP_WRAP.contains(&(line.len() + 1))).then_some(len)
 }
 
 /// Whether a quoted-printable soft line break starts in `buf` at `from` or in the `len` bytes

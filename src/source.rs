@@ -423,9 +423,12 @@ impl LineTracker {
                 self.line_first = Some(b);
             }
         }
-        for (j, b) in tail.iter().enumerate() {
-            if (0xDC..=0xDF).contains(b) {
-                self.low_surrogates[usize::from((tail_at + j as u64) % 2 == 1)] += 1;
+        // A counting pass first (vectorised): such bytes are rare outside UTF-16 text.
+        if tail.iter().filter(|&&b| b & 0xFC == 0xDC).count() > 0 {
+            for (j, b) in tail.iter().enumerate() {
+                if b & 0xFC == 0xDC {
+                    self.low_surrogates[usize::from((tail_at + j as u64) % 2 == 1)] += 1;
+                }
             }
         }
         if self.valid {

@@ -195,7 +195,9 @@ impl Detector {
     /// Bytes of already-scanned input kept before the first accepted start of a chunk (the
     /// byte before a prefix and the snippet's leading context).
     pub fn context_bytes(&self) -> usize {
-        SNIPPET_CONTEXT_BYTES + 1
+        // #22: a quoted-printable soft line break is joined by the length of the line it ends,
+        // which may start before the key: that line start must be in every chunk.
+        SNIPPET_CONTEXT_BYTES.max(decode::QP_MAX_LINE_BYTES) + 1
     }
 
     /// Whether `bytes` contain any needle (the cheap first pass): `false` means no key can be
@@ -252,17 +254,18 @@ impl Detector {
             Form::Trigger => {
                 let rest = chunk.get(pos..).unwrap_or_default();
                 if rest.starts_with(&rule.prefix) {
-                    // #22: a quoted-printable soft line break may cut the key; read it joined.
-                    if decode::has_soft_break(chunk, pos, rule.max_key_len() + 1)
+                    let found = plain(pos);
+                    // #22: a quoted-printable soft line break may cut the key's body too short
+                    // to be a key: read it joined. (A plain read that succeeds wins: a key
+                    // followed by `=` at the end of a line is a key.)
+                    if found.is_none()
+                        && decode::has_soft_break(chunk, pos, rule.max_key_len() + 1)
                         && !glued_before(chunk, pos)
                     {
-                        let joined =
-                            decode::unescape(chunk, pos, want).and_then(|d| self.accept(needle, d));
-                        if joined.is_some() {
-                            return joined;
-                        }
+                        return decode::unescape(chunk, pos, want)
+                            .and_then(|d| self.accept(needle, d));
                     }
-                    return plain(pos);
+                    return found;
                 }
                 if glued_before(chunk, pos) {
                     return None;
