@@ -11,7 +11,7 @@ use std::convert::Infallible;
 use std::io::{self, Read};
 
 use crate::config::ArchiveLimits;
-use crate::decode::Encoding;
+use crate::decode::{packed, Encoding};
 use crate::detect::Detector;
 pub use crate::finding::Attribution;
 use crate::finding::{Finding, Seen};
@@ -477,7 +477,8 @@ impl Scanner<'_> {
             return;
         }
         for run in std::mem::take(&mut scan.packed) {
-            let Some(format) = unpack::sniff(&run.bytes) else {
+            let format = unpack::sniff(&run.bytes);
+            let Some(format) = format.filter(|_| packed::is_plausible(&run.bytes)) else {
                 continue;
             };
             if level >= MAX_RUN_LEVELS {

@@ -337,6 +337,11 @@ fn base64_needle(text: &[u8], align: usize) -> (Vec<u8>, usize) {
     (chars, first)
 }
 
+/// Whether `b` is a base64 character of either alphabet.
+pub(crate) fn is_base64_char(b: u8) -> bool {
+    base64_value(b).is_some()
+}
+
 /// The value of base64 character `b`, in either alphabet.
 fn base64_value(b: u8) -> Option<u8> {
     match b {

@@ -29,6 +29,23 @@ pub const MIN_RUN_BYTES: usize = 20;
 /// reads as truncated to the unpackers). Memory stays bounded whatever the input.
 pub const MAX_RUN_BYTES: usize = 32 << 20;
 
+/// Whether decoded run `bytes` has the header of the format its magic names, beyond the magic
+/// (base64 of random bytes holds the magic's encoding by chance): gzip's reserved flag bits
+/// clear, its extra-flags byte and OS byte valid; a zip's version needed and reserved flag
+/// bits plausible. Other formats' magic bytes are long enough alone.
+pub fn is_plausible(bytes: &[u8]) -> bool {
+    match bytes {
+        [0x1f, 0x8b, 0x08, flags, _, _, _, _, xfl, os, ..] => {
+            flags & 0xE0 == 0 && matches!(xfl, 0 | 2 | 4) && (*os <= 13 || *os == 255)
+        }
+        [b'P', b'K', 3, 4, version, 0, flags_lo, flags_hi, ..] => {
+            *version <= 63 && flags_hi & 0xD0 == 0 && flags_lo & 0x80 == 0
+        }
+        [0x1f, 0x8b, ..] | [b'P', b'K', ..] => false,
+        _ => true,
+    }
+}
+
 /// The needles of base64 runs for `depth` nested encodings: the base64 of each magic (depth 1)
 /// and the base64 of that (depth 2), each with the number of base64 layers it stands for.
 /// Each run starts with its magic: only the alignment where the encoded string starts a group.
@@ -398,6 +415,16 @@ mod tests {
         let text = b"key=QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=\nQUJD\n";
         let run = decode(text, 1, 1000);
         assert_eq!(run.bytes, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+    }
+
+    #[test]
+    fn only_plausible_headers_are_handed_on() {
+        assert!(is_plausible(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff, 1]));
+        assert!(is_plausible(&[0x1f, 0x8b, 8, 8, 1, 2, 3, 4, 2, 3, 1]));
+        assert!(!is_plausible(&[0x1f, 0x8b, 8, 0xE0, 0, 0, 0, 0, 0, 3]));
+        assert!(!is_plausible(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 7, 3]));
+        assert!(is_plausible(b"PK\x03\x04\x14\x00\x08\x08"));
+        assert!(!is_plausible(b"PK\x03\x04\xf0\x00\x00\x00"));
     }
 
     #[test]

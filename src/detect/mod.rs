@@ -217,7 +217,16 @@ impl Detector {
                 continue;
             };
             if let Form::Packed(layers) = needle.form {
-                runs.push((m.start(), layers));
+                // #22: the archive is the whole encoded string: it starts there (a match inside
+                // a longer base64 string is chance, in random base64 once per 16M places).
+                let inside = m
+                    .start()
+                    .checked_sub(1)
+                    .and_then(|i| chunk.get(i))
+                    .is_some_and(|&b| decode::is_base64_char(b));
+                if !inside {
+                    runs.push((m.start(), layers));
+                }
                 continue;
             }
             if let Some(f) = self.read(needle, chunk, base, m.start()) {
