@@ -659,3 +659,77 @@ print("{\n" + "\n".join(out) + '\n"end": 0}')
     assert!(found(&v).is_empty(), "{v:#}");
     assert_eq!(skips(&v), vec![]);
 }
+
+/// A mutation run of the `encodings` fuzz body without a nightly toolchain (cargo-fuzz is the
+/// real one): seeds with random bytes flipped, cut, repeated and the needles the decoders look
+/// for spliced in. `ENCODINGS_MUTATIONS` sets the count (default 2000).
+#[test]
+#[ignore = "long: cargo test --test integration -- --ignored encodings::mutated"]
+fn mutated_seeds_hold_the_encodings_fuzz_properties() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/encodings");
+    let seeds: Vec<Vec<u8>> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .collect();
+    let count: u64 = std::env::var("ENCODINGS_MUTATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    const SPLICE: &[&[u8]] = &[
+        b"H4sI",
+        b"SDRzS",
+        b"UEsDB",
+        b"=\r\n",
+        b"=\n",
+        b"=3D",
+        b"%255F",
+        b"%253D",
+        b"\x1b[0m",
+        b"\x1b[1;32m",
+        b"0x6c, 0x65",
+        b",\n  ",
+        b"leadey",
+        b"_sk_live_",
+        b"=5F",
+        b"\xff\xfe",
+    ];
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n.max(1) as u64) as usize
+    };
+    for i in 0..count {
+        let mut data = seeds[next(seeds.len())].clone();
+        for _ in 0..1 + next(6) {
+            let at = next(data.len() + 1);
+            match next(5) {
+                0 if !data.is_empty() => {
+                    let j = next(data.len());
+                    data[j] ^= 1 << next(8);
+                }
+                1 => data.truncate(at),
+                2 => {
+                    let piece = SPLICE[next(SPLICE.len())];
+                    data.splice(at..at, piece.iter().copied());
+                }
+                3 if at < data.len() => {
+                    let end = (at + next(64)).min(data.len());
+                    let copy = data[at..end].to_vec();
+                    data.splice(at..at, copy);
+                }
+                _ => {
+                    let j = next(data.len() + 1);
+                    data.insert(j, next(256) as u8);
+                }
+            }
+        }
+        let result = std::panic::catch_unwind(|| crate::bodies::encodings::encodings(&data));
+        assert!(
+            result.is_ok(),
+            "mutation {i}: {:?}",
+            data.escape_ascii().to_string()
+        );
+    }
+}
