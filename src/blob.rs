@@ -11,6 +11,7 @@ use std::convert::Infallible;
 use std::io::{self, Read};
 
 use crate::config::ArchiveLimits;
+use crate::decode::{packed, Encoding};
 use crate::detect::Detector;
 pub use crate::finding::Attribution;
 use crate::finding::{Finding, Seen};
@@ -182,6 +183,7 @@ impl Scanner<'_> {
                 Some(head),
             )?;
             scan.depth = depth;
+            self.unpack_runs(&mut scan, 0);
             return Ok(scan);
         };
         let head = data.to_vec();
@@ -214,6 +216,7 @@ impl Scanner<'_> {
         let mut scan = source::scan_stream(data, self.detector, buf, self.chunk_size_bytes)
             .expect("reading a byte slice cannot fail");
         scan.depth = depth;
+        self.unpack_runs(&mut scan, 0);
         scan
     }
 
@@ -440,15 +443,8 @@ impl unpack::Scan for Scanner<'_> {
         reader: &mut dyn Read,
         buf: &mut Vec<u8>,
         head: Head,
-    ) -> io::Result<(Vec<Hit>, bool)> {
-        let scan = source::scan_stream_after(
-            reader,
-            self.detector,
-            buf,
-            self.chunk_size_bytes,
-            Some(head),
-        )?;
-        Ok((scan.hits, scan.binary))
+    ) -> io::Result<unpack::Plain> {
+        self.scan_plain_at(reader, buf, head, 0)
     }
 
     fn redact(&self, text: &str) -> String {
@@ -461,5 +457,127 @@ impl unpack::Scan for Scanner<'_> {
 
     fn is_too_large(&self, size: u64) -> bool {
         Scanner::is_too_large(self, size)
+    }
+}
+
+/// #22: base64 runs of compressed content inside base64 runs of compressed content are
+/// unpacked this many levels deep; deeper ones are reported too deep.
+const MAX_RUN_LEVELS: u32 = 2;
+
+impl Scanner<'_> {
+    /// `Scan::scan_plain` for content `level` base64 runs deep (#22).
+    fn scan_plain_at(
+        &self,
+        reader: &mut dyn Read,
+        buf: &mut Vec<u8>,
+        head: Head,
+        level: u32,
+    ) -> io::Result<unpack::Plain> {
+        let mut scan = source::scan_stream_after(
+            reader,
+            self.detector,
+            buf,
+            self.chunk_size_bytes,
+            Some(head),
+        )?;
+        self.unpack_runs(&mut scan, level);
+        Ok((scan.hits, scan.binary, scan.issues))
+    }
+
+    /// #22: unpacks the base64 runs of `scan` (content `level` runs deep) that decode to a
+    /// compressed stream or an archive, and adds their keys and issues to it. A key is named by
+    /// the members inside (line and column in the innermost); the content of a compressed
+    /// stream has no member of its own: the stream's name joins the encoding chain
+    /// (`["base64", "base64", "gzip"]`) and a key there is placed at the run's first character.
+    fn unpack_runs(&self, scan: &mut StreamScan, level: u32) {
+        if scan.packed.is_empty() || self.archives.max_depth == 0 {
+            return;
+        }
+        for run in std::mem::take(&mut scan.packed) {
+            let format = unpack::sniff(&run.bytes);
+            let Some(format) = format.filter(|_| packed::is_plausible(&run.bytes)) else {
+                continue;
+            };
+            if level >= MAX_RUN_LEVELS {
+                scan.issues.push(MemberIssue {
+                    members: Vec::new(),
+                    kind: IssueKind::Skip(SkipReason::ArchiveTooDeep),
+                });
+                continue;
+            }
+            let inner = Level {
+                scanner: self,
+                level: level + 1,
+            };
+            let mut buf = Vec::new();
+            let unpacked = unpack::unpack_bytes(
+                &inner,
+                &self.archives,
+                format,
+                &run.bytes,
+                TOP_DEPTH,
+                &mut buf,
+            );
+            let stream = format.is_stream();
+            // The unnamed content of the stream is no member.
+            let unnamed = |members: &mut Vec<String>| {
+                if stream && members.first().is_some_and(String::is_empty) {
+                    members.remove(0);
+                }
+            };
+            for mut hit in unpacked.hits {
+                unnamed(&mut hit.members);
+                let mut encoding = run.encoding();
+                if stream {
+                    encoding.push(Encoding::Compressed(format.name));
+                }
+                encoding.append(&mut hit.candidate.encoding);
+                hit.candidate.encoding = encoding;
+                if hit.members.is_empty() {
+                    hit.line = run.line;
+                    hit.column = run.column;
+                    hit.candidate.offset = run.start;
+                    hit.candidate.span_len = usize::try_from(run.end - run.start).unwrap_or(0);
+                }
+                scan.hits.push(hit);
+            }
+            for mut issue in unpacked.issues {
+                unnamed(&mut issue.members);
+                scan.issues.push(issue);
+            }
+        }
+    }
+}
+
+/// The scanner for content inside a base64 run of compressed content (#22), `level` runs deep.
+struct Level<'s, 'a> {
+    scanner: &'s Scanner<'a>,
+    level: u32,
+}
+
+impl unpack::Scan for Level<'_, '_> {
+    fn read_head(&self, reader: &mut dyn Read, buf: &mut Vec<u8>) -> io::Result<Head> {
+        unpack::Scan::read_head(self.scanner, reader, buf)
+    }
+
+    fn scan_plain(
+        &self,
+        reader: &mut dyn Read,
+        buf: &mut Vec<u8>,
+        head: Head,
+    ) -> io::Result<unpack::Plain> {
+        self.scanner.scan_plain_at(reader, buf, head, self.level)
+    }
+
+    fn redact(&self, text: &str) -> String {
+        unpack::Scan::redact(self.scanner, text)
+    }
+
+    fn display_name(&self, raw: &[u8]) -> String {
+        unpack::Scan::display_name(self.scanner, raw)
+    }
+
+    fn is_too_large(&self, size: u64) -> bool {
+        self.scanner.is_too_large(size)
     }
 }

@@ -16,6 +16,8 @@
 //! - at depth 2, base64 of each base64 needle and of the UTF-16LE prefix (a docker `auth`
 //!   inside a Kubernetes Secret, a PowerShell `-EncodedCommand`).
 
+pub mod packed;
+
 /// Deepest nesting of encodings `--max-decode-depth` accepts: each level multiplies the base64
 /// needles by three, and the one-pass search slows down with many needles.
 pub const MAX_DECODE_DEPTH: u32 = 2;
@@ -24,6 +26,15 @@ pub const MAX_DECODE_DEPTH: u32 = 2;
 /// plain and the escaped forms; a shorter run would match too often to be worth it, and the
 /// whole prefix is then the needle (escaped forms of that rule are not found).
 const MIN_TRIGGER_LEN: usize = 4;
+
+/// Bytes of prefix per C byte array needle (#22): `0x6c, ` is six characters, so five items
+/// make a needle of 28, and a prefix of 15 bytes crosses at most one `xxd -i` line break (12
+/// items a line), which leaves two of its three pieces whole.
+const C_PIECE_ITEMS: usize = 5;
+
+/// Most input bytes one item of a C byte array takes (`0x6c,` and a line break with
+/// indentation every twelve items, bounded).
+const C_ITEM_SPAN: usize = 8;
 
 /// Bytes of line breaks allowed per 16 characters of wrapped base64 when bounding spans.
 const WRAP_ALLOWANCE: usize = 2;
@@ -53,11 +64,15 @@ pub(crate) enum Layer {
     Utf16,
     /// Hex digits of either case.
     Hex,
+    /// A C byte array (`0x6c, 0x65, …`, #22): the needle starts `lead` items after the
+    /// prefix's first.
+    CBytes { lead: usize },
 }
 
 /// An encoding a key was found in, as reports name it (#14; #23: typed, not text). Serializes
 /// as that name: `base64`, `utf-16le`, `utf-16be`, `hex`, `percent`, `escape` (`\u005f`,
-/// `\x5f`) or `html-entity`.
+/// `\x5f`), `html-entity`, `quoted-printable`, `c-bytes` (#22), or the name of a compressed
+/// stream that base64 held (`gzip`, #22).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Encoding {
     /// Base64, either alphabet, padded or not, wrapped or not.
@@ -74,11 +89,18 @@ pub enum Encoding {
     Escape,
     /// HTML numeric entities (`&#95;`, `&#x5f;`).
     HtmlEntity,
+    /// Quoted-printable (`=5F`, soft line breaks `=\r\n`), as mail bodies are (#22).
+    QuotedPrintable,
+    /// A C byte array (`0x6c, 0x65, …`, as `xxd -i` writes it) (#22).
+    CBytes,
+    /// A compressed stream held in base64, by its format's name (`gzip`, `xz`; #22): the key
+    /// was in its content.
+    Compressed(&'static str),
 }
 
 impl Encoding {
-    /// Every encoding, in declaration order.
-    pub const ALL: [Encoding; 7] = [
+    /// Every encoding of text, in declaration order (`Compressed` names any stream format).
+    pub const ALL: [Encoding; 9] = [
         Encoding::Base64,
         Encoding::Utf16Le,
         Encoding::Utf16Be,
@@ -86,6 +108,8 @@ impl Encoding {
         Encoding::Percent,
         Encoding::Escape,
         Encoding::HtmlEntity,
+        Encoding::QuotedPrintable,
+        Encoding::CBytes,
     ];
 
     /// The name reports show (lowercase).
@@ -98,6 +122,9 @@ impl Encoding {
             Encoding::Percent => "percent",
             Encoding::Escape => "escape",
             Encoding::HtmlEntity => "html-entity",
+            Encoding::QuotedPrintable => "quoted-printable",
+            Encoding::CBytes => "c-bytes",
+            Encoding::Compressed(name) => name,
         }
     }
 }
@@ -135,6 +162,9 @@ pub(crate) enum Form {
     Trigger,
     /// The prefix under these layers, outermost first.
     Encoded(Vec<Layer>),
+    /// The start of a base64 run, this many layers deep, that holds a compressed stream or an
+    /// archive (#22, `packed`): not read by the detector, handed on as a run start.
+    Packed(u8),
 }
 
 /// One byte string to search for, and how a match of it is read.
@@ -219,6 +249,33 @@ pub(crate) fn needles(prefix: &[u8], max_key_len: usize, depth: u32) -> Vec<Need
             });
         }
     }
+    // #22: C byte arrays as `xxd -i` writes them (`0x6c, 0x65, …`, twelve to a line), in
+    // lower- and upper-case digits, the prefix cut in pieces of `C_PIECE_ITEMS` so that a line
+    // break inside it leaves one whole.
+    for upper in [false, true] {
+        let mut from = 0;
+        while from + C_PIECE_ITEMS <= prefix.len() || (from == 0 && !prefix.is_empty()) {
+            let to = (from + C_PIECE_ITEMS).min(prefix.len());
+            let items: Vec<String> = prefix
+                .get(from..to)
+                .unwrap_or_default()
+                .iter()
+                .map(|b| match upper {
+                    true => format!("0x{b:02X}"),
+                    false => format!("0x{b:02x}"),
+                })
+                .collect();
+            out.push(NeedleSpec {
+                bytes: items.join(", ").into_bytes(),
+                form: Form::Encoded(vec![Layer::CBytes { lead: from }]),
+                max_span: C_ITEM_SPAN * want + 2,
+            });
+            from = to;
+            if to == prefix.len() {
+                break;
+            }
+        }
+    }
     if depth >= 2 {
         let mut inner: Vec<(Vec<u8>, Layer, usize)> = (0..3)
             .map(|align| {
@@ -278,6 +335,11 @@ fn base64_needle(text: &[u8], align: usize) -> (Vec<u8>, usize) {
         })
         .collect();
     (chars, first)
+}
+
+/// Whether `b` is a base64 character of either alphabet.
+pub(crate) fn is_base64_char(b: u8) -> bool {
+    base64_value(b).is_some()
 }
 
 /// The value of base64 character `b`, in either alphabet.
@@ -363,6 +425,7 @@ pub(crate) fn read_layer(
         Layer::Base64 { align, lead } => base64(buf, at, align, lead, back_groups, want, wrap),
         Layer::Utf16 => utf16(buf, at, want, offset),
         Layer::Hex => hex(buf, at, want),
+        Layer::CBytes { lead } => c_bytes(buf, at, lead, want),
     }
 }
 
@@ -382,6 +445,7 @@ pub(crate) fn read_chain(
     let outer_want = rest.iter().fold(want, |w, l| match l {
         Layer::Base64 { .. } => base64_len(w) + 3,
         Layer::Utf16 | Layer::Hex => 2 * w + 2,
+        Layer::CBytes { .. } => C_ITEM_SPAN * w + 2,
     });
     let back = usize::from(!rest.is_empty());
     let mut decoded = read_layer(*first, buf, at, outer_want, back, Some(offset), wrap)?;
@@ -600,16 +664,93 @@ fn hex(buf: &[u8], at: usize, want: usize) -> Option<Decoded> {
     Some(out)
 }
 
-/// Reads text starting at `at` with percent-encoding, `\uXXXX`/`\xXX` escapes and HTML numeric
-/// entities decoded, at most `want` bytes; `None` when none of them occurs (the plain read
-/// covers that). The encoding named is the first kind met.
+/// One item of a C byte array at `i`: `0x` and two hex digits (either case).
+fn c_item(buf: &[u8], i: usize) -> Option<u8> {
+    match buf.get(i..i + 4)? {
+        [b'0', b'x' | b'X', a, b] => Some(hex_value(*a)? << 4 | hex_value(*b)?),
+        _ => None,
+    }
+}
+
+/// Whitespace between the items of a C byte array (a line break and indentation included).
+fn is_c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// Where the item before the one at `i` starts (items are separated by `,` and whitespace).
+fn c_item_before(buf: &[u8], i: usize) -> Option<usize> {
+    let mut j = i;
+    // Whitespace of at most a line break and an indentation.
+    let mut spaces = 0;
+    while j > 0 && buf.get(j - 1).copied().is_some_and(is_c_space) && spaces < C_ITEM_SPAN * 4 {
+        j -= 1;
+        spaces += 1;
+    }
+    let comma = j.checked_sub(1)?;
+    if buf.get(comma) != Some(&b',') {
+        return None;
+    }
+    let start = comma.checked_sub(4)?;
+    c_item(buf, start).map(|_| start)
+}
+
+/// Where the item after the one at `i` starts.
+fn c_item_after(buf: &[u8], i: usize) -> Option<usize> {
+    let mut j = i + 4;
+    if buf.get(j) != Some(&b',') {
+        return None;
+    }
+    j += 1;
+    let mut spaces = 0;
+    while buf.get(j).copied().is_some_and(is_c_space) && spaces < C_ITEM_SPAN * 4 {
+        j += 1;
+        spaces += 1;
+    }
+    c_item(buf, j).map(|_| j)
+}
+
+/// Reads a C byte array at the needle match `at` (`lead` items after the prefix's first).
+fn c_bytes(buf: &[u8], at: usize, lead: usize, want: usize) -> Option<Decoded> {
+    let mut start = at;
+    for _ in 0..lead {
+        start = c_item_before(buf, start)?;
+    }
+    // One item before the text, for the glue check.
+    let (from, before) = match c_item_before(buf, start) {
+        Some(i) => (i, 1),
+        None => (start, 0),
+    };
+    let mut out = Decoded {
+        at: before,
+        encoding: vec![Encoding::CBytes],
+        ..Decoded::default()
+    };
+    let mut i = Some(from);
+    while out.bytes.len() < want {
+        let Some(pos) = i else { break };
+        let Some(byte) = c_item(buf, pos) else { break };
+        out.push(byte, pos, pos + 4);
+        i = c_item_after(buf, pos);
+    }
+    Some(out)
+}
+
+/// Reads text starting at `at` with percent-encoding (also double: `%255F`, #22),
+/// `\uXXXX`/`\xXX` escapes, HTML numeric entities and quoted-printable (`=5F`, soft line
+/// breaks `=\r\n` joined; #22) decoded, at most `want` bytes; `None` when none of them occurs
+/// (the plain read covers that). The encoding named is the first kind met.
 pub(crate) fn unescape(buf: &[u8], at: usize, want: usize) -> Option<Decoded> {
     let mut out = Decoded::default();
-    let mut label = None;
+    let mut label: Option<&'static [Encoding]> = None;
     let mut i = at;
     while out.bytes.len() < want {
         let Some(&b) = buf.get(i) else { break };
         let rest = buf.get(i..).unwrap_or_default();
+        if let Some(len) = soft_break_len(buf, i) {
+            label.get_or_insert(&[Encoding::QuotedPrintable]);
+            i += len;
+            continue;
+        }
         match escape_at(rest) {
             Some((byte, len, kind)) => {
                 label.get_or_insert(kind);
@@ -622,13 +763,59 @@ pub(crate) fn unescape(buf: &[u8], at: usize, want: usize) -> Option<Decoded> {
             }
         }
     }
-    out.encoding = vec![label?];
+    out.encoding = label?.to_vec();
     Some(out)
 }
 
-/// The escape at the start of `s`: the byte it stands for, its length and its kind. Escapes of
-/// non-ASCII characters are left alone (no key byte is one).
-fn escape_at(s: &[u8]) -> Option<(u8, usize, Encoding)> {
+/// Shortest and longest line, its closing `=` included, that a quoted-printable encoder ends
+/// with a soft line break: RFC 2045 allows 76 characters (Python's `email` writes 78), and
+/// encoders fill lines up to that (a little less to keep an `=XX` whole). A shorter line
+/// ending in `=` is text, not a wrap.
+const QP_WRAP: std::ops::RangeInclusive<usize> = 70..=QP_MAX_LINE_BYTES;
+
+/// Longest line of quoted-printable text read back over, its `=` included.
+pub(crate) const QP_MAX_LINE_BYTES: usize = 78;
+
+/// The length of a quoted-printable soft line break (`=\r\n` or `=\n`) at `i` of `buf`, when
+/// the line it ends has the length of a wrapped one (`QP_WRAP`) and holds only printable ASCII.
+fn soft_break_len(buf: &[u8], i: usize) -> Option<usize> {
+    let len = match buf.get(i..)? {
+        [b'=', b'\r', b'\n', ..] => 3,
+        [b'=', b'\n', ..] => 2,
+        _ => return None,
+    };
+    let from = i.saturating_sub(*QP_WRAP.end());
+    let before = buf.get(from..i)?;
+    let line = match memchr::memrchr(b'\n', before) {
+        Some(nl) => before.get(nl + 1..)?,
+        None if from == 0 => before,
+        None => return None,
+    };
+    // Quoted-printable text is 7-bit: anything else is encoded.
+    let ascii = line
+        .iter()
+        .all(|&b| b == b'\t' || (0x20..0x7F).contains(&b));
+    (ascii && QP_WRAP.contains(&(line.len() + 1))).then_some(len)
+}
+
+/// Whether a quoted-printable soft line break starts in `buf` at `from` or in the `len` bytes
+/// after it: a key there may go on on the next line.
+pub(crate) fn has_soft_break(buf: &[u8], from: usize, len: usize) -> bool {
+    let end = (from + len).min(buf.len());
+    buf.get(from..end).is_some_and(|s| {
+        memchr::memchr_iter(b'=', s).any(|i| soft_break_len(buf, from + i).is_some())
+    })
+}
+
+const PERCENT: &[Encoding] = &[Encoding::Percent];
+const PERCENT_TWICE: &[Encoding] = &[Encoding::Percent, Encoding::Percent];
+const ESCAPE: &[Encoding] = &[Encoding::Escape];
+const ENTITY: &[Encoding] = &[Encoding::HtmlEntity];
+const QP: &[Encoding] = &[Encoding::QuotedPrintable];
+
+/// The escape at the start of `s`: the byte it stands for, its length and its encodings
+/// (outermost first). Escapes of non-ASCII characters are left alone (no key byte is one).
+fn escape_at(s: &[u8]) -> Option<(u8, usize, &'static [Encoding])> {
     let hex_number = |digits: &[u8]| -> Option<u32> {
         digits
             .iter()
@@ -636,17 +823,18 @@ fn escape_at(s: &[u8]) -> Option<(u8, usize, Encoding)> {
     };
     let ascii = |v: u32| u8::try_from(v).ok().filter(u8::is_ascii);
     match s {
-        [b'%', a, b, ..] => Some((ascii(hex_number(&[*a, *b])?)?, 3, Encoding::Percent)),
-        [b'\\', b'u', rest @ ..] => {
-            Some((ascii(hex_number(rest.get(..4)?)?)?, 6, Encoding::Escape))
+        // #22: `%25` is `%`: `%255F` is `%5F` encoded again.
+        [b'%', b'2', b'5', a, b, ..] if hex_value(*a).is_some() && hex_value(*b).is_some() => {
+            Some((ascii(hex_number(&[*a, *b])?)?, 5, PERCENT_TWICE))
         }
-        [b'\\', b'x', rest @ ..] => {
-            Some((ascii(hex_number(rest.get(..2)?)?)?, 4, Encoding::Escape))
-        }
+        [b'%', a, b, ..] => Some((ascii(hex_number(&[*a, *b])?)?, 3, PERCENT)),
+        [b'=', a, b, ..] => Some((ascii(hex_number(&[*a, *b])?)?, 3, QP)),
+        [b'\\', b'u', rest @ ..] => Some((ascii(hex_number(rest.get(..4)?)?)?, 6, ESCAPE)),
+        [b'\\', b'x', rest @ ..] => Some((ascii(hex_number(rest.get(..2)?)?)?, 4, ESCAPE)),
         [b'&', b'#', b'x' | b'X', rest @ ..] => {
             let end = rest.iter().take(7).position(|&c| c == b';')?;
             let v = hex_number(rest.get(..end).filter(|d| !d.is_empty())?)?;
-            Some((ascii(v)?, end + 4, Encoding::HtmlEntity))
+            Some((ascii(v)?, end + 4, ENTITY))
         }
         [b'&', b'#', rest @ ..] => {
             let end = rest.iter().take(7).position(|&c| c == b';')?;
@@ -654,21 +842,68 @@ fn escape_at(s: &[u8]) -> Option<(u8, usize, Encoding)> {
             let v = digits.iter().try_fold(0u32, |acc, &d| {
                 d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0'))
             })?;
-            Some((ascii(v)?, end + 3, Encoding::HtmlEntity))
+            Some((ascii(v)?, end + 3, ENTITY))
         }
         _ => None,
     }
 }
 
-/// Whether the bytes before `pos` end in an escape (`%3D`, `\u003d`, `\x3d`, `\n`, `\t`, `\r`)
-/// rather than in the letter or digit they end with: an encoded delimiter is a boundary.
+/// Longest ANSI CSI sequence looked back over (`\x1b[38;2;255;128;0m` is 19 bytes).
+const MAX_CSI_BYTES: usize = 32;
+
+/// Whether the bytes before `pos` end in an escape (`%3D`, `%253D`, `=3D`, `\u003d`, `\x3d`,
+/// `\n`, `\t`, `\r`) or an ANSI colour or CSI sequence (`\x1b[31m`, also written `\u001b[`,
+/// `\x1b[`, `\033[` in JSON and source) rather than in the letter or digit they end with: an
+/// encoded delimiter, a colour change in a CI log or a notebook traceback is a boundary (#14,
+/// #22). A quoted-printable `=XX` counts only when it stands for a character that is not a
+/// letter or digit.
 pub(crate) fn escape_ends_at(buf: &[u8], pos: usize) -> bool {
     let before = |n: usize| pos.checked_sub(n).and_then(|i| buf.get(i..pos));
     let hex = |s: &[u8]| s.iter().all(|&b| hex_value(b).is_some());
+    let not_alnum = |a: u8, b: u8| {
+        hex_value(a)
+            .zip(hex_value(b))
+            .is_some_and(|(a, b)| !(a << 4 | b).is_ascii_alphanumeric())
+    };
     matches!(before(3), Some([b'%', a, b]) if hex(&[*a, *b]))
+        || matches!(before(5), Some([b'%', b'2', b'5', a, b]) if hex(&[*a, *b]))
+        || matches!(before(3), Some([b'=', a, b]) if not_alnum(*a, *b))
         || matches!(before(6), Some([b'\\', b'u', rest @ ..]) if hex(rest))
         || matches!(before(4), Some([b'\\', b'x', a, b]) if hex(&[*a, *b]))
         || matches!(before(2), Some([b'\\', b'n' | b't' | b'r']))
+        || csi_ends_at(buf, pos)
+}
+
+/// Whether an ANSI CSI sequence (introducer, `[`, parameters `0-9;:?`, a final letter) ends
+/// right before `pos`.
+fn csi_ends_at(buf: &[u8], pos: usize) -> bool {
+    let Some(last) = pos.checked_sub(1) else {
+        return false;
+    };
+    if !buf.get(last).is_some_and(u8::is_ascii_alphabetic) {
+        return false;
+    }
+    let from = pos.saturating_sub(MAX_CSI_BYTES);
+    let window = buf.get(from..last).unwrap_or_default();
+    let params = window
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_digit() || matches!(b, b';' | b':' | b'?'))
+        .count();
+    let Some(open) = window.len().checked_sub(params + 1) else {
+        return false;
+    };
+    if window.get(open) != Some(&b'[') {
+        return false;
+    }
+    let intro = window.get(..open).unwrap_or_default();
+    intro.ends_with(b"\x1b")
+        || intro.ends_with(b"\\u001b")
+        || intro.ends_with(b"\\u001B")
+        || intro.ends_with(b"\\x1b")
+        || intro.ends_with(b"\\x1B")
+        || intro.ends_with(b"\\033")
+        || intro.ends_with(b"\\e")
 }
 
 #[cfg(test)]
@@ -700,7 +935,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(needles(b"leadey_sk_live_", 79, 2).len(), 25);
+        assert_eq!(needles(b"leadey_sk_live_", 79, 2).len(), 31);
     }
 
     #[test]
@@ -730,6 +965,30 @@ mod tests {
         let d = unescape(b"leadey%5Fsk\\u005flive&#95;x&#x5F;", 0, 100).expect("escaped");
         assert_eq!(d.bytes, b"leadey_sk_live_x_");
         assert_eq!(d.encoding, [Encoding::Percent]);
+        let d = unescape(b"leadey%255Fsk=5Flive_x", 0, 100).expect("escaped");
+        assert_eq!(d.bytes, b"leadey_sk_live_x");
+        assert_eq!(d.encoding, [Encoding::Percent, Encoding::Percent]);
+        assert_eq!(d.source_range(6..7), Some(6..11));
+        // A soft line break at the end of a line of 76 is joined; one after a short line not.
+        let mut wrapped = vec![b'x'; 66];
+        wrapped.extend_from_slice(b" lead=\r\ney=5Fsk");
+        let d = unescape(&wrapped, 67, 100).expect("escaped");
+        assert_eq!(d.bytes, b"leadey_sk");
+        assert_eq!(d.encoding, [Encoding::QuotedPrintable]);
+        let d = unescape(b"lead=\ney=5Fsk", 0, 100).expect("escaped");
+        assert_eq!(d.bytes, b"lead=\ney_sk");
+        assert!(escape_ends_at(b"a%253Dk", 6));
+        assert!(escape_ends_at(b"KEY=3Dk", 6));
+        assert!(!escape_ends_at(b"id=41k", 5), "=41 is a letter");
+        assert!(escape_ends_at(b"\x1b[31mk", 5));
+        assert!(escape_ends_at(b"\x1b[1;32mk", 7));
+        assert!(escape_ends_at(b"\\u001b[0;31mk", 12));
+        assert!(!escape_ends_at(b"[31mk", 4), "no introducer");
+        assert!(
+            !escape_ends_at(b"\x1b[31k", 6),
+            "a digit, not a final letter"
+        );
+        let d = unescape(b"leadey%5Fsk", 0, 100).expect("escaped");
         assert_eq!(d.source_range(6..7), Some(6..9));
         assert!(unescape(b"leadey_sk", 0, 100).is_none());
         assert!(escape_ends_at(b"a%3Dk", 4));
@@ -776,9 +1035,12 @@ mod tests {
                 "\"hex\"",
                 "\"percent\"",
                 "\"escape\"",
-                "\"html-entity\""
+                "\"html-entity\"",
+                "\"quoted-printable\"",
+                "\"c-bytes\""
             ]
         );
         assert_eq!(Encoding::Utf16Le.to_string(), "utf-16le");
+        assert_eq!(Encoding::Compressed("gzip").to_string(), "gzip");
     }
 }

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
+use crate::decode::packed::{Run, Runs};
+use crate::decode::Encoding;
 use crate::detect::allow::LineAllow;
 use crate::detect::Detector;
 /// Moved to `detect` (#23); re-exported for the scopes that name it here.
@@ -176,6 +178,9 @@ pub struct StreamScan {
     pub depth: u32,
     /// Members of archives inside the stream that were skipped or could not be read (#13).
     pub issues: Vec<MemberIssue>,
+    /// Base64 runs in the stream that may hold a compressed stream or an archive, decoded
+    /// (#22): the scanner unpacks them (`blob::Scanner`).
+    pub packed: Vec<Run>,
 }
 
 impl StreamScan {
@@ -188,6 +193,7 @@ impl StreamScan {
             hits: unpacked.hits,
             depth,
             issues: unpacked.issues,
+            packed: Vec::new(),
         }
     }
 }
@@ -253,6 +259,8 @@ pub fn scan_stream_after<R: Read>(
     // Absolute offset up to which bytes were looked at for a NUL: a chunk smaller than
     // `BINARY_SNIFF_BYTES` must not change the answer (#8, found by tests/props.rs).
     let mut sniffed = 0u64;
+    let mut runs = Runs::default();
+    let mut run_starts = Vec::new();
     loop {
         // A head that is not the end may be short (its read failed): fill the rest first.
         let eof = match head_eof.take() {
@@ -263,6 +271,7 @@ pub fn scan_stream_after<R: Read>(
         if first {
             first = false;
             tracker.bom = chunk.starts_with(b"\xEF\xBB\xBF");
+            tracker.bom16 = chunk.starts_with(b"\xFF\xFE") || chunk.starts_with(b"\xFE\xFF");
         }
         let sniff_end = BINARY_SNIFF_BYTES as u64;
         if sniffed < sniff_end && !out.binary {
@@ -275,7 +284,22 @@ pub fn scan_stream_after<R: Read>(
             sniffed = base + to as u64;
         }
         let accept_to = if eof { filled } else { filled - overlap };
-        detector.scan_chunk(chunk, base, accept_from..accept_to, &mut candidates);
+        detector.scan_chunk_runs(
+            chunk,
+            base,
+            accept_from..accept_to,
+            &mut candidates,
+            &mut run_starts,
+        );
+        if !run_starts.is_empty() || runs.is_active() {
+            // #22: runs are placed by a copy of the tracker (it is behind every start here).
+            let mut at = tracker.clone();
+            runs.feed(chunk, base, &run_starts, eof, &mut |start| {
+                at.advance_to(chunk, base, start);
+                (at.line, at.column())
+            });
+            run_starts.clear();
+        }
         allow.resolve_open(chunk, base, eof, &mut out.hits);
         let mut last_newline = None;
         for mut candidate in candidates.drain(..) {
@@ -283,9 +307,15 @@ pub fn scan_stream_after<R: Read>(
             let last = *last_newline.get_or_insert_with(|| memchr::memrchr(b'\n', chunk));
             let line = (tracker.line_start, tracker.line, last);
             allow.place(chunk, base, line, !eof, &mut candidate, out.hits.len());
+            // #22: in UTF-16 text, columns count its characters.
+            let column = match candidate.encoding.first() {
+                Some(Encoding::Utf16Le) => tracker.utf16_column(false),
+                Some(Encoding::Utf16Be) => tracker.utf16_column(true),
+                _ => tracker.column(),
+            };
             out.hits.push(Hit {
                 line: tracker.line,
-                column: tracker.column(),
+                column,
                 candidate,
                 members: Vec::new(),
                 member_binary: false,
@@ -294,6 +324,7 @@ pub fn scan_stream_after<R: Read>(
         }
         if eof {
             allow.finish(&mut out.hits);
+            out.packed = std::mem::take(&mut runs.finished);
             out.bytes = base + filled as u64;
             return Ok(out);
         }
@@ -337,6 +368,14 @@ struct LineTracker {
     /// An incomplete UTF-8 sequence at `pos`, completed by later bytes.
     pending: Vec<u8>,
     bom: bool,
+    /// Whether the input starts with a UTF-16 byte-order mark (#22).
+    bom16: bool,
+    /// Bytes from `line_start` to `pos` that are the high byte of a UTF-16 low surrogate
+    /// (`DC`–`DF`), at even and at odd input offsets (#22: a character outside the BMP is one
+    /// column).
+    low_surrogates: [u64; 2],
+    /// The byte at `line_start`, once passed.
+    line_first: Option<u8>,
 }
 
 impl Default for LineTracker {
@@ -349,6 +388,9 @@ impl Default for LineTracker {
             valid: true,
             pending: Vec::new(),
             bom: false,
+            bom16: false,
+            low_surrogates: [0; 2],
+            line_first: None,
         }
     }
 }
@@ -362,18 +404,33 @@ impl LineTracker {
         let from = usize::try_from(self.pos - base).unwrap_or(usize::MAX);
         let to = usize::try_from(target - base).unwrap_or(usize::MAX);
         let seg = chunk.get(from..to).unwrap_or_default();
-        let tail = match memchr::memrchr(b'\n', seg) {
+        let (tail, tail_at) = match memchr::memrchr(b'\n', seg) {
             Some(i) => {
                 self.line += memchr::memchr_iter(b'\n', seg).count() as u64;
                 self.line_start = self.pos + i as u64 + 1;
                 self.chars = 0;
                 self.valid = true;
                 self.pending.clear();
-                seg.get(i + 1..).unwrap_or_default()
+                self.low_surrogates = [0; 2];
+                self.line_first = None;
+                (seg.get(i + 1..).unwrap_or_default(), self.line_start)
             }
-            None => seg,
+            None => (seg, self.pos),
         };
         self.chars += tail.iter().filter(|&&b| b & 0xC0 != 0x80).count() as u64;
+        if tail_at == self.line_start {
+            if let Some(&b) = tail.first() {
+                self.line_first = Some(b);
+            }
+        }
+        // A counting pass first (vectorised): such bytes are rare outside UTF-16 text.
+        if tail.iter().filter(|&&b| b & 0xFC == 0xDC).count() > 0 {
+            for (j, b) in tail.iter().enumerate() {
+                if b & 0xFC == 0xDC {
+                    self.low_surrogates[usize::from((tail_at + j as u64) % 2 == 1)] += 1;
+                }
+            }
+        }
         if self.valid {
             let joined;
             let data = if self.pending.is_empty() {
@@ -394,6 +451,27 @@ impl LineTracker {
             }
         }
         self.pos = target;
+    }
+
+    /// The column at `pos`, the first byte of a UTF-16 code unit of text in that byte order
+    /// (`big`): code units from the line's first one, a surrogate pair and the byte-order mark
+    /// at the start of the input not counted (#22). The line starts after the `\n` byte, which
+    /// is the second byte of its unit in UTF-16LE.
+    fn utf16_column(&self, big: bool) -> u64 {
+        let unit_start = self.line_start + (self.pos - self.line_start) % 2;
+        let units = (self.pos - unit_start) / 2;
+        // The high byte of a unit is its second in UTF-16LE, its first in UTF-16BE.
+        let high_parity = (unit_start + u64::from(!big)) % 2;
+        let mut pairs = self.low_surrogates[usize::from(high_parity == 1)];
+        // The byte before the first unit (the `\n` unit's second) is no unit's.
+        if unit_start != self.line_start
+            && self.line_start % 2 == high_parity
+            && self.line_first.is_some_and(|b| (0xDC..=0xDF).contains(&b))
+        {
+            pairs = pairs.saturating_sub(1);
+        }
+        let bom = u64::from(self.bom16 && unit_start == 0);
+        units.saturating_sub(pairs + bom) + 1
     }
 
     fn column(&self) -> u64 {

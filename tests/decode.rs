@@ -227,14 +227,13 @@ fn keys_in_every_supported_encoding_are_found_at_the_encoded_token() {
         false,
     ));
     t.write("export.reg", reg);
-    // Line 2 starts after the `\n` byte, with the zero byte of its unit; then `"Key"="` (7
-    // units): columns of binary files count bytes, 1 + 2 * 7 + 1.
-    more.push(("export.reg".into(), 2, 16, 12, chain(&["utf-16le"])));
+    // #22: columns count the characters of UTF-16 text: `"Key"="` is 7 of them.
+    more.push(("export.reg".into(), 2, 8, 12, chain(&["utf-16le"])));
     put(
         "be.txt",
         utf16(&format!("k={}\n", k[13]), true),
         1,
-        5,
+        3,
         13,
         &["utf-16be"],
     );

@@ -260,6 +260,26 @@ proptest! {
     }
 }
 
+/// #22: line and column of a key found in UTF-16 (`big`: UTF-16BE) at `offset`: the column
+/// counts 2-byte code units from the line's first one (the line starts after its `\n` byte;
+/// its first unit is the first one aligned with the key's), not counting units whose high byte
+/// is `DC`–`DF` (the second half of a surrogate pair: a character outside the BMP is one
+/// column) nor a byte-order mark at the start of the input.
+fn line_column_utf16(bytes: &[u8], offset: usize, big: bool) -> (u64, u64) {
+    let (line, _) = line_column(bytes, offset);
+    let line_start = bytes[..offset]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let unit_start = line_start + (offset - line_start) % 2;
+    let units = bytes[unit_start..offset]
+        .chunks(2)
+        .filter(|u| !(0xDC..=0xDF).contains(&if big { u[0] } else { u[1] }))
+        .count();
+    let bom = unit_start == 0 && (bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF"));
+    (line, (units - usize::from(bom)) as u64 + 1)
+}
+
 #[test]
 fn line_column_here_agrees_with_hand_counts() {
     assert_eq!(line_column(b"ab\ncd", 4), (2, 2));
@@ -517,7 +537,11 @@ proptest! {
             .keys
             .iter()
             .map(|(offset, key, chain)| {
-                let (line, column) = line_column(&p.bytes, *offset);
+                let (line, column) = match chain.first() {
+                    Some(&"utf-16le") => line_column_utf16(&p.bytes, *offset, false),
+                    Some(&"utf-16be") => line_column_utf16(&p.bytes, *offset, true),
+                    _ => line_column(&p.bytes, *offset),
+                };
                 let chain: Vec<String> = chain.iter().map(|s| s.to_string()).collect();
                 (*offset as u64, line, column, sha256_hex(key), chain)
             })

@@ -13,6 +13,7 @@ mod baseline;
 mod completions;
 mod config_file;
 mod decode;
+mod encodings;
 mod fuzz_seeds;
 mod git;
 mod github;

@@ -25,6 +25,9 @@ pub mod strings;
 #[path = "streams.rs"]
 pub mod streams;
 
+#[path = "encodings.rs"]
+pub mod encodings;
+
 use std::io::Read;
 use std::path::Path;
 use std::sync::OnceLock;

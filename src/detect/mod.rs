@@ -142,6 +142,17 @@ impl Detector {
                 });
             }
         }
+        // #22: base64 runs of compressed streams and archives, whatever the rules (needles of
+        // no rule: `rule_index` is unused).
+        if !rules.is_empty() {
+            for (bytes, layers) in decode::packed::needles(depth) {
+                patterns.push(bytes);
+                needles.push(Needle {
+                    rule_index: 0,
+                    form: Form::Packed(layers),
+                });
+            }
+        }
         let searcher = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostFirst)
             .build(&patterns)
@@ -184,7 +195,9 @@ impl Detector {
     /// Bytes of already-scanned input kept before the first accepted start of a chunk (the
     /// byte before a prefix and the snippet's leading context).
     pub fn context_bytes(&self) -> usize {
-        SNIPPET_CONTEXT_BYTES + 1
+        // #22: a quoted-printable soft line break is joined by the length of the line it ends,
+        // which may start before the key: that line start must be in every chunk.
+        SNIPPET_CONTEXT_BYTES.max(decode::QP_MAX_LINE_BYTES) + 1
     }
 
     /// Whether `bytes` contain any needle (the cheap first pass): `false` means no key can be
@@ -195,12 +208,27 @@ impl Detector {
 
     /// Every key of `chunk` (plain or encoded) that one needle match reads, in offset order,
     /// one per start and rule.
-    fn find_all(&self, chunk: &[u8], base: u64) -> Vec<Found> {
+    /// Starts of base64 runs of compressed content (#22) go to `runs` (chunk position and
+    /// base64 layers).
+    fn find_all(&self, chunk: &[u8], base: u64, runs: &mut Vec<(usize, u8)>) -> Vec<Found> {
         let mut found: Vec<Found> = Vec::new();
         for m in self.searcher.find_iter(chunk) {
             let Some(needle) = self.needles.get(m.pattern().as_usize()) else {
                 continue;
             };
+            if let Form::Packed(layers) = needle.form {
+                // #22: the archive is the whole encoded string: it starts there (a match inside
+                // a longer base64 string is chance, in random base64 once per 16M places).
+                let inside = m
+                    .start()
+                    .checked_sub(1)
+                    .and_then(|i| chunk.get(i))
+                    .is_some_and(|&b| decode::is_base64_char(b));
+                if !inside {
+                    runs.push((m.start(), layers));
+                }
+                continue;
+            }
             if let Some(f) = self.read(needle, chunk, base, m.start()) {
                 found.push(f);
             }
@@ -231,10 +259,22 @@ impl Detector {
         let want = 2 + rule.max_key_len() + 1 + LOOKAHEAD_BYTES;
         let decoded = match &needle.form {
             Form::Plain => return plain(pos),
+            Form::Packed(_) => return None,
             Form::Trigger => {
                 let rest = chunk.get(pos..).unwrap_or_default();
                 if rest.starts_with(&rule.prefix) {
-                    return plain(pos);
+                    let found = plain(pos);
+                    // #22: a quoted-printable soft line break may cut the key's body too short
+                    // to be a key: read it joined. (A plain read that succeeds wins: a key
+                    // followed by `=` at the end of a line is a key.)
+                    if found.is_none()
+                        && decode::has_soft_break(chunk, pos, rule.max_key_len() + 1)
+                        && !glued_before(chunk, pos)
+                    {
+                        return decode::unescape(chunk, pos, want)
+                            .and_then(|d| self.accept(needle, d));
+                    }
+                    return found;
                 }
                 if glued_before(chunk, pos) {
                     return None;
@@ -284,10 +324,31 @@ impl Detector {
         accept: Range<usize>,
         out: &mut Vec<Candidate>,
     ) {
+        self.scan_chunk_runs(chunk, base, accept, out, &mut Vec::new());
+    }
+
+    /// `scan_chunk`, and the starts in `accept` of base64 runs that may hold a compressed
+    /// stream or an archive (#22) appended to `runs`: their input offsets, in increasing order,
+    /// with how many base64 layers deep the content is (`decode::packed`).
+    pub fn scan_chunk_runs(
+        &self,
+        chunk: &[u8],
+        base: u64,
+        accept: Range<usize>,
+        out: &mut Vec<Candidate>,
+        runs: &mut Vec<(u64, u8)>,
+    ) {
         // The whole chunk is searched: matches in the context before `accept` or in the
         // overlap after it are read too, so that the snippet of a reported key masks every
         // other key around it (plain or encoded); only keys starting in `accept` are reported.
-        let found = self.find_all(chunk, base);
+        let mut starts = Vec::new();
+        let found = self.find_all(chunk, base, &mut starts);
+        runs.extend(
+            starts
+                .into_iter()
+                .filter(|(pos, _)| accept.contains(pos))
+                .map(|(pos, layers)| (base + pos as u64, layers)),
+        );
         let encoded = encoded_spans(&found);
         let mut markers = allow::LineMarker::default();
         for f in &found {
@@ -333,7 +394,7 @@ impl Detector {
         if !self.has_needle(text.as_bytes()) {
             return Cow::Borrowed(text);
         }
-        let found = self.find_all(text.as_bytes(), 0);
+        let found = self.find_all(text.as_bytes(), 0, &mut Vec::new());
         let encoded = encoded_spans(&found);
         let (masked, _) = self.mask_runs(text.as_bytes(), 1, None, &encoded);
         if masked == text {

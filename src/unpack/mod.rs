@@ -231,13 +231,11 @@ pub trait Scan {
     fn read_head(&self, reader: &mut dyn Read, buf: &mut Vec<u8>) -> io::Result<Head>;
 
     /// Scans member content `reader` as plain bytes, its first chunk `head` already in `buf`:
-    /// the keys found (their `members` empty) and whether the content looks binary.
-    fn scan_plain(
-        &self,
-        reader: &mut dyn Read,
-        buf: &mut Vec<u8>,
-        head: Head,
-    ) -> io::Result<(Vec<Hit>, bool)>;
+    /// the keys found (their `members` empty, or the chain inside the content: #22, an archive
+    /// held in base64 in it), whether the content looks binary, and what inside it was left
+    /// out or unreadable (members relative to the content).
+    fn scan_plain(&self, reader: &mut dyn Read, buf: &mut Vec<u8>, head: Head)
+        -> io::Result<Plain>;
 
     /// `text` (a member name, a message) with key-shaped runs masked.
     fn redact(&self, text: &str) -> String;
@@ -248,6 +246,10 @@ pub trait Scan {
     /// Whether `--max-filesize` leaves out a member of `size` bytes.
     fn is_too_large(&self, size: u64) -> bool;
 }
+
+/// What `Scan::scan_plain` found in member content: keys, whether it looks binary, and what
+/// inside it was left out (#22).
+pub type Plain = (Vec<Hit>, bool, Vec<MemberIssue>);
 
 /// Where an archive's bytes come from.
 pub enum Input<'a> {

@@ -567,11 +567,25 @@ impl Nest<'_, '_> {
             error: None,
         };
         match self.scan.scan_plain(&mut fused, self.buf, head) {
-            Ok((hits, binary)) => {
+            Ok((hits, binary, issues)) => {
                 for mut hit in hits {
+                    // #22: a hit inside an archive the content held in base64 has its own
+                    // chain below the member, and its own `member_binary`.
+                    let inner = std::mem::take(&mut hit.members);
                     hit.members.clone_from(&self.chain);
-                    hit.member_binary = binary;
+                    if inner.is_empty() {
+                        hit.member_binary = binary;
+                    }
+                    hit.members.extend(inner);
                     self.out.hits.push(hit);
+                }
+                for issue in issues {
+                    let mut members = self.chain.clone();
+                    members.extend(issue.members);
+                    self.out.issues.push(MemberIssue {
+                        members,
+                        kind: issue.kind,
+                    });
                 }
             }
             Err(e) => fused.error = Some(e),
@@ -676,7 +690,6 @@ impl Visit for Container<'_, '_, '_, '_> {
 mod tests {
     use super::*;
 
-    use crate::detect::Hit;
     use std::io::Write;
 
     /// A scanner that finds nothing and leaves out members over 100 KB.
@@ -700,9 +713,9 @@ mod tests {
             reader: &mut dyn Read,
             _: &mut Vec<u8>,
             _: Head,
-        ) -> io::Result<(Vec<Hit>, bool)> {
+        ) -> io::Result<super::super::Plain> {
             io::copy(reader, &mut io::sink())?;
-            Ok((Vec::new(), false))
+            Ok((Vec::new(), false, Vec::new()))
         }
 
         fn redact(&self, text: &str) -> String {
