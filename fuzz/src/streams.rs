@@ -7,7 +7,6 @@
 use std::io::{self, Read};
 
 use leadey_scan::config::ArchiveLimits;
-use leadey_scan::detect::Hit;
 use leadey_scan::origin::display_bytes;
 use leadey_scan::source::{read_head, scan_stream_after};
 use leadey_scan::unpack::{unpack_bytes, Head, IssueKind, Scan, FORMATS};
@@ -39,9 +38,9 @@ impl Scan for Scanner {
         reader: &mut dyn Read,
         buf: &mut Vec<u8>,
         head: Head,
-    ) -> io::Result<(Vec<Hit>, bool)> {
+    ) -> io::Result<leadey_scan::unpack::Plain> {
         let scan = scan_stream_after(reader, super::builtin(), buf, CHUNK_BYTES, Some(head))?;
-        Ok((scan.hits, scan.binary))
+        Ok((scan.hits, scan.binary, Vec::new()))
     }
 
     fn redact(&self, text: &str) -> String {

@@ -9,7 +9,6 @@
 use std::io::{self, Read};
 
 use leadey_scan::config::ArchiveLimits;
-use leadey_scan::detect::Hit;
 use leadey_scan::source;
 use leadey_scan::unpack::{self, Format, Head, IssueKind, Reader, Scan};
 
@@ -29,10 +28,10 @@ impl Scan for Scanner {
         reader: &mut dyn Read,
         buf: &mut Vec<u8>,
         head: Head,
-    ) -> io::Result<(Vec<Hit>, bool)> {
+    ) -> io::Result<leadey_scan::unpack::Plain> {
         let scan =
             source::scan_stream_after(reader, super::builtin(), buf, CHUNK_BYTES, Some(head))?;
-        Ok((scan.hits, scan.binary))
+        Ok((scan.hits, scan.binary, Vec::new()))
     }
 
     fn redact(&self, text: &str) -> String {

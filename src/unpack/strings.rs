@@ -281,9 +281,9 @@ mod tests {
             reader: &mut dyn Read,
             _: &mut Vec<u8>,
             _: Head,
-        ) -> io::Result<(Vec<Hit>, bool)> {
+        ) -> io::Result<super::super::Plain> {
             io::copy(reader, &mut io::sink())?;
-            Ok((Vec::new(), false))
+            Ok((Vec::new(), false, Vec::new()))
         }
 
         fn redact(&self, text: &str) -> String {
