@@ -12,6 +12,7 @@ mod archive;
 mod baseline;
 mod completions;
 mod config_file;
+mod containers;
 mod decode;
 mod fuzz_seeds;
 mod git;

@@ -117,6 +117,81 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
     FORMATS.iter().find(|f| (f.sniff)(head)).copied()
 }
 
+/// #22: first bytes of a blob that may carry an archive after it, found from its end: a shell
+/// or Python shebang (`.sh` installers, `.pyz`), a Windows, ELF or Mach-O executable
+/// (self-extracting `.exe`, jar-in-exe) and a CRX3 browser extension. Only blobs that start so
+/// pay for a look at their end; ordinary text pays one comparison of its first bytes.
+const STUBS: &[&[u8]] = &[
+    b"#!",
+    b"MZ",
+    b"\x7fELF",
+    b"Cr24",
+    b"\xcf\xfa\xed\xfe",
+    b"\xce\xfa\xed\xfe",
+    b"\xca\xfe\xba\xbe",
+];
+
+/// How many bytes at the end of a blob `locate` looks at: a zip's end-of-central-directory
+/// record (22 bytes) and the longest comment it may have.
+pub const TAIL_BYTES: usize = 22 + 0xFFFF;
+
+/// #22: whether a blob starting with `head` may hold an archive found from its end (`locate`).
+///
+/// ```
+/// use leadey_scan::unpack::may_have_tail;
+/// assert!(may_have_tail(b"#!/bin/sh\n"));
+/// assert!(may_have_tail(b"MZ\x90\0"));
+/// assert!(!may_have_tail(b"plain text"));
+/// ```
+pub fn may_have_tail(head: &[u8]) -> bool {
+    STUBS.iter().any(|s| head.starts_with(s))
+}
+
+/// #22: the archive whose end is the end of a blob of `len` bytes (a zip after a stub: a
+/// self-extracting installer, a `.pyz`, a CRX3 extension), from `tail`, the blob's last bytes
+/// (at most `TAIL_BYTES`). A zip is recognised by its end-of-central-directory record: its
+/// comment must end exactly at the end of the blob and its central directory must fit before
+/// it (zip64 values are left to the zip reader, which then finds the prefix itself).
+///
+/// ```
+/// use leadey_scan::unpack::locate;
+/// let mut eocd = b"#!/bin/sh\nexit 0\n".to_vec();
+/// eocd.extend_from_slice(b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0");
+/// assert_eq!(locate(&eocd, eocd.len() as u64).map(|f| f.name), Some("zip"));
+/// assert!(locate(b"#!/bin/sh\nexit 0\n", 17).is_none());
+/// ```
+pub fn locate(tail: &[u8], len: u64) -> Option<Format> {
+    let start = len.checked_sub(tail.len() as u64)?;
+    let le16 = |at: usize| -> Option<u64> {
+        let b = tail.get(at..at + 2)?;
+        Some(u64::from(u16::from_le_bytes([b[0], b[1]])))
+    };
+    let le32 = |at: usize| -> Option<u64> {
+        let b = tail.get(at..at + 4)?;
+        Some(u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+    };
+    // The record nearest the end whose comment ends the blob.
+    let search = tail.get(tail.len().saturating_sub(TAIL_BYTES)..)?;
+    let offset = tail.len() - search.len();
+    let finder = memchr::memmem::FinderRev::new(b"PK\x05\x06");
+    for at in finder.rfind_iter(search).map(|at| at + offset) {
+        let Some(comment) = le16(at + 20) else {
+            continue;
+        };
+        if at as u64 + 22 + comment != tail.len() as u64 {
+            continue;
+        }
+        let (Some(cd_size), Some(cd_offset)) = (le32(at + 12), le32(at + 16)) else {
+            continue;
+        };
+        let zip64 = cd_size == 0xFFFF_FFFF || cd_offset == 0xFFFF_FFFF;
+        if zip64 || cd_size + cd_offset <= start + at as u64 {
+            return Some(zip::FORMAT);
+        }
+    }
+    None
+}
+
 /// The name of the content of compressed stream `name` whose header names none: its last path
 /// segment without the compression suffix (`a/app.log.gz` → `app.log`, `x.tgz` → `x.tar`), or
 /// with `~` appended when no suffix is known.
@@ -277,7 +352,25 @@ pub trait Visit {
 
     /// Whether another member may be read (the member-count limit): called before each one.
     fn has_room(&mut self) -> bool;
+
+    /// #22: bytes of the blob itself that belong to no member (the stub before a zip found
+    /// after a prefix: a shell script, an executable): scanned as the blob's own content, so a
+    /// key there is named by the blob, not by a member.
+    fn prefix(&mut self, reader: &mut dyn Read);
 }
+
+/// #22: the error a container gives when its content is encrypted (an encrypted `adb backup`):
+/// reported as the skip `encrypted`.
+#[derive(Debug)]
+pub struct Encrypted;
+
+impl fmt::Display for Encrypted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("encrypted")
+    }
+}
+
+impl std::error::Error for Encrypted {}
 
 /// Something a container could not give.
 #[derive(Debug)]
