@@ -320,3 +320,415 @@ fn a_damaged_zip_after_a_prefix_is_an_incomplete_skip_and_the_scan_goes_on() {
     );
     assert_eq!(code(&out), 1);
 }
+
+// ---- Debian packages (ar) ----
+
+/// An ar archive of `(name, content)` members in the GNU layout `dpkg-deb` writes.
+fn ar(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = b"!<arch>\n".to_vec();
+    for (name, data) in files {
+        let header = format!(
+            "{:<16}{:<12}{:<6}{:<6}{:<8}{:<10}`\n",
+            format!("{name}/"),
+            1_700_000_000,
+            0,
+            0,
+            "100644",
+            data.len()
+        );
+        assert_eq!(header.len(), 60);
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(data);
+        if data.len() % 2 == 1 {
+            out.push(b'\n');
+        }
+    }
+    out
+}
+
+/// A Debian package whose data tar is compressed with `compress` and named `data_name`.
+fn deb(data_name: &str, compress: fn(&[u8]) -> Vec<u8>, files: &[(&str, &[u8])]) -> Vec<u8> {
+    let control = gzip(&tar(&[(
+        "./control",
+        b"Package: app\nVersion: 1.0\nArchitecture: all\n",
+    )]));
+    ar(&[
+        ("debian-binary", b"2.0\n"),
+        ("control.tar.gz", &control),
+        (data_name, &compress(&tar(files))),
+    ])
+}
+
+#[test]
+fn a_debian_package_is_opened_with_gz_xz_and_zst_data() {
+    let key = fake_key(2220);
+    let files: &[(&str, &[u8])] = &[
+        ("./usr/share/doc/app/copyright", b"MIT"),
+        ("./etc/app/app.env", &env_file(&key)),
+    ];
+    for (name, compress) in [
+        ("data.tar.gz", gzip as fn(&[u8]) -> Vec<u8>),
+        ("data.tar.xz", xz),
+        ("data.tar.zst", zstd),
+    ] {
+        let pkg = deb(name, compress, files);
+        found_everywhere(
+            "app_1.0_all.deb",
+            &pkg,
+            &format!("{name}!etc/app/app.env"),
+            &key,
+        );
+    }
+    clean(
+        "app_1.0_all.deb",
+        &deb(
+            "data.tar.xz",
+            xz,
+            &[("./etc/app/app.env", &placeholder_file())],
+        ),
+    );
+}
+
+#[test]
+fn ar_long_names_are_resolved() {
+    let key = fake_key(2221);
+    let long = "a-rather-long-member-name.env";
+    // GNU: a `//` table, the member named `/0`.
+    let table = format!("{long}/\n");
+    let mut gnu = b"!<arch>\n".to_vec();
+    for (name, data) in [("//", table.as_bytes()), ("/0", &env_file(&key)[..])] {
+        let h = format!(
+            "{name:<16}{:<12}{:<6}{:<6}{:<8}{:<10}`\n",
+            0,
+            0,
+            0,
+            "644",
+            data.len()
+        );
+        gnu.extend_from_slice(h.as_bytes());
+        gnu.extend_from_slice(data);
+        if data.len() % 2 == 1 {
+            gnu.push(b'\n');
+        }
+    }
+    let v = scan_one("lib.a", &gnu);
+    assert_eq!(
+        locations(&v),
+        vec![at(&format!("lib.a!{long}"), 2, 7)],
+        "{v:#}"
+    );
+    // BSD: `#1/N`, the name before the content.
+    let mut body = long.as_bytes().to_vec();
+    body.extend(env_file(&key));
+    let mut bsd = b"!<arch>\n".to_vec();
+    let h = format!(
+        "{:<16}{:<12}{:<6}{:<6}{:<8}{:<10}`\n",
+        format!("#1/{}", long.len()),
+        0,
+        0,
+        0,
+        "644",
+        body.len()
+    );
+    bsd.extend_from_slice(h.as_bytes());
+    bsd.extend_from_slice(&body);
+    let v = scan_one("lib.a", &bsd);
+    assert_eq!(
+        locations(&v),
+        vec![at(&format!("lib.a!{long}"), 2, 7)],
+        "{v:#}"
+    );
+}
+
+#[test]
+fn a_damaged_or_lying_ar_is_an_incomplete_skip_and_the_scan_goes_on() {
+    let key = fake_key(2222);
+    let good = ar(&[("first.env", &env_file(&key)), ("second.env", b"x=1\n")]);
+    // A size that claims more than there is.
+    let mut lying = good.clone();
+    let at_size = 8 + 60 + env_file(&key).len() + env_file(&key).len() % 2 + 48;
+    lying[at_size..at_size + 10].copy_from_slice(b"9999999999");
+    // A name table that claims gigabytes.
+    let mut huge = b"!<arch>\n".to_vec();
+    huge.extend_from_slice(
+        format!(
+            "{:<16}{:<12}{:<6}{:<6}{:<8}{:<10}`\n",
+            "//", 0, 0, 0, "644", 4_000_000_000u64
+        )
+        .as_bytes(),
+    );
+    // A bad header terminator.
+    let mut bad = good.clone();
+    bad[8 + 58] = b'X';
+    for (name, data, member, reason) in [
+        ("cut.deb", &good[..good.len() - 3], "cut.deb", "truncated"),
+        ("lying.deb", &lying[..], "lying.deb", "truncated"),
+        ("huge.deb", &huge[..], "huge.deb", "corrupt"),
+        ("bad.deb", &bad[..], "bad.deb", "corrupt"),
+    ] {
+        let t = Tree::new();
+        t.write(name, data);
+        t.write("other.env", env_file(&fake_key(2223)));
+        let (v, _) = scan(&t);
+        assert_eq!(
+            skips(&v),
+            vec![(member.to_string(), reason.to_string())],
+            "{name}: {v:#}"
+        );
+        assert!(
+            locations(&v).contains(&at("other.env", 2, 7)),
+            "{name}: {v:#}"
+        );
+    }
+}
+
+// ---- cpio and RPM ----
+
+/// A cpio archive in the `newc` format (as `find | cpio -o -H newc` and rpmbuild write it).
+fn cpio_newc(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut entry = |name: &str, mode: u32, data: &[u8]| {
+        let header = format!(
+            "070701{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}",
+            1,
+            mode,
+            0,
+            0,
+            1,
+            1_700_000_000,
+            data.len(),
+            8,
+            1,
+            0,
+            0,
+            name.len() + 1,
+            0
+        );
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(name.as_bytes());
+        out.push(0);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+        out.extend_from_slice(data);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+    };
+    entry("./etc", 0o040755, b"");
+    entry("./etc/link", 0o120777, b"../target");
+    for (name, data) in files {
+        entry(name, 0o100644, data);
+    }
+    entry("TRAILER!!!", 0, b"");
+    out
+}
+
+/// A cpio archive in the `odc` format (as macOS `.pkg` payloads are written).
+fn cpio_odc(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut entry = |name: &str, mode: u32, data: &[u8]| {
+        let header = format!(
+            "070707{:06o}{:06o}{:06o}{:06o}{:06o}{:06o}{:06o}{:011o}{:06o}{:011o}",
+            1,
+            1,
+            mode,
+            0,
+            0,
+            1,
+            0,
+            1_700_000_000u64,
+            name.len() + 1,
+            data.len()
+        );
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(name.as_bytes());
+        out.push(0);
+        out.extend_from_slice(data);
+    };
+    entry(".", 0o040755, b"");
+    for (name, data) in files {
+        entry(name, 0o100644, data);
+    }
+    entry("TRAILER!!!", 0, b"");
+    out
+}
+
+#[test]
+fn cpio_archives_in_newc_and_odc_are_opened() {
+    let key = fake_key(2230);
+    let files: &[(&str, &[u8])] = &[
+        ("./init", b"#!/bin/sh\n"),
+        ("./etc/app.env", &env_file(&key)),
+    ];
+    found_everywhere("initramfs.cpio", &cpio_newc(files), "etc/app.env", &key);
+    found_everywhere("initrd.img", &gzip(&cpio_newc(files)), "etc/app.env", &key);
+    found_everywhere("payload.cpio", &cpio_odc(files), "etc/app.env", &key);
+    clean(
+        "initramfs.cpio",
+        &cpio_newc(&[("./etc/app.env", &placeholder_file())]),
+    );
+}
+
+/// One RPM header structure with `entries` index entries and a `store` of data.
+fn rpm_header(entries: u32, store: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x8e, 0xad, 0xe8, 0x01, 0, 0, 0, 0];
+    out.extend_from_slice(&entries.to_be_bytes());
+    out.extend_from_slice(&(store.len() as u32).to_be_bytes());
+    for i in 0..entries {
+        // tag, type (STRING), offset, count
+        out.extend_from_slice(&(1000 + i).to_be_bytes());
+        out.extend_from_slice(&6u32.to_be_bytes());
+        out.extend_from_slice(&0u32.to_be_bytes());
+        out.extend_from_slice(&1u32.to_be_bytes());
+    }
+    out.extend_from_slice(store);
+    out
+}
+
+/// An RPM package: lead, signature (padded to 8), header, then the compressed cpio payload.
+fn rpm(payload: &[u8]) -> Vec<u8> {
+    let mut out = vec![0xed, 0xab, 0xee, 0xdb, 3, 0, 0, 0, 0, 1];
+    let mut name = b"app-1.0-1".to_vec();
+    name.resize(66, 0);
+    out.extend_from_slice(&name);
+    out.extend_from_slice(&[0, 1, 0, 5]);
+    out.extend_from_slice(&[0u8; 16]);
+    assert_eq!(out.len(), 96);
+    out.extend(rpm_header(1, b"sha256\0"));
+    while out.len() % 8 != 0 {
+        out.push(0);
+    }
+    out.extend(rpm_header(2, b"app\x001.0\0"));
+    out.extend_from_slice(payload);
+    out
+}
+
+#[test]
+fn an_rpm_is_opened_with_gz_xz_and_zst_payloads() {
+    let key = fake_key(2231);
+    let files: &[(&str, &[u8])] = &[("./etc/app/app.env", &env_file(&key))];
+    for compress in [gzip as fn(&[u8]) -> Vec<u8>, xz, zstd] {
+        found_everywhere(
+            "app-1.0-1.noarch.rpm",
+            &rpm(&compress(&cpio_newc(files))),
+            "etc/app/app.env",
+            &key,
+        );
+    }
+    clean(
+        "app-1.0-1.noarch.rpm",
+        &rpm(&xz(&cpio_newc(&[(
+            "./etc/app/app.env",
+            &placeholder_file(),
+        )]))),
+    );
+}
+
+#[test]
+fn damaged_cpio_and_rpm_are_incomplete_skips_and_the_scan_goes_on() {
+    let key = fake_key(2232);
+    let cpio = cpio_newc(&[("./etc/app.env", &env_file(&key))]);
+    let mut lying_name = cpio.clone();
+    // The name size of the first entry: FFFFFFFF.
+    lying_name[6 + 11 * 8..6 + 12 * 8].copy_from_slice(b"FFFFFFFF");
+    let mut lying_rpm = rpm(&gzip(&cpio));
+    lying_rpm[96 + 8..96 + 12].copy_from_slice(&0x7fff_ffffu32.to_be_bytes());
+    let cut_rpm = rpm(&gzip(&cpio));
+    let cut_rpm = &cut_rpm[..120];
+    for (name, data, reason) in [
+        ("cut.cpio", &cpio[..cpio.len() - 20], "truncated"),
+        ("lying.cpio", &lying_name[..], "corrupt"),
+        ("lying.rpm", &lying_rpm[..], "corrupt"),
+        ("cut.rpm", cut_rpm, "truncated"),
+    ] {
+        let t = Tree::new();
+        t.write(name, data);
+        t.write("other.env", env_file(&fake_key(2233)));
+        let (v, _) = scan(&t);
+        assert_eq!(
+            skips(&v),
+            vec![(name.to_string(), reason.to_string())],
+            "{name}: {v:#}"
+        );
+        assert!(
+            locations(&v).contains(&at("other.env", 2, 7)),
+            "{name}: {v:#}"
+        );
+    }
+}
+
+// ---- adb backup ----
+
+/// An `adb backup` file of a tar holding `files`, compressed or not, encrypted or not.
+fn adb_backup(files: &[(&str, &[u8])], compressed: bool, encryption: &str) -> Vec<u8> {
+    let flag = if compressed { 1 } else { 0 };
+    let mut out = format!("ANDROID BACKUP\n5\n{flag}\n{encryption}\n").into_bytes();
+    let tar = tar(files);
+    out.extend(if compressed { zlib(&tar) } else { tar });
+    out
+}
+
+#[test]
+fn an_adb_backup_is_opened_compressed_or_not() {
+    let key = fake_key(2240);
+    let files: &[(&str, &[u8])] = &[
+        ("apps/com.example/_manifest", b"1\ncom.example\n"),
+        ("apps/com.example/sp/prefs.env", &env_file(&key)),
+    ];
+    for compressed in [true, false] {
+        found_everywhere(
+            "backup.ab",
+            &adb_backup(files, compressed, "none"),
+            "apps/com.example/sp/prefs.env",
+            &key,
+        );
+    }
+    clean(
+        "backup.ab",
+        &adb_backup(
+            &[("apps/a/sp/prefs.env", &placeholder_file())],
+            true,
+            "none",
+        ),
+    );
+}
+
+#[test]
+fn an_encrypted_or_damaged_adb_backup_is_an_incomplete_skip() {
+    let key = fake_key(2241);
+    let files: &[(&str, &[u8])] = &[("apps/a/sp/prefs.env", &env_file(&key))];
+    let mut encrypted = b"ANDROID BACKUP\n5\n1\nAES-256\n".to_vec();
+    encrypted.extend_from_slice(b"0011AABB\n2233CCDD\n1000\n00FF\n");
+    encrypted.extend((0..500u32).map(|i| (i * 31 % 256) as u8));
+    let good = adb_backup(files, true, "none");
+    let cut = &good[..good.len() - 30];
+    let mut long = b"ANDROID BACKUP\n".to_vec();
+    long.extend(vec![b'5'; 10_000]);
+    for (name, data, reason) in [
+        ("enc.ab", &encrypted[..], "encrypted"),
+        ("cut.ab", cut, "truncated"),
+        ("long.ab", &long[..], "corrupt"),
+    ] {
+        let t = Tree::new();
+        t.write(name, data);
+        let (v, out) = scan(&t);
+        // The cut backup gives its member before the cut.
+        let want = match name {
+            "cut.ab" => vec![at("cut.ab!apps/a/sp/prefs.env", 2, 7)],
+            _ => vec![],
+        };
+        assert_eq!(locations(&v), want, "{name}: {v:#}");
+        // A stream cut inside a member is reported at that member, as for a `.tar.gz`.
+        let skipped = match name {
+            "cut.ab" => "cut.ab!apps/a/sp/prefs.env",
+            _ => name,
+        };
+        assert_eq!(
+            skips(&v),
+            vec![(skipped.to_string(), reason.to_string())],
+            "{name}: {v:#}"
+        );
+        assert_eq!(code(&out), i32::from(name == "cut.ab"), "{name}");
+    }
+}

@@ -9,10 +9,14 @@
 //!
 //! Adding a format is a module with a `pub const FORMAT: Format` and one line in `FORMATS`.
 
+mod adb;
+mod ar;
 mod bzip2;
+mod cpio;
 mod gzip;
 pub mod image;
 mod nest;
+mod rpm;
 mod tar;
 mod xz;
 mod zip;
@@ -34,6 +38,10 @@ pub const FORMATS: &[Format] = &[
     zstd::FORMAT,
     zip::FORMAT,
     bzip2::FORMAT,
+    ar::FORMAT,
+    cpio::FORMAT,
+    rpm::FORMAT,
+    adb::FORMAT,
     tar::FORMAT,
 ];
 
