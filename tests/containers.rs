@@ -732,3 +732,161 @@ fn an_encrypted_or_damaged_adb_backup_is_an_incomplete_skip() {
         assert_eq!(code(&out), i32::from(name == "cut.ab"), "{name}");
     }
 }
+
+// ---- Electron app.asar ----
+
+/// An `app.asar` of `files` (paths with `/`), as `@electron/asar` writes it: the pickled JSON
+/// header, then the files in order; `extra` adds nodes to the top folder.
+fn asar(files: &[(&str, &[u8])], extra: Value) -> Vec<u8> {
+    let mut root = serde_json::json!({});
+    let mut body = Vec::new();
+    for (path, data) in files {
+        let mut node = &mut root;
+        let parts: Vec<&str> = path.split('/').collect();
+        for dir in &parts[..parts.len() - 1] {
+            let files = node.as_object_mut().unwrap();
+            node = files
+                .entry(dir.to_string())
+                .or_insert_with(|| serde_json::json!({"files": {}}))
+                .get_mut("files")
+                .unwrap();
+        }
+        node.as_object_mut().unwrap().insert(
+            parts[parts.len() - 1].to_string(),
+            serde_json::json!({"size": data.len(), "offset": body.len().to_string()}),
+        );
+        body.extend_from_slice(data);
+    }
+    if let Value::Object(extra) = extra {
+        root.as_object_mut().unwrap().extend(extra);
+    }
+    let json = serde_json::to_vec(&serde_json::json!({ "files": root })).unwrap();
+    let padded = (json.len() + 3) / 4 * 4;
+    let mut out = Vec::new();
+    out.extend_from_slice(&4u32.to_le_bytes());
+    out.extend_from_slice(&((padded + 8) as u32).to_le_bytes());
+    out.extend_from_slice(&((padded + 4) as u32).to_le_bytes());
+    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    out.extend_from_slice(&json);
+    out.resize(16 + padded, 0);
+    out.extend_from_slice(&body);
+    out
+}
+
+#[test]
+fn an_electron_asar_is_opened_and_members_get_their_real_names() {
+    let key = fake_key(2250);
+    let extra = serde_json::json!({
+        "native.node": {"size": 10, "unpacked": true},
+        "current": {"link": "dist"}
+    });
+    let data = asar(
+        &[
+            ("package.json", b"{\"name\": \"app\"}"),
+            ("dist/main.js", b"console.log(1)\n"),
+            ("dist/config/app.env", &env_file(&key)),
+        ],
+        extra,
+    );
+    found_everywhere("app.asar", &data, "dist/config/app.env", &key);
+    clean(
+        "app.asar",
+        &asar(&[("dist/config/app.env", &placeholder_file())], Value::Null),
+    );
+}
+
+#[test]
+fn a_damaged_asar_is_an_incomplete_skip_and_the_scan_goes_on() {
+    let key = fake_key(2251);
+    let files: &[(&str, &[u8])] = &[("a.env", &env_file(&key)), ("b.env", b"x=1\n")];
+    let good = asar(files, Value::Null);
+    // The second file's bytes cut away: the first is found, the second is truncated.
+    let cut = &good[..good.len() - 2];
+    // The header's JSON broken.
+    let mut broken = good.clone();
+    let json_end = 16 + u32::from_le_bytes(good[12..16].try_into().unwrap()) as usize;
+    broken[json_end - 1] = b'!';
+    // A header that claims to be 4 GiB long.
+    let mut huge = good.clone();
+    huge[12..16].copy_from_slice(&u32::MAX.to_le_bytes());
+    for (name, data, skipped, reason, want) in [
+        (
+            "cut.asar",
+            cut,
+            "cut.asar!b.env",
+            "truncated",
+            vec![at("cut.asar!a.env", 2, 7)],
+        ),
+        ("broken.asar", &broken[..], "broken.asar", "corrupt", vec![]),
+        ("huge.asar", &huge[..], "huge.asar", "unsupported", vec![]),
+    ] {
+        let t = Tree::new();
+        t.write(name, data);
+        let (v, _) = scan(&t);
+        assert_eq!(locations(&v), want, "{name}: {v:#}");
+        assert_eq!(
+            skips(&v),
+            vec![(skipped.to_string(), reason.to_string())],
+            "{name}: {v:#}"
+        );
+    }
+}
+
+// ---- Alpine .apk and conda ----
+
+/// A tar of `files` without its end-of-archive blocks, as `abuild-tar --cut` leaves the
+/// signature and control parts of an Alpine package.
+fn cut_tar(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut t = tar(files);
+    while t.len() >= 512 && t[t.len() - 512..].iter().all(|&b| b == 0) {
+        t.truncate(t.len() - 512);
+    }
+    t
+}
+
+#[test]
+fn an_alpine_apk_of_concatenated_gzip_streams_is_read_whole() {
+    let key = fake_key(2260);
+    let mut apk = gzip(&cut_tar(&[(
+        ".SIGN.RSA.builder.rsa.pub",
+        &[0x30u8, 0x82, 1, 0][..],
+    )]));
+    apk.extend(gzip(&cut_tar(&[(
+        ".PKGINFO",
+        b"pkgname = app\npkgver = 1.0-r0\n",
+    )])));
+    apk.extend(gzip(&tar(&[
+        ("usr/bin/app", b"#!/bin/sh\necho app\n"),
+        ("etc/app/app.env", &env_file(&key)),
+    ])));
+    found_everywhere("app-1.0-r0.apk", &apk, "etc/app/app.env", &key);
+    // Parts that keep their end-of-archive blocks (not cut): the tars after the first are
+    // read too.
+    let mut whole = gzip(&tar(&[(".PKGINFO", b"pkgname = app\n")]));
+    whole.extend(gzip(&tar(&[("etc/app/app.env", &env_file(&key))])));
+    found_everywhere("app-1.0-r0.apk", &whole, "etc/app/app.env", &key);
+}
+
+#[test]
+fn a_conda_package_is_a_zip_of_zstd_tars() {
+    let key = fake_key(2261);
+    let info = zstd(&tar(&[("info/index.json", b"{\"name\": \"app\"}")]));
+    let pkg = zstd(&tar(&[
+        ("lib/python3.12/site-packages/app/__init__.py", b""),
+        ("etc/app/app.env", &env_file(&key)),
+    ]));
+    let conda = zip(
+        &[
+            ("metadata.json", b"{\"conda_pkg_format_version\": 2}"),
+            ("info-app-1.0-0.tar.zst", &info),
+            ("pkg-app-1.0-0.tar.zst", &pkg),
+        ],
+        zip::CompressionMethod::Stored,
+    );
+    found_everywhere(
+        "app-1.0-0.conda",
+        &conda,
+        "pkg-app-1.0-0.tar.zst!etc/app/app.env",
+        &key,
+    );
+}

@@ -11,6 +11,7 @@
 
 mod adb;
 mod ar;
+mod asar;
 mod bzip2;
 mod cpio;
 mod gzip;
@@ -42,6 +43,7 @@ pub const FORMATS: &[Format] = &[
     cpio::FORMAT,
     rpm::FORMAT,
     adb::FORMAT,
+    asar::FORMAT,
     tar::FORMAT,
 ];
 
