@@ -890,3 +890,154 @@ fn a_conda_package_is_a_zip_of_zstd_tars() {
         &key,
     );
 }
+
+// ---- macOS flat packages (xar) ----
+
+/// A macOS flat package (a xar archive, as `pkgbuild`/`productbuild` write it) of `files`:
+/// `(path, bytes as stored, encoding style, size once decoded)`, directories made from the
+/// paths.
+fn xar(files: &[(&str, Vec<u8>, &str, usize)]) -> Vec<u8> {
+    let mut heap = vec![0u8; 20]; // the table of contents' SHA-1 comes first
+    let mut toc = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<xar>\n <toc>\n  \
+         <checksum style=\"sha1\"><offset>0</offset><size>20</size></checksum>\n",
+    );
+    let mut id = 1;
+    // Files grouped under their first path segment, as in a package (`base.pkg/Payload`).
+    let mut open_dir: Option<String> = None;
+    for (path, stored, style, size) in files {
+        let (dir, name) = match path.split_once('/') {
+            Some((d, n)) => (Some(d.to_string()), n),
+            None => (None, *path),
+        };
+        if open_dir != dir {
+            if open_dir.is_some() {
+                toc.push_str("  </file>\n");
+            }
+            if let Some(d) = &dir {
+                toc.push_str(&format!(
+                    "  <file id=\"{id}\"><name>{d}</name><type>directory</type>\n"
+                ));
+                id += 1;
+            }
+            open_dir = dir;
+        }
+        toc.push_str(&format!(
+            "   <file id=\"{id}\">\n    <data><length>{}</length><offset>{}</offset>\
+             <size>{size}</size><encoding style=\"{style}\"/>\
+             <archived-checksum style=\"sha1\">00</archived-checksum></data>\n    \
+             <FinderCreateTime><nanoseconds>0</nanoseconds></FinderCreateTime>\n    \
+             <name>{}</name>\n    <type>file</type>\n   </file>\n",
+            stored.len(),
+            heap.len(),
+            name.replace('&', "&amp;")
+        ));
+        id += 1;
+        heap.extend_from_slice(stored);
+    }
+    if open_dir.is_some() {
+        toc.push_str("  </file>\n");
+    }
+    toc.push_str(" </toc>\n</xar>\n");
+    let compressed = zlib(toc.as_bytes());
+    let mut out = b"xar!".to_vec();
+    out.extend_from_slice(&28u16.to_be_bytes());
+    out.extend_from_slice(&1u16.to_be_bytes());
+    out.extend_from_slice(&(compressed.len() as u64).to_be_bytes());
+    out.extend_from_slice(&(toc.len() as u64).to_be_bytes());
+    out.extend_from_slice(&1u32.to_be_bytes());
+    out.extend_from_slice(&compressed);
+    out.extend_from_slice(&heap);
+    out
+}
+
+/// A flat package whose component's payload (gzip'd odc cpio) holds `payload`.
+fn flat_pkg(payload: &[(&str, &[u8])], package_info: &[u8]) -> Vec<u8> {
+    let dist = b"<?xml version=\"1.0\"?><installer-gui-script/>".to_vec();
+    let pay = gzip(&cpio_odc(payload));
+    let scripts = gzip(&cpio_odc(&[("./postinstall", b"#!/bin/sh\nexit 0\n")]));
+    xar(&[
+        (
+            "Distribution",
+            dist.clone(),
+            "application/octet-stream",
+            dist.len(),
+        ),
+        (
+            "base.pkg/PackageInfo",
+            zlib(package_info),
+            "application/x-gzip",
+            package_info.len(),
+        ),
+        (
+            "base.pkg/Payload",
+            pay.clone(),
+            "application/octet-stream",
+            pay.len(),
+        ),
+        (
+            "base.pkg/Scripts",
+            scripts.clone(),
+            "application/octet-stream",
+            scripts.len(),
+        ),
+    ])
+}
+
+#[test]
+fn a_macos_flat_package_is_opened_down_to_its_payload() {
+    let key = fake_key(2270);
+    let info = b"<pkg-info identifier=\"com.example.app\"/>\n";
+    let pkg = flat_pkg(
+        &[("./Applications/App.app/Contents/app.env", &env_file(&key))],
+        info,
+    );
+    found_everywhere(
+        "App.pkg",
+        &pkg,
+        "base.pkg/Payload!Applications/App.app/Contents/app.env",
+        &key,
+    );
+    // A member stored zlib'd (`application/x-gzip` in xar).
+    let other = fake_key(2271);
+    let pkg = flat_pkg(&[("./a", b"a")], &env_file(&other));
+    let v = scan_one("App.pkg", &pkg);
+    assert_eq!(
+        locations(&v),
+        vec![at("App.pkg!base.pkg/PackageInfo", 2, 7)],
+        "{v:#}"
+    );
+    clean(
+        "App.pkg",
+        &flat_pkg(&[("./etc/app.env", &placeholder_file())], info),
+    );
+}
+
+#[test]
+fn a_damaged_xar_is_an_incomplete_skip_and_the_scan_goes_on() {
+    let key = fake_key(2272);
+    let pkg = flat_pkg(&[("./etc/app.env", &env_file(&key))], b"<pkg-info/>");
+    let cut = &pkg[..pkg.len() - 40];
+    let mut bad_toc = pkg.clone();
+    for b in &mut bad_toc[40..60] {
+        *b ^= 0x55;
+    }
+    let mut lying = pkg.clone();
+    lying[8..16].copy_from_slice(&(1u64 << 40).to_be_bytes());
+    let lzma = xar(&[("data.lzma", vec![1, 2, 3], "application/x-lzma", 3)]);
+    for (name, data, skipped, reason) in [
+        ("cut.pkg", cut, "cut.pkg!base.pkg/Scripts", "truncated"),
+        ("bad.pkg", &bad_toc[..], "bad.pkg", "corrupt"),
+        ("lying.pkg", &lying[..], "lying.pkg", "corrupt"),
+        ("lzma.pkg", &lzma[..], "lzma.pkg!data.lzma", "unsupported"),
+    ] {
+        let t = Tree::new();
+        t.write(name, data);
+        let (v, _) = scan(&t);
+        assert_eq!(
+            skips(&v),
+            vec![(skipped.to_string(), reason.to_string())],
+            "{name}: {v:#}"
+        );
+    }
+}

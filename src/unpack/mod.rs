@@ -19,6 +19,7 @@ pub mod image;
 mod nest;
 mod rpm;
 mod tar;
+mod xar;
 mod xz;
 mod zip;
 mod zstd;
@@ -44,6 +45,7 @@ pub const FORMATS: &[Format] = &[
     rpm::FORMAT,
     adb::FORMAT,
     asar::FORMAT,
+    xar::FORMAT,
     tar::FORMAT,
 ];
 
