@@ -1041,3 +1041,149 @@ fn a_damaged_xar_is_an_incomplete_skip_and_the_scan_goes_on() {
         );
     }
 }
+
+// ---- phar ----
+
+/// A phar as `Phar::buildFromDirectory` writes it: `stub`, then the manifest of `files`
+/// `(name, content, flags)` (flags `0x1000`: raw deflate, `0x2000`: bzip2), then the files,
+/// then a SHA-1 signature block.
+fn phar(stub: &str, files: &[(&str, &[u8], u32)]) -> Vec<u8> {
+    let mut stored: Vec<Vec<u8>> = Vec::new();
+    let mut entries = Vec::new();
+    for (name, data, flags) in files {
+        let body = match flags & 0x3000 {
+            0x1000 => {
+                let mut e =
+                    flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+                e.write_all(data).unwrap();
+                e.finish().unwrap()
+            }
+            0x2000 => {
+                let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+                e.write_all(data).unwrap();
+                e.finish().unwrap()
+            }
+            _ => data.to_vec(),
+        };
+        entries.extend_from_slice(&(name.len() as u32).to_le_bytes());
+        entries.extend_from_slice(name.as_bytes());
+        entries.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        entries.extend_from_slice(&1_700_000_000u32.to_le_bytes());
+        entries.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        entries.extend_from_slice(&0u32.to_le_bytes());
+        entries.extend_from_slice(&(0o644 | flags).to_le_bytes());
+        entries.extend_from_slice(&0u32.to_le_bytes());
+        stored.push(body);
+    }
+    let alias = b"tool.phar";
+    let mut manifest = Vec::new();
+    manifest.extend_from_slice(&(files.len() as u32).to_le_bytes());
+    manifest.extend_from_slice(&[0x11, 0x00]);
+    manifest.extend_from_slice(&0x0001_0000u32.to_le_bytes());
+    manifest.extend_from_slice(&(alias.len() as u32).to_le_bytes());
+    manifest.extend_from_slice(alias);
+    manifest.extend_from_slice(&0u32.to_le_bytes());
+    manifest.extend_from_slice(&entries);
+    let mut out = stub.as_bytes().to_vec();
+    out.extend_from_slice(&(manifest.len() as u32).to_le_bytes());
+    out.extend_from_slice(&manifest);
+    for body in stored {
+        out.extend_from_slice(&body);
+    }
+    out.extend_from_slice(&[0xAB; 20]);
+    out.extend_from_slice(&2u32.to_le_bytes());
+    out.extend_from_slice(b"GBMB");
+    out
+}
+
+const PHAR_STUB: &str = "#!/usr/bin/env php\n<?php\nPhar::mapPhar('tool.phar');\n\
+                         require 'phar://tool.phar/bin/tool.php';\n__HALT_COMPILER(); ?>\r\n";
+
+#[test]
+fn a_phar_is_opened_with_stored_deflated_and_bzip2_files() {
+    let key = fake_key(2280);
+    for flags in [0, 0x1000, 0x2000] {
+        let data = phar(
+            PHAR_STUB,
+            &[
+                ("bin/tool.php", b"<?php echo 'tool';\n", flags),
+                ("src/config.php", &env_file(&key), flags),
+            ],
+        );
+        found_everywhere("tool.phar", &data, "src/config.php", &key);
+    }
+    clean(
+        "tool.phar",
+        &phar(
+            PHAR_STUB,
+            &[("src/config.php", &placeholder_file(), 0x1000)],
+        ),
+    );
+}
+
+#[test]
+fn a_key_in_a_phar_stub_is_named_by_the_phar() {
+    let (in_stub, in_file) = (fake_key(2281), fake_key(2282));
+    let stub = format!("<?php\n$token = '{in_stub}';\n__HALT_COMPILER();\n");
+    let data = phar(&stub, &[("a.env", &env_file(&in_file), 0x1000)]);
+    let v = scan_one("tool.phar", &data);
+    let mut got = locations(&v);
+    got.sort();
+    assert_eq!(
+        got,
+        vec![at("tool.phar", 2, 11), at("tool.phar!a.env", 2, 7)],
+        "{v:#}"
+    );
+}
+
+#[test]
+fn a_damaged_or_bomb_phar_is_an_incomplete_skip_and_the_scan_goes_on() {
+    let key = fake_key(2283);
+    // A large last file: the reader's look-ahead past the stub does not reach the end, so
+    // damage found before it is `corrupt`, not `truncated`.
+    let filler = vec![b'#'; 200_000];
+    let good = phar(
+        PHAR_STUB,
+        &[("a.env", &env_file(&key), 0), ("b.env", &filler, 0)],
+    );
+    let stub_end = PHAR_STUB.len();
+    let mut lying_count = good.clone();
+    lying_count[stub_end + 4..stub_end + 8].copy_from_slice(&u32::MAX.to_le_bytes());
+    let mut huge = good.clone();
+    huge[stub_end..stub_end + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+    // 64 MiB of zeros deflated, claiming its real size: over a 1 MiB budget.
+    let bomb = phar(PHAR_STUB, &[("bomb.bin", &vec![0u8; 64 << 20], 0x1000)]);
+    for (name, data, skipped, reason, args) in [
+        (
+            "cut.phar",
+            &good[..good.len() - 40],
+            "cut.phar",
+            "truncated",
+            vec![],
+        ),
+        (
+            "count.phar",
+            &lying_count[..],
+            "count.phar",
+            "corrupt",
+            vec![],
+        ),
+        ("huge.phar", &huge[..], "huge.phar", "corrupt", vec![]),
+        (
+            "bomb.phar",
+            &bomb[..],
+            "bomb.phar!bomb.bin",
+            "archive-too-large",
+            vec!["--max-archive-bytes", "1M"],
+        ),
+    ] {
+        let t = Tree::new();
+        t.write(name, data);
+        let (v, _) = json(t.cmd().arg(".").args(args));
+        assert_eq!(
+            skips(&v),
+            vec![(skipped.to_string(), reason.to_string())],
+            "{name}: {v:#}"
+        );
+    }
+}

@@ -17,6 +17,7 @@ mod cpio;
 mod gzip;
 pub mod image;
 mod nest;
+mod phar;
 mod rpm;
 mod tar;
 mod xar;
@@ -46,6 +47,7 @@ pub const FORMATS: &[Format] = &[
     adb::FORMAT,
     asar::FORMAT,
     xar::FORMAT,
+    phar::FORMAT,
     tar::FORMAT,
 ];
 
@@ -369,6 +371,15 @@ pub trait Visit {
     /// after a prefix: a shell script, an executable): scanned as the blob's own content, so a
     /// key there is named by the blob, not by a member.
     fn prefix(&mut self, reader: &mut dyn Read);
+
+    /// #22: `member`, for content the container itself inflates (a phar's deflated file): its
+    /// bytes count against the inflated-bytes budget, as a zip member's do.
+    fn inflated(
+        &mut self,
+        name: &[u8],
+        size: Option<u64>,
+        reader: &mut dyn Read,
+    ) -> ControlFlow<()>;
 }
 
 /// #22: the error a container gives when its content is encrypted (an encrypted `adb backup`):

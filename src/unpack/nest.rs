@@ -664,6 +664,18 @@ impl Visit for Container<'_, '_, '_, '_> {
     fn prefix(&mut self, reader: &mut dyn Read) {
         self.nest.plain_from(reader);
     }
+
+    fn inflated(
+        &mut self,
+        name: &[u8],
+        size: Option<u64>,
+        reader: &mut dyn Read,
+    ) -> ControlFlow<()> {
+        let metered = std::mem::replace(&mut self.metered, true);
+        let flow = self.member(name, size, reader);
+        self.metered = metered;
+        flow
+    }
 }
 
 #[cfg(test)]
