@@ -1187,3 +1187,29 @@ fn a_damaged_or_bomb_phar_is_an_incomplete_skip_and_the_scan_goes_on() {
         );
     }
 }
+
+// ---- fuzz seeds ----
+
+#[test]
+fn the_containers_fuzz_body_holds_on_its_seeds_and_their_prefixes() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/containers");
+    let mut seeds = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let data = std::fs::read(&path).unwrap();
+        for cut in (0..data.len()).step_by(7).chain([data.len()]) {
+            let result = std::panic::catch_unwind(|| {
+                crate::bodies::containers::containers(&data[..cut]);
+                // The same bytes behind every header the body can put in front.
+                let mut framed = data[..cut].to_vec();
+                if let Some(first) = framed.first_mut() {
+                    *first = (cut % 10) as u8;
+                }
+                crate::bodies::containers::containers(&framed);
+            });
+            assert!(result.is_ok(), "seed {} cut at {cut} fails", path.display());
+        }
+        seeds += 1;
+    }
+    assert!(seeds >= 10, "{seeds} seeds");
+}

@@ -18,6 +18,9 @@
 //!   list its entries (`--prune-baseline`) hold no key; a loaded baseline reads back the same
 //!   after being written.
 
+#[path = "containers.rs"]
+pub mod containers;
+
 use std::io::Read;
 use std::path::Path;
 use std::sync::OnceLock;
