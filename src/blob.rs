@@ -169,7 +169,7 @@ impl Scanner<'_> {
         data: &[u8],
         head: Head,
     ) -> io::Result<Option<Format>> {
-        if TOP_DEPTH >= self.archives.max_depth || !unpack::may_have_tail(data) {
+        if !self.unpacks_at(TOP_DEPTH) || !unpack::may_have_tail(data) {
             return Ok(None);
         }
         if head.eof {
@@ -243,17 +243,22 @@ impl Scanner<'_> {
 
     /// The archive format `head` starts with, when archives at `depth` are unpacked.
     fn archive_format(&self, head: &[u8], depth: u32) -> Option<Format> {
-        if depth >= self.archives.max_depth {
+        if !self.unpacks_at(depth) {
             return None;
         }
         unpack::sniff(head)
+    }
+
+    /// Whether archives at nesting `depth` are unpacked.
+    fn unpacks_at(&self, depth: u32) -> bool {
+        depth < self.archives.max_depth
     }
 
     /// The archive format blob `data` (held whole) is, from its first bytes or (#22) from its
     /// end, when archives at `depth` are unpacked.
     fn whole_format(&self, data: &[u8], depth: u32) -> Option<Format> {
         self.archive_format(data, depth).or_else(|| {
-            (depth < self.archives.max_depth && unpack::may_have_tail(data))
+            (self.unpacks_at(depth) && unpack::may_have_tail(data))
                 .then(|| unpack::locate(data, data.len() as u64))
                 .flatten()
         })

@@ -761,7 +761,7 @@ fn asar(files: &[(&str, &[u8])], extra: Value) -> Vec<u8> {
         root.as_object_mut().unwrap().extend(extra);
     }
     let json = serde_json::to_vec(&serde_json::json!({ "files": root })).unwrap();
-    let padded = (json.len() + 3) / 4 * 4;
+    let padded = json.len().div_ceil(4) * 4;
     let mut out = Vec::new();
     out.extend_from_slice(&4u32.to_le_bytes());
     out.extend_from_slice(&((padded + 8) as u32).to_le_bytes());

@@ -223,11 +223,11 @@ fn parse(toc: &str) -> io::Result<Vec<Node>> {
                     text.clear();
                 }
             },
-            Token::Text { text: t } | Token::Cdata { text: t, .. } => {
-                // Only the short text of leaf elements is kept.
-                if text.len() + t.as_str().len() <= 4096 {
-                    text.push_str(t.as_str());
-                }
+            // Only the short text of leaf elements is kept.
+            Token::Text { text: t } | Token::Cdata { text: t, .. }
+                if text.len() + t.as_str().len() <= 4096 =>
+            {
+                text.push_str(t.as_str());
             }
             _ => {}
         }
