@@ -1137,6 +1137,18 @@ fn a_key_in_a_phar_stub_is_named_by_the_phar() {
 }
 
 #[test]
+fn php_source_that_mentions_the_halt_token_is_scanned_as_text() {
+    let key = fake_key(2284);
+    // As a phar compiler's own source holds it: the token in a string, then more code.
+    let source = format!(
+        "<?php\n$stub = \"<?php Phar::mapPhar(); __HALT_COMPILER(); ?>\";\n$token = '{key}';\n"
+    );
+    let v = scan_one("Compiler.php", source.as_bytes());
+    assert_eq!(locations(&v), vec![at("Compiler.php", 3, 11)], "{v:#}");
+    assert_eq!(v["skipped"].as_array().map(Vec::len), Some(0), "{v:#}");
+}
+
+#[test]
 fn a_damaged_or_bomb_phar_is_an_incomplete_skip_and_the_scan_goes_on() {
     let key = fake_key(2283);
     // A large last file: the reader's look-ahead past the stub does not reach the end, so
@@ -1147,10 +1159,13 @@ fn a_damaged_or_bomb_phar_is_an_incomplete_skip_and_the_scan_goes_on() {
         &[("a.env", &env_file(&key), 0), ("b.env", &filler, 0)],
     );
     let stub_end = PHAR_STUB.len();
+    // One file more than the manifest holds.
     let mut lying_count = good.clone();
-    lying_count[stub_end + 4..stub_end + 8].copy_from_slice(&u32::MAX.to_le_bytes());
+    lying_count[stub_end + 4..stub_end + 8].copy_from_slice(&3u32.to_le_bytes());
+    // The first name's length past the manifest (after count, API, flags, alias, metadata).
+    let name_len_at = stub_end + 4 + 4 + 2 + 4 + 4 + "tool.phar".len() + 4;
     let mut huge = good.clone();
-    huge[stub_end..stub_end + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+    huge[name_len_at..name_len_at + 4].copy_from_slice(&0x00ff_ffffu32.to_le_bytes());
     // 64 MiB of zeros deflated, claiming its real size: over a 1 MiB budget.
     let bomb = phar(PHAR_STUB, &[("bomb.bin", &vec![0u8; 64 << 20], 0x1000)]);
     for (name, data, skipped, reason, args) in [

@@ -15,17 +15,27 @@ use crate::skip::SkipReason;
 /// The cpio format.
 pub const FORMAT: Format = Format {
     name: "cpio",
-    sniff: |head| {
-        head.len() >= 76
-            && (head.starts_with(b"070701")
-                || head.starts_with(b"070702")
-                || head.starts_with(b"070707"))
-    },
+    sniff,
     reader: Reader::Sequential(members),
     suffixes: &[],
     content_name: |_| None,
     may_be_image: false,
 };
+
+/// A newc header (13 hex fields) or an odc header (octal fields): text that merely starts with
+/// the magic digits is not cpio.
+fn sniff(head: &[u8]) -> bool {
+    let all = |range: std::ops::Range<usize>, ok: fn(&u8) -> bool| {
+        head.get(range).is_some_and(|f| f.iter().all(ok))
+    };
+    if head.starts_with(b"070701") || head.starts_with(b"070702") {
+        all(6..110, u8::is_ascii_hexdigit)
+    } else if head.starts_with(b"070707") {
+        all(6..76, |b| (b'0'..=b'7').contains(b))
+    } else {
+        false
+    }
+}
 
 /// The longest member name read.
 const MAX_NAME_BYTES: u64 = 64 * 1024;

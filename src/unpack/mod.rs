@@ -436,6 +436,47 @@ mod tests {
     }
 
     #[test]
+    fn text_that_starts_with_a_magic_of_22_is_not_taken_for_an_archive() {
+        let mut phone = b"070701 is a number, not a cpio header: ".to_vec();
+        phone.resize(200, b'x');
+        assert_eq!(name(&phone), None);
+        let mut newc = b"070701".to_vec();
+        newc.resize(110, b'0');
+        assert_eq!(name(&newc), Some("cpio"));
+        assert_eq!(
+            name(b"xar! is how the pirate greets the archive, all 28 bytes"),
+            None
+        );
+        assert_eq!(name(b"xar!\0\x1c\0\x01rest of the header...."), Some("xar"));
+        assert_eq!(name(b"ANDROID BACKUP\n5\n1\nnone\n"), Some("adb-backup"));
+        let php = b"<?php echo '__HALT_COMPILER(); ?>';\n$x = 1;\n";
+        assert_eq!(name(php), None);
+    }
+
+    #[test]
+    fn a_zip_is_located_only_where_its_end_record_ends_the_blob() {
+        let record = b"PK\x05\x06\0\0\0\0\x01\0\x01\0\x2e\0\0\0\x10\0\0\0\x02\0ok";
+        let mut blob = b"#!/bin/sh\n".to_vec();
+        blob.extend(vec![b'#'; 60]);
+        blob.extend_from_slice(record);
+        let len = blob.len() as u64;
+        assert_eq!(locate(&blob, len).map(|f| f.name), Some("zip"));
+        assert_eq!(
+            locate(&blob[20..], len).map(|f| f.name),
+            Some("zip"),
+            "a tail"
+        );
+        blob.push(b'\n');
+        assert!(locate(&blob, len + 1).is_none(), "a byte after the comment");
+        // A central directory that cannot fit before the record.
+        let mut short = b"#!".to_vec();
+        short.extend_from_slice(record);
+        assert!(locate(&short, short.len() as u64).is_none());
+        assert!(may_have_tail(b"Cr24\x03\0\0\0"));
+        assert!(!may_have_tail(b"# not a shebang"));
+    }
+
+    #[test]
     fn every_format_has_its_own_name_and_streams_name_their_content() {
         let mut names: Vec<_> = FORMATS.iter().map(|f| f.name).collect();
         names.sort_unstable();

@@ -33,13 +33,42 @@ const MAX_MANIFEST_BYTES: u64 = 100 << 20;
 const DEFLATE: u32 = 0x1000;
 const BZIP2: u32 = 0x2000;
 
-/// A PHP file (after an optional shebang line) whose first chunk holds the end of a stub.
+/// A PHP file (after an optional shebang line) whose first chunk holds the end of a stub and
+/// the start of a manifest: PHP source that merely mentions the token (in a string, a comment,
+/// or before data of its own) is not a phar.
 fn sniff(head: &[u8]) -> bool {
     let php = match head.strip_prefix(b"#!") {
         Some(rest) => memchr::memchr(b'\n', rest).and_then(|nl| rest.get(nl + 1..)),
         None => Some(head),
     };
-    php.is_some_and(|p| p.starts_with(b"<?php") && memchr::memmem::find(p, HALT).is_some())
+    let Some(php) = php.filter(|p| p.starts_with(b"<?php")) else {
+        return false;
+    };
+    let Some(at) = memchr::memmem::find(php, HALT) else {
+        return false;
+    };
+    let after = php.get(at + HALT.len()..).unwrap_or_default();
+    let after = after
+        .strip_prefix(b" ?>")
+        .or_else(|| after.strip_prefix(b"?>"))
+        .unwrap_or(after);
+    let after = after
+        .strip_prefix(b"\r\n")
+        .or_else(|| after.strip_prefix(b"\n"))
+        .unwrap_or(after);
+    manifest_starts(after)
+}
+
+/// Whether `bytes` start like a manifest: a length PHP accepts, a file count that fits in it,
+/// and an API version 1.0 or 1.1 (`0x10`/`0x11`, then a zero low nibble).
+fn manifest_starts(bytes: &[u8]) -> bool {
+    let (Some(len), Some(count), Some(api)) = (le(bytes, 0, 4), le(bytes, 4, 4), bytes.get(8..10))
+    else {
+        return false;
+    };
+    len <= MAX_MANIFEST_BYTES
+        && count.saturating_mul(24) <= len
+        && matches!(api, [0x10 | 0x11, low] if low & 0x0f == 0)
 }
 
 fn corrupt(what: &str) -> io::Error {

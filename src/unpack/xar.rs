@@ -19,7 +19,14 @@ use crate::skip::SkipReason;
 /// The xar format.
 pub const FORMAT: Format = Format {
     name: "xar",
-    sniff: |head| head.starts_with(b"xar!") && head.len() >= 28,
+    // The magic, a header of 28 bytes or more (at most 4 KiB), version 1.
+    sniff: |head| {
+        head.starts_with(b"xar!")
+            && head.get(4..8).is_some_and(|h| {
+                let size = u16::from_be_bytes([h[0], h[1]]);
+                (28..=4096).contains(&size) && h[2..4] == [0, 1]
+            })
+    },
     reader: Reader::Seekable(members),
     suffixes: &[],
     content_name: |_| None,
