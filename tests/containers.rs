@@ -203,10 +203,18 @@ fn a_large_installer_is_located_from_its_end_with_a_seek() {
     let payload = deflated(&[("config/app.env", &env_file(&key))]);
     // A stub much larger than the first chunk the scan reads.
     let filler = "# padding line of the installer stub\n".repeat(200_000);
-    let v = scan_one("big-installer.sh", &sfx_sh(&filler, &payload));
+    let data = sfx_sh(&filler, &payload);
+    let v = scan_one("big-installer.sh", &data);
     assert_eq!(
         locations(&v),
         vec![at("big-installer.sh!config/app.env", 2, 7)],
+        "{v:#}"
+    );
+    // As a member, past the first chunk: held in memory (under the zip buffer), then located.
+    let v = scan_one("dist.tar.gz", &gzip(&tar(&[("big-installer.sh", &data)])));
+    assert_eq!(
+        locations(&v),
+        vec![at("dist.tar.gz!big-installer.sh!config/app.env", 2, 7)],
         "{v:#}"
     );
 }
