@@ -1236,3 +1236,20 @@ fn the_containers_fuzz_body_holds_on_its_seeds_and_their_prefixes() {
     }
     assert!(seeds >= 10, "{seeds} seeds");
 }
+
+#[test]
+fn an_installer_committed_to_history_is_opened_from_the_blob_in_memory() {
+    let key = fake_key(2290);
+    let t = Tree::new();
+    t.git_init();
+    let payload = deflated(&[("config/app.env", &env_file(&key))]);
+    t.write("dist/installer.sh", sfx_sh("", &payload));
+    t.git(&["add", "-A"]);
+    t.git(&["commit", "-qm", "release"]);
+    let (v, _) = json(t.cmd().args([".", "--history"]));
+    assert_eq!(
+        locations(&v),
+        vec![at("dist/installer.sh!config/app.env", 2, 7)],
+        "{v:#}"
+    );
+}
