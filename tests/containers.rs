@@ -403,7 +403,7 @@ fn ar_long_names_are_resolved() {
     let long = "a-rather-long-member-name.env";
     // GNU: a `//` table, the member named `/0`.
     let table = format!("{long}/\n");
-    let mut gnu = b"!<arch>\n".to_vec();
+    let mut gnu = ar(&[("debian-binary", b"2.0\n")]);
     for (name, data) in [("//", table.as_bytes()), ("/0", &env_file(&key)[..])] {
         let h = format!(
             "{name:<16}{:<12}{:<6}{:<6}{:<8}{:<10}`\n",
@@ -428,7 +428,7 @@ fn ar_long_names_are_resolved() {
     // BSD: `#1/N`, the name before the content.
     let mut body = long.as_bytes().to_vec();
     body.extend(env_file(&key));
-    let mut bsd = b"!<arch>\n".to_vec();
+    let mut bsd = ar(&[("debian-binary", b"2.0\n")]);
     let h = format!(
         "{:<16}{:<12}{:<6}{:<6}{:<8}{:<10}`\n",
         format!("#1/{}", long.len()),
@@ -451,13 +451,17 @@ fn ar_long_names_are_resolved() {
 #[test]
 fn a_damaged_or_lying_ar_is_an_incomplete_skip_and_the_scan_goes_on() {
     let key = fake_key(2222);
-    let good = ar(&[("first.env", &env_file(&key)), ("second.env", b"x=1\n")]);
+    let good = ar(&[
+        ("debian-binary", b"2.0\n"),
+        ("first.env", &env_file(&key)),
+        ("second.env", b"x=1\n"),
+    ]);
     // A size that claims more than there is.
     let mut lying = good.clone();
-    let at_size = 8 + 60 + env_file(&key).len() + env_file(&key).len() % 2 + 48;
+    let at_size = 8 + 60 + 4 + 60 + env_file(&key).len() + env_file(&key).len() % 2 + 48;
     lying[at_size..at_size + 10].copy_from_slice(b"9999999999");
     // A name table that claims gigabytes.
-    let mut huge = b"!<arch>\n".to_vec();
+    let mut huge = ar(&[("debian-binary", b"2.0\n")]);
     huge.extend_from_slice(
         format!(
             "{:<16}{:<12}{:<6}{:<6}{:<8}{:<10}`\n",
@@ -467,7 +471,7 @@ fn a_damaged_or_lying_ar_is_an_incomplete_skip_and_the_scan_goes_on() {
     );
     // A bad header terminator.
     let mut bad = good.clone();
-    bad[8 + 58] = b'X';
+    bad[8 + 60 + 4 + 58] = b'X';
     for (name, data, member, reason) in [
         ("cut.deb", &good[..good.len() - 3], "cut.deb", "truncated"),
         ("lying.deb", &lying[..], "lying.deb", "truncated"),

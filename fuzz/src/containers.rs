@@ -22,7 +22,9 @@ pub fn framed(data: &[u8]) -> Vec<u8> {
         return Vec::new();
     };
     let mut out: Vec<u8> = match pick % 10 {
-        1 => b"!<arch>\n".to_vec(),
+        1 => {
+            b"!<arch>\ndebian-binary/  0           0     0     100644  4         `\n2.0\n".to_vec()
+        }
         2 => b"070701".to_vec(),
         3 => b"070707".to_vec(),
         4 => {

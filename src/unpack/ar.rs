@@ -1,6 +1,7 @@
-//! #22: Unix `ar` archives (`!<arch>\n`): Debian packages (`.deb`: `debian-binary`,
-//! `control.tar.*`, `data.tar.*`, whose gzip, xz or zstd tars the nesting driver opens in
-//! turn) and static libraries. Members are read in order; GNU long names (`//` table, `/N`)
+//! #22: Unix `ar` archives (`!<arch>\n`) that are packages: Debian `.deb` and opkg `.ipk`
+//! (`debian-binary`, `control.tar.*`, `data.tar.*`, whose gzip, xz or zstd tars the nesting
+//! driver opens in turn). Static libraries are not opened (their members are stored raw and
+//! are scanned as the library's bytes). Members are read in order; GNU long names (`//` table, `/N`)
 //! and BSD long names (`#1/N`) are resolved; the symbol table is passed over.
 //!
 //! Hand-written (60-byte text headers): the `ar` crate (0.9) allocates the GNU name table and a
@@ -15,7 +16,16 @@ use crate::skip::SkipReason;
 /// The ar format.
 pub const FORMAT: Format = Format {
     name: "ar",
-    sniff: |head| head.starts_with(b"!<arch>\n"),
+    // #22: only packages (first member `debian-binary`: `.deb`, `.ipk`). A static library
+    // (`.a`, `.lib`) stores its members raw, so scanning it as bytes reads the same content;
+    // opening the import libraries of the tree-scan corpus (52 MB, 9 files, one member per
+    // function) took the scan from 0.94x to 1.55x ripgrep's time.
+    sniff: |head| {
+        head.starts_with(b"!<arch>\n")
+            && head
+                .get(8..24)
+                .is_some_and(|n| n.starts_with(b"debian-binary"))
+    },
     reader: Reader::Sequential(members),
     suffixes: &[],
     content_name: |_| None,
