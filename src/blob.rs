@@ -8,7 +8,7 @@
 //! added it. Never prints.
 
 use std::convert::Infallible;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 
 use crate::config::ArchiveLimits;
 use crate::decode::{packed, Encoding};
@@ -120,7 +120,12 @@ impl Scanner<'_> {
         buf: &mut Vec<u8>,
     ) -> io::Result<StreamScan> {
         let head = source::read_head(&mut reader, self.detector, buf, self.chunk_size_bytes)?;
-        let format = self.archive_format(buf.get(..head.filled).unwrap_or_default(), depth);
+        let data = buf.get(..head.filled).unwrap_or_default();
+        // #22: a stream that ended within its first chunk is held whole: its end is looked at.
+        let format = match head.eof {
+            true => self.whole_format(data, depth),
+            false => self.archive_format(data, depth),
+        };
         self.scan_after_head(reader, head, depth, format, buf)
     }
 
@@ -142,9 +147,13 @@ impl Scanner<'_> {
             self.chunk_size_bytes,
         )?;
         let data = buf.get(..head.filled).unwrap_or_default();
-        let format = self
-            .archive_format(data, TOP_DEPTH)
-            .or_else(|| self.named_format(data, TOP_DEPTH, origin));
+        let format = match self.archive_format(data, TOP_DEPTH) {
+            Some(f) => Some(f),
+            None => match self.locate_in_file(&mut file, len, data, head)? {
+                Some(f) => Some(f),
+                None => self.named_format(data, TOP_DEPTH, origin),
+            },
+        };
         let Some(format) = format.filter(|f| f.is_seekable()) else {
             // Read front to back: the rest is read on from where the head ended.
             let read = head.filled as u64;
@@ -161,6 +170,30 @@ impl Scanner<'_> {
             buf,
         );
         Ok(StreamScan::unpacked(unpacked, len, TOP_DEPTH))
+    }
+
+    /// #22: the archive found from the end of `file` (`len` bytes, its first chunk `data` read
+    /// as `head`), when it starts like a stub (`unpack::may_have_tail`): one seek and one read
+    /// of its last `unpack::TAIL_BYTES`, then back to where the head ended.
+    fn locate_in_file(
+        &self,
+        file: &mut std::fs::File,
+        len: u64,
+        data: &[u8],
+        head: Head,
+    ) -> io::Result<Option<Format>> {
+        if !self.unpacks_at(TOP_DEPTH) || !unpack::may_have_tail(data) {
+            return Ok(None);
+        }
+        if head.eof {
+            return Ok(unpack::locate(data, data.len() as u64));
+        }
+        let tail_len = len.min(unpack::TAIL_BYTES as u64);
+        let mut tail = Vec::new();
+        file.seek(io::SeekFrom::Start(len - tail_len))?;
+        (&mut *file).take(tail_len).read_to_end(&mut tail)?;
+        file.seek(io::SeekFrom::Start(head.filled as u64))?;
+        Ok(unpack::locate(&tail, len - tail_len + tail.len() as u64))
     }
 
     /// `scan_reader` for a reader whose first chunk `head` is already in `buf` and is in
@@ -202,7 +235,7 @@ impl Scanner<'_> {
     /// Scans `data` held in memory at nesting `depth`; data without any needle of the
     /// detector (and no archive) costs one `memmem` pass per needle. A zip is read in place.
     pub fn scan_bytes(&self, data: &[u8], depth: u32, buf: &mut Vec<u8>) -> StreamScan {
-        if let Some(format) = self.archive_format(data, depth) {
+        if let Some(format) = self.whole_format(data, depth) {
             let unpacked = unpack::unpack_bytes(self, &self.archives, format, data, depth, buf);
             return StreamScan::unpacked(unpacked, data.len() as u64, depth);
         }
@@ -222,7 +255,7 @@ impl Scanner<'_> {
 
     /// The archive format `head` starts with, when archives at `depth` are unpacked.
     fn archive_format(&self, head: &[u8], depth: u32) -> Option<Format> {
-        if depth >= self.archives.max_depth {
+        if !self.unpacks_at(depth) {
             return None;
         }
         unpack::sniff(head)
@@ -237,6 +270,21 @@ impl Scanner<'_> {
             return None;
         }
         unpack::by_name(origin().outer_display(), head)
+    }
+
+    /// Whether archives at nesting `depth` are unpacked.
+    fn unpacks_at(&self, depth: u32) -> bool {
+        depth < self.archives.max_depth
+    }
+
+    /// The archive format blob `data` (held whole) is, from its first bytes or (#22) from its
+    /// end, when archives at `depth` are unpacked.
+    fn whole_format(&self, data: &[u8], depth: u32) -> Option<Format> {
+        self.archive_format(data, depth).or_else(|| {
+            (self.unpacks_at(depth) && unpack::may_have_tail(data))
+                .then(|| unpack::locate(data, data.len() as u64))
+                .flatten()
+        })
     }
 
     /// `origin` with the member chain `members` below it. A member without a name (the content

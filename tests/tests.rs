@@ -12,6 +12,7 @@ mod archive;
 mod baseline;
 mod completions;
 mod config_file;
+mod containers;
 mod decode;
 mod encodings;
 mod fuzz_seeds;

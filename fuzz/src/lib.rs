@@ -28,6 +28,9 @@ pub mod streams;
 #[path = "encodings.rs"]
 pub mod encodings;
 
+#[path = "containers.rs"]
+pub mod containers;
+
 use std::io::Read;
 use std::path::Path;
 use std::sync::OnceLock;

@@ -263,7 +263,9 @@ fn damage(e: &io::Error, ended: bool) -> SkipReason {
                 .is_some_and(|io| kinds.contains(&io.kind()))
         })
     };
-    if kind_is(&[io::ErrorKind::Unsupported, io::ErrorKind::OutOfMemory]) {
+    if any_cause(e, &|c| c.is::<super::Encrypted>()) {
+        SkipReason::Encrypted
+    } else if kind_is(&[io::ErrorKind::Unsupported, io::ErrorKind::OutOfMemory]) {
         SkipReason::Unsupported
     } else if ended || kind_is(&[io::ErrorKind::UnexpectedEof]) {
         SkipReason::Truncated
@@ -535,8 +537,50 @@ impl Nest<'_, '_> {
                 self.issue(None, IssueKind::Skip(SkipReason::ArchiveTooDeep));
                 self.plain(reader, head);
             }
+            None if depth < self.limits.max_depth && super::may_have_tail(data) => {
+                self.tail_member(reader, head, depth);
+            }
             None => self.plain(reader, head),
         }
+    }
+
+    /// #22: member content `reader` (its first chunk `head` in the buffer) that starts like a
+    /// stub: held in memory up to the zip buffer to look at its end (`unpack::locate`), then
+    /// unpacked in place or scanned. A larger one is scanned as bytes, its end not looked at.
+    fn tail_member(&mut self, reader: &mut dyn Read, head: Head, depth: u32) {
+        if head.eof {
+            let data = self.buf.get(..head.filled).unwrap_or_default();
+            if let Some(Reader::Seekable(walk)) =
+                super::locate(data, data.len() as u64).map(|f| f.reader)
+            {
+                let data = data.to_vec();
+                return self.seekable(walk, &mut io::Cursor::new(&data[..]), depth);
+            }
+            return self.plain(reader, head);
+        }
+        let limit = self.limits.max_zip_buffer_bytes;
+        let mut data = self.buf.get(..head.filled).unwrap_or_default().to_vec();
+        let room = limit.saturating_add(1).saturating_sub(data.len() as u64);
+        let rest = match reader.take(room).read_to_end(&mut data) {
+            Ok(_) => Rest::Reader(reader),
+            Err(e) => {
+                return self.plain_from(&mut io::Cursor::new(data).chain(Rest::Failed(Some(e))))
+            }
+        };
+        if data.len() as u64 <= limit {
+            if let Some(Reader::Seekable(walk)) =
+                super::locate(&data, data.len() as u64).map(|f| f.reader)
+            {
+                return self.seekable(walk, &mut io::Cursor::new(&data[..]), depth);
+            }
+        }
+        self.plain_from(&mut io::Cursor::new(data).chain(rest));
+    }
+
+    /// Scans `reader` from its first byte as the content of the member at the end of the chain.
+    fn plain_from(&mut self, reader: &mut dyn Read) {
+        let (head, mut rest) = self.read_head(reader);
+        self.plain(&mut rest, head);
     }
 
     /// Reads the first chunk of `reader` into the buffer. A read error there does not lose the
@@ -680,9 +724,19 @@ impl Visit for Container<'_, '_, '_, '_> {
     }
 
     fn own_bytes(&mut self, reader: &mut dyn Read) {
-        let nest = &mut *self.nest;
-        let (head, mut rest) = nest.read_head(reader);
-        nest.plain(&mut rest, head);
+        self.nest.plain_from(reader);
+    }
+
+    fn inflated(
+        &mut self,
+        name: &[u8],
+        size: Option<u64>,
+        reader: &mut dyn Read,
+    ) -> ControlFlow<()> {
+        let metered = std::mem::replace(&mut self.metered, true);
+        let flow = self.member(name, size, reader);
+        self.metered = metered;
+        flow
     }
 }
 

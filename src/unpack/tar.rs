@@ -20,6 +20,9 @@ pub const FORMAT: Format = Format {
 /// Walks the members of the tar archive `reader`.
 fn members(reader: &mut dyn Read, visit: &mut dyn Visit) {
     let mut archive = ::tar::Archive::new(reader);
+    // #22: read on past an end-of-archive marker: tars joined after it (an Alpine `.apk` is
+    // three gzip'd tars, which the gzip reader gives as one stream) are read too.
+    archive.set_ignore_zeros(true);
     let entries = match archive.entries() {
         Ok(e) => e,
         Err(e) => return visit.issue(None, Issue::Error(e)),

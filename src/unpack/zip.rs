@@ -1,8 +1,13 @@
 //! zip (and jar, wheel, docx, apk, …): the central directory is at the end, so it is read with
 //! random access. Encrypted members are skipped; members with a compression method we do not
 //! read (other than stored, deflate, bzip2, xz) are `unsupported` (#20).
+//!
+//! #22: a zip may follow a prefix (a self-extracting installer's shell or executable stub, a
+//! `.pyz` shebang, a CRX3 header; `unpack::locate` finds it from its end). The zip reader finds
+//! the prefix from the end-of-central-directory record; the prefix is then scanned as the
+//! blob's own bytes (`Visit::prefix`), so a key in the stub is named by the blob itself.
 
-use std::io;
+use std::io::{self, Read};
 
 use ::zip::result::ZipError;
 
@@ -19,12 +24,27 @@ pub const FORMAT: Format = Format {
     may_be_image: false,
 };
 
-/// Walks the members of the zip archive `reader`.
+/// Walks the members of the zip archive `reader`, then scans the bytes before the zip, if any.
 fn members(reader: &mut dyn ReadSeek, visit: &mut dyn Visit) {
+    let prefix = walk(&mut *reader, visit);
+    if prefix > 0 {
+        match reader.seek(io::SeekFrom::Start(0)) {
+            Ok(_) => visit.own_bytes(&mut reader.take(prefix)),
+            Err(e) => visit.issue(None, Issue::Error(e)),
+        }
+    }
+}
+
+/// Walks the members of the zip archive `reader`; returns how many bytes precede the zip.
+fn walk(reader: &mut dyn ReadSeek, visit: &mut dyn Visit) -> u64 {
     let mut archive = match ::zip::ZipArchive::new(reader) {
         Ok(a) => a,
-        Err(e) => return visit.issue(None, Issue::Error(error(e))),
+        Err(e) => {
+            visit.issue(None, Issue::Error(error(e)));
+            return 0;
+        }
     };
+    let prefix = archive.offset();
     for i in 0..archive.len() {
         let (name, size, encrypted) = match archive.by_index_raw(i) {
             Ok(f) => {
@@ -39,7 +59,8 @@ fn members(reader: &mut dyn ReadSeek, visit: &mut dyn Visit) {
             }
         };
         if !visit.has_room() {
-            return visit.issue(None, Issue::Skip(SkipReason::TooManyMembers));
+            visit.issue(None, Issue::Skip(SkipReason::TooManyMembers));
+            return prefix;
         }
         if encrypted {
             visit.issue(Some(&name), Issue::Skip(SkipReason::Encrypted));
@@ -53,9 +74,10 @@ fn members(reader: &mut dyn ReadSeek, visit: &mut dyn Visit) {
             }
         };
         if visit.member(&name, Some(size), &mut file).is_break() {
-            return;
+            return prefix;
         }
     }
+    prefix
 }
 
 /// `e` as an I/O error whose kind says what it is: `Unsupported` for a method or variant we do
