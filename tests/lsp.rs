@@ -567,9 +567,10 @@ fn parity_tree(t: &Tree) -> Vec<String> {
 /// the column is the number of characters from the line's start to the finding's byte offset.
 fn editor_column(t: &Tree, f: &Value) -> u64 {
     let column = f["column"].as_u64().unwrap();
-    let utf16 = f["encoding"]
-        .as_array()
-        .is_some_and(|e| e.iter().any(|x| x.as_str().is_some_and(|x| x.starts_with("utf-16"))));
+    let utf16 = f["encoding"].as_array().is_some_and(|e| {
+        e.iter()
+            .any(|x| x.as_str().is_some_and(|x| x.starts_with("utf-16")))
+    });
     if !utf16 || f["members"].as_array().is_some_and(|m| !m.is_empty()) {
         return column;
     }
@@ -579,7 +580,10 @@ fn editor_column(t: &Tree, f: &Value) -> u64 {
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(0, |i| i + 1);
-    String::from_utf8_lossy(&bytes[start..offset]).chars().count() as u64 + 1
+    String::from_utf8_lossy(&bytes[start..offset])
+        .chars()
+        .count() as u64
+        + 1
 }
 
 /// (path, line, column, rule, masked key, fingerprint, encoding) of every finding.
