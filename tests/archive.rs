@@ -30,29 +30,6 @@ fn zip(files: &[(&str, &[u8])]) -> Vec<u8> {
     zip_with(files, zip::CompressionMethod::Deflated, false)
 }
 
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(data).expect("gzip");
-    e.finish().expect("gzip finish")
-}
-
-fn bzip2(data: &[u8]) -> Vec<u8> {
-    let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
-    e.write_all(data).expect("bzip2");
-    e.finish().expect("bzip2 finish")
-}
-
-fn xz(data: &[u8]) -> Vec<u8> {
-    let mut w = lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(1))
-        .expect("xz writer");
-    w.write_all(data).expect("xz");
-    w.finish().expect("xz finish")
-}
-
-fn zstd(data: &[u8]) -> Vec<u8> {
-    ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
-}
-
 /// Scans `args` in `t` with a JSON report.
 fn scan(t: &Tree, args: &[&str]) -> (Value, std::process::Output) {
     json(t.cmd().args(args))
@@ -61,36 +38,6 @@ fn scan(t: &Tree, args: &[&str]) -> (Value, std::process::Output) {
 /// `(path, line, column)` of the findings, and the masked keys.
 fn found(v: &Value) -> Vec<(String, u64, u64)> {
     locations(v)
-}
-
-/// `(path, reason)` of the skips.
-fn skips(v: &Value) -> Vec<(String, String)> {
-    v["skipped"]
-        .as_array()
-        .expect("skipped")
-        .iter()
-        .map(|s| {
-            (
-                s["path"].as_str().unwrap_or_default().to_string(),
-                s["reason"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
-
-/// `(path, message)` of the errors.
-fn errors(v: &Value) -> Vec<(String, String)> {
-    v["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .map(|s| {
-            (
-                s["path"].as_str().unwrap_or_default().to_string(),
-                s["message"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
 }
 
 fn at(path: &str) -> (String, u64, u64) {

@@ -33,29 +33,6 @@ fn deflated(files: &[(&str, &[u8])]) -> Vec<u8> {
     zip(files, zip::CompressionMethod::Deflated)
 }
 
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(data).expect("gzip");
-    e.finish().expect("gzip finish")
-}
-
-fn zlib(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(data).expect("zlib");
-    e.finish().expect("zlib finish")
-}
-
-fn xz(data: &[u8]) -> Vec<u8> {
-    let mut w = lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(1))
-        .expect("xz writer");
-    w.write_all(data).expect("xz");
-    w.finish().expect("xz finish")
-}
-
-fn zstd(data: &[u8]) -> Vec<u8> {
-    ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
-}
-
 /// Scans the tree `t` with a JSON report.
 fn scan(t: &Tree) -> (Value, std::process::Output) {
     json(t.cmd().arg("."))
@@ -66,21 +43,6 @@ fn scan_one(name: &str, data: &[u8]) -> Value {
     let t = Tree::new();
     t.write(name, data);
     scan(&t).0
-}
-
-/// `(path, reason)` of the skips.
-fn skips(v: &Value) -> Vec<(String, String)> {
-    v["skipped"]
-        .as_array()
-        .expect("skipped")
-        .iter()
-        .map(|s| {
-            (
-                s["path"].as_str().unwrap_or_default().to_string(),
-                s["reason"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
 }
 
 fn at(path: &str, line: u64, column: u64) -> (String, u64, u64) {

@@ -8,7 +8,7 @@
 
 use std::process::Command;
 
-use crate::common::{fake_key, json, masked, Tree};
+use crate::common::{fake_key, json, masked, skips, Tree};
 use serde_json::Value;
 
 /// Runs Python 3 `script` with `args` and returns its standard output (bytes).
@@ -49,21 +49,6 @@ fn found(v: &Value) -> Vec<(String, u64, u64, String, Vec<String>)> {
         .collect();
     out.sort();
     out
-}
-
-/// (path, reason) of every skip.
-fn skips(v: &Value) -> Vec<(String, String)> {
-    v["skipped"]
-        .as_array()
-        .expect("skipped")
-        .iter()
-        .map(|s| {
-            (
-                s["path"].as_str().unwrap().to_string(),
-                s["reason"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
 }
 
 fn scan(t: &Tree, args: &[&str]) -> Value {

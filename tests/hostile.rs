@@ -17,7 +17,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use crate::common::{
-    can_test_permissions, fake_key, locations, masked, run_limited, stderr, stdout,
+    can_test_permissions, errors, fake_key, locations, masked, run_limited, skips, stderr, stdout,
     unprivileged_in, Tree,
 };
 use serde_json::Value;
@@ -34,34 +34,6 @@ fn json(cmd: &mut Command) -> (Value, Output) {
     let out = run(cmd.args(["--format", "json", "--no-timing"]));
     let v = common::stdout_json(&out);
     (v, out)
-}
-
-fn errors(v: &Value) -> Vec<(String, String)> {
-    v["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["path"].as_str().unwrap().to_string(),
-                e["message"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
-fn skipped(v: &Value) -> Vec<(String, String)> {
-    v["skipped"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["path"].as_str().unwrap().to_string(),
-                e["reason"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
 }
 
 fn loc(path: &str, line: u64, column: u64) -> (String, u64, u64) {
@@ -163,7 +135,7 @@ fn symlink_loops_are_skipped_or_reported_and_never_followed_forever() {
         .iter()
         .map(|p| (p.to_string(), "symlink".to_string()))
         .collect();
-    assert_eq!(skipped(&v), links);
+    assert_eq!(skips(&v), links);
     assert_eq!(errors(&v), vec![]);
 
     // With --follow: each loop and broken link is one error, the walk ends, the key is found
@@ -218,7 +190,7 @@ fn fifos_sockets_and_devices_are_skipped_without_blocking() {
     .map(|(p, r)| (p.to_string(), r.to_string()))
     .collect();
     want.sort();
-    assert_eq!(skipped(&v), want);
+    assert_eq!(skips(&v), want);
     // Named on the command line, they are skipped the same way.
     let (v, out) = json(t.cmd().args(["pipe", "sock", "/dev/zero", "key.txt"]));
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));

@@ -46,21 +46,6 @@ fn found(v: &Value) -> Vec<(String, u64, u64, String)> {
         .collect()
 }
 
-/// `(path, reason)` of the skips.
-fn skips(v: &Value) -> Vec<(String, String)> {
-    v["skipped"]
-        .as_array()
-        .expect("skipped")
-        .iter()
-        .map(|s| {
-            (
-                s["path"].as_str().unwrap_or_default().to_string(),
-                s["reason"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
-
 fn zip(files: &[(&str, &[u8])]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let opts = zip::write::SimpleFileOptions::default();

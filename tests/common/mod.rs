@@ -4,6 +4,7 @@
 pub mod gitlab_schema;
 pub mod http;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -368,4 +369,63 @@ pub fn git_in(dir: &Path, args: &[&str]) -> String {
 /// The exit code of a finished run (a test fails when the process was killed by a signal).
 pub fn code(o: &Output) -> i32 {
     o.status.code().expect("exit code")
+}
+
+/// `(path, reason)` of a JSON report's skips, in report order.
+pub fn skips(v: &Value) -> Vec<(String, String)> {
+    pairs(v, "skipped", "reason")
+}
+
+/// `(path, message)` of a JSON report's errors, in report order.
+pub fn errors(v: &Value) -> Vec<(String, String)> {
+    pairs(v, "errors", "message")
+}
+
+/// `(path, FIELD)` of every entry of a JSON report's list `list`.
+fn pairs(v: &Value, list: &str, field: &str) -> Vec<(String, String)> {
+    v[list]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {list} in the report"))
+        .iter()
+        .map(|e| {
+            (
+                e["path"].as_str().unwrap_or_default().to_string(),
+                e[field].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// `data` gzip-compressed (fast).
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).expect("gzip");
+    e.finish().expect("gzip finish")
+}
+
+/// `data` as a zlib stream (fast).
+pub fn zlib(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).expect("zlib");
+    e.finish().expect("zlib finish")
+}
+
+/// `data` bzip2-compressed (fast).
+pub fn bzip2(data: &[u8]) -> Vec<u8> {
+    let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+    e.write_all(data).expect("bzip2");
+    e.finish().expect("bzip2 finish")
+}
+
+/// `data` xz-compressed (preset 1).
+pub fn xz(data: &[u8]) -> Vec<u8> {
+    let mut w = lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(1))
+        .expect("xz writer");
+    w.write_all(data).expect("xz");
+    w.finish().expect("xz finish")
+}
+
+/// `data` zstd-compressed (fastest).
+pub fn zstd(data: &[u8]) -> Vec<u8> {
+    ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
 }
