@@ -336,3 +336,53 @@ pub fn baseline(data: &[u8]) {
         "a baseline changes when written back"
     );
 }
+
+/// The scanner as the unpackers see it (`unpack::Scan`), with the built-in detector: reads in
+/// chunks of `chunk_bytes` and leaves out members over `max_member_bytes`. Shared by the bodies
+/// that drive `unpack::unpack_bytes` directly (`streams`, `strings`).
+pub struct BuiltinScan {
+    /// Read size of the scan.
+    pub chunk_bytes: usize,
+    /// Members over this many bytes are left out (`--max-filesize`).
+    pub max_member_bytes: Option<u64>,
+}
+
+impl leadey_scan::unpack::Scan for BuiltinScan {
+    fn read_head(
+        &self,
+        reader: &mut dyn std::io::Read,
+        buf: &mut Vec<u8>,
+    ) -> std::io::Result<leadey_scan::unpack::Head> {
+        leadey_scan::source::read_head(reader, builtin(), buf, self.chunk_bytes)
+    }
+
+    fn scan_plain(
+        &self,
+        reader: &mut dyn std::io::Read,
+        buf: &mut Vec<u8>,
+        head: leadey_scan::unpack::Head,
+    ) -> std::io::Result<leadey_scan::unpack::Plain> {
+        let scan = leadey_scan::source::scan_stream_after(
+            reader,
+            builtin(),
+            buf,
+            self.chunk_bytes,
+            Some(head),
+        )?;
+        Ok((scan.hits, scan.binary, Vec::new()))
+    }
+
+    fn redact(&self, text: &str) -> String {
+        builtin().redact(text).into_owned()
+    }
+
+    fn display_name(&self, raw: &[u8]) -> String {
+        builtin()
+            .redact(&leadey_scan::origin::display_bytes(raw))
+            .into_owned()
+    }
+
+    fn is_too_large(&self, size: u64) -> bool {
+        self.max_member_bytes.is_some_and(|max| size > max)
+    }
+}

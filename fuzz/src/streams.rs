@@ -4,12 +4,8 @@
 //! built-in rules. Properties: no panic, no hang (every limit small), members named, and no
 //! message or member name shows a key the blob holds.
 
-use std::io::{self, Read};
-
 use leadey_scan::config::ArchiveLimits;
-use leadey_scan::origin::display_bytes;
-use leadey_scan::source::{read_head, scan_stream_after};
-use leadey_scan::unpack::{unpack_bytes, Head, IssueKind, Scan, FORMATS};
+use leadey_scan::unpack::{unpack_bytes, IssueKind, FORMATS};
 
 /// The formats this body drives, by name.
 const NAMES: &[&str] = &[
@@ -25,36 +21,11 @@ const NAMES: &[&str] = &[
 
 const CHUNK_BYTES: usize = 4096;
 
-/// A scanner with the built-in rules, leaving out members over 1 MiB.
-struct Scanner;
-
-impl Scan for Scanner {
-    fn read_head(&self, reader: &mut dyn Read, buf: &mut Vec<u8>) -> io::Result<Head> {
-        read_head(reader, super::builtin(), buf, CHUNK_BYTES)
-    }
-
-    fn scan_plain(
-        &self,
-        reader: &mut dyn Read,
-        buf: &mut Vec<u8>,
-        head: Head,
-    ) -> io::Result<leadey_scan::unpack::Plain> {
-        let scan = scan_stream_after(reader, super::builtin(), buf, CHUNK_BYTES, Some(head))?;
-        Ok((scan.hits, scan.binary, Vec::new()))
-    }
-
-    fn redact(&self, text: &str) -> String {
-        super::builtin().redact(text).into_owned()
-    }
-
-    fn display_name(&self, raw: &[u8]) -> String {
-        super::builtin().redact(&display_bytes(raw)).into_owned()
-    }
-
-    fn is_too_large(&self, size: u64) -> bool {
-        size > 1 << 20
-    }
-}
+/// The scanner as the unpackers see it, with the built-in detector.
+const SCANNER: super::BuiltinScan = super::BuiltinScan {
+    chunk_bytes: CHUNK_BYTES,
+    max_member_bytes: Some(1 << 20),
+};
 
 /// The unpackers of #22 on arbitrary bytes.
 pub fn streams(data: &[u8]) {
@@ -73,7 +44,7 @@ pub fn streams(data: &[u8]) {
         max_zip_buffer_bytes: 2 << 20,
     };
     let mut buf = Vec::new();
-    let unpacked = unpack_bytes(&Scanner, &limits, format, blob, 0, &mut buf);
+    let unpacked = unpack_bytes(&SCANNER, &limits, format, blob, 0, &mut buf);
     let detector = super::builtin();
     for hit in &unpacked.hits {
         for member in &hit.members {

@@ -6,48 +6,17 @@
 //! hits are in the blob itself or in the table's member, and every issue is an incomplete skip
 //! of the blob itself (never an error: the blob is in memory).
 
-use std::io::{self, Read};
-
 use leadey_scan::config::ArchiveLimits;
-use leadey_scan::source;
-use leadey_scan::unpack::{self, Format, Head, IssueKind, Reader, Scan};
+use leadey_scan::unpack::{self, Format, IssueKind, Reader};
 
 /// Chunks of 64 KiB: small enough that tables of the seeds span several.
 const CHUNK_BYTES: usize = 1 << 16;
 
 /// The scanner as the unpackers see it, with the built-in detector.
-struct Scanner;
-
-impl Scan for Scanner {
-    fn read_head(&self, reader: &mut dyn Read, buf: &mut Vec<u8>) -> io::Result<Head> {
-        source::read_head(reader, super::builtin(), buf, CHUNK_BYTES)
-    }
-
-    fn scan_plain(
-        &self,
-        reader: &mut dyn Read,
-        buf: &mut Vec<u8>,
-        head: Head,
-    ) -> io::Result<leadey_scan::unpack::Plain> {
-        let scan =
-            source::scan_stream_after(reader, super::builtin(), buf, CHUNK_BYTES, Some(head))?;
-        Ok((scan.hits, scan.binary, Vec::new()))
-    }
-
-    fn redact(&self, text: &str) -> String {
-        super::builtin().redact(text).into_owned()
-    }
-
-    fn display_name(&self, raw: &[u8]) -> String {
-        super::builtin()
-            .redact(&String::from_utf8_lossy(raw))
-            .into_owned()
-    }
-
-    fn is_too_large(&self, _: u64) -> bool {
-        false
-    }
-}
+const SCANNER: super::BuiltinScan = super::BuiltinScan {
+    chunk_bytes: CHUNK_BYTES,
+    max_member_bytes: None,
+};
 
 /// The formats whose string tables are read.
 fn formats() -> Vec<Format> {
@@ -79,7 +48,7 @@ pub fn strings(data: &[u8]) {
 
     let limits = ArchiveLimits::default();
     let mut buf = Vec::new();
-    let out = unpack::unpack_bytes(&Scanner, &limits, format, blob, 0, &mut buf);
+    let out = unpack::unpack_bytes(&SCANNER, &limits, format, blob, 0, &mut buf);
     for hit in &out.hits {
         assert!(
             hit.members.is_empty() || hit.members == [table.member],
