@@ -591,6 +591,12 @@ fn emit_group(quad: &[(u8, usize); 4], n: usize, out: &mut Decoded) {
 /// UTF-16BE. Inside a decoded window (`offset` unknown) the default is little-endian, the
 /// order of Windows and .NET.
 fn is_big_endian(buf: &[u8], at: usize, offset: Option<u64>) -> bool {
+    // A big-endian unit of an ASCII character starts with 0: a run whose byte before is not 0
+    // (`name=` then UTF-16LE text), or that starts the buffer, is little-endian whatever the
+    // offset's parity (it decided alone before, and missed such keys at odd offsets).
+    if at == 0 || buf.get(at - 1).is_some_and(|&b| b != 0) {
+        return false;
+    }
     // Back over ASCII units read as little-endian (character, 0) to the start of the run.
     let mut s = at;
     while s >= 2

@@ -456,3 +456,41 @@ fn reports_are_identical_at_every_chunk_size_and_thread_count() {
         }
     }
 }
+
+/// A UTF-16LE key right after ASCII text, without a byte-order mark (`name=` then the key in
+/// UTF-16LE): at an odd offset the parity alone said big-endian and the key was missed. The
+/// byte before it is `=`, not the 0 a big-endian unit would start with, so it is little-endian
+/// at either parity.
+#[test]
+fn a_utf16le_key_right_after_ascii_is_found_at_odd_and_even_offsets() {
+    let t = Tree::new();
+    let keys = [fake_key(4101), fake_key(4102)];
+    for (name, prefix, key) in [
+        ("odd.dat", "name=", &keys[0]),
+        ("even.dat", "key=", &keys[1]),
+    ] {
+        let mut data = prefix.as_bytes().to_vec();
+        data.extend(utf16(key, false));
+        data.push(b'\n');
+        t.write(name, data);
+    }
+    let (v, out) = json(t.cmd().arg("."));
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    let mut got: Vec<(String, String, Vec<String>)> = found(&v)
+        .into_iter()
+        .map(|(path, _, _, sha, enc)| (path, sha, enc))
+        .collect();
+    got.sort();
+    let utf16le = vec!["utf-16le".to_string()];
+    assert_eq!(
+        got,
+        vec![
+            (
+                "even.dat".to_string(),
+                sha256_hex(&keys[1]),
+                utf16le.clone()
+            ),
+            ("odd.dat".to_string(), sha256_hex(&keys[0]), utf16le),
+        ]
+    );
+}

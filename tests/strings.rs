@@ -796,9 +796,12 @@ fn assembly(literals: &[&str]) -> Vec<u8> {
 }
 
 #[test]
-fn a_key_in_a_dotnet_string_literal_is_found_in_the_user_strings() {
+fn a_key_in_a_dotnet_string_literal_at_an_odd_offset_is_found_once() {
     // A literal of 64 characters or more has a 2-byte length: every literal after it sits at
-    // an odd offset, where the raw UTF-16 scan does not find it.
+    // an odd offset. The raw UTF-16 scan took such a run for big-endian and missed it; since
+    // it reads a run whose byte before is not 0 (here the literal's length byte) as
+    // little-endian, the raw bytes find it too, and it is reported once, where the raw bytes
+    // have it.
     let key = glued_key(2241);
     let message = "The Leadey API rejected the request; check the key and the account settings.";
     assert!(message.len() >= 64);
@@ -807,7 +810,14 @@ fn a_key_in_a_dotnet_string_literal_is_found_in_the_user_strings() {
         "bin/App.dll",
         assembly(&["https://api.leadey.example", message, &key, "Authorization"]),
     );
-    assert_found_only_by_table(&t, ("bin/App.dll!#US", 3, 1, &key));
+    let (raw, _) = scan(&t, &["--max-archive-depth", "0", "."]);
+    let (v, out) = scan(&t, &["."]);
+    let got = found(&v);
+    assert_eq!(got.len(), 1, "{}", stderr(&out));
+    assert_eq!(got, found(&raw));
+    assert_eq!(got[0].0, "bin/App.dll");
+    assert_eq!(got[0].3, masked(&key));
+    assert_eq!(skips(&v), vec![], "{v:#}");
 }
 
 #[test]
