@@ -112,7 +112,7 @@ impl SkipReason {
             }
             SkipReason::Encrypted => "encrypted archive member, not read",
             SkipReason::ZipTooLarge => {
-                "zip read from a stream or another archive is larger than the zip buffer limit: not unpacked"
+                "container that needs random access (a zip, PDF, executable or compiled file) read from a stream or another archive is larger than the zip buffer limit: not unpacked, its raw bytes scanned"
             }
             SkipReason::Corrupt => {
                 "archive or compressed stream is damaged: scanned up to the damage, the rest was not read"
