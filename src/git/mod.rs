@@ -466,6 +466,15 @@ fn blob_size(repo: &gix::Repository, id: &gix::oid) -> Option<u64> {
     repo.objects.try_header(id).ok().flatten().map(|h| h.size())
 }
 
+/// `repo` with a delta-base cache of `bytes` that keeps consecutive reads from inflating the
+/// same delta chains again (gix's default keeps 64 entries).
+fn with_pack_cache(mut repo: gix::Repository, bytes: usize) -> gix::Repository {
+    repo.objects.set_pack_cache(move || {
+        Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(bytes))
+    });
+    repo
+}
+
 /// Hands blob `id` at repository path `path` (display form) to the road (#23): size from its
 /// header, bytes read only when the size allows, issues and skips recorded at `path` without a
 /// commit. The read's error is handed back.

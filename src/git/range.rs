@@ -17,8 +17,8 @@ use super::tree::{diff_trees, Change};
 use super::{
     added_hits, cached_commit_info, display_path_of, history, is_excluded, is_partial_clone,
     partial_clone_warning, read_commit, read_object, rename_source, resolve_commit, scan_blob,
-    shallow_commits, shallow_warning, topo_order, BlobScan, CommitNode, Ctx, GitError, IdMap,
-    Outcome,
+    shallow_commits, shallow_warning, topo_order, with_pack_cache, BlobScan, CommitNode, Ctx,
+    GitError, IdMap, Outcome,
 };
 use crate::blob::{self, Attribution};
 use crate::config::CommitRange;
@@ -28,7 +28,7 @@ use crate::source::{FileError, Hit, Skip, SkipReason};
 /// Scans the commits of `range`. An empty set (no tip, or every commit hidden) is an empty
 /// outcome; a revision that does not resolve to a commit is an error.
 pub(super) fn run(ctx: &Ctx<'_>, range: &CommitRange) -> Result<Outcome, GitError> {
-    let repo = with_pack_cache(ctx.repo.to_thread_local());
+    let repo = with_pack_cache(ctx.repo.to_thread_local(), PACK_CACHE_BYTES);
     let set = Set::resolve(&repo, range)?;
     let shallow = shallow_commits(&repo)?;
     let mut buf = Vec::new();
@@ -78,7 +78,7 @@ pub(super) fn run(ctx: &Ctx<'_>, range: &CommitRange) -> Result<Outcome, GitErro
         let diffs: Vec<Result<Vec<Vec<Vec<Change>>>, GitError>> = chunk
             .par_chunks(per_thread)
             .map(|slice| {
-                let repo = with_pack_cache(ctx.repo.to_thread_local());
+                let repo = with_pack_cache(ctx.repo.to_thread_local(), PACK_CACHE_BYTES);
                 let mut buf = Vec::new();
                 slice
                     .iter()
@@ -135,17 +135,6 @@ pub(super) fn run(ctx: &Ctx<'_>, range: &CommitRange) -> Result<Outcome, GitErro
 
 /// Commits compared with their parents per parallel step, at most.
 const DIFF_CHUNK: usize = 4096;
-
-/// `repo` with a delta-base cache that keeps consecutive reads from inflating the same delta
-/// chains again (gix's default keeps 64 entries).
-fn with_pack_cache(mut repo: gix::Repository) -> gix::Repository {
-    repo.objects.set_pack_cache(|| {
-        Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
-            PACK_CACHE_BYTES,
-        ))
-    });
-    repo
-}
 
 /// Delta-base cache of each thread that compares commits.
 const PACK_CACHE_BYTES: usize = 32 << 20;

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use gix::ObjectId;
 
+use super::super::with_pack_cache;
 use super::super::{
     is_too_large, read_object, BlobScan, CommitNode, Ctx, GitError, IdMap, IdSet, Outcome, Phase,
     Throttle,
@@ -205,15 +206,7 @@ pub(super) fn scan_blobs(ctx: &Ctx<'_>, blobs: &[ObjectId], throttle: &Throttle<
     let total = blobs.len() as u64;
     let done = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
-    let init = || {
-        let mut repo = ctx.repo.to_thread_local();
-        repo.objects.set_pack_cache(|| {
-            Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
-                PACK_CACHE_BYTES,
-            ))
-        });
-        repo
-    };
+    let init = || with_pack_cache(ctx.repo.to_thread_local(), PACK_CACHE_BYTES);
     let work = |r: &mut gix::Repository, i: usize, w: &mut Worker| {
         let Some(id) = blobs.get(i) else { return };
         if is_too_large(ctx, r, id) {
